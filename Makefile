@@ -1,0 +1,76 @@
+# The two commands of the README:
+#   make run   – install everything, create the SQLite database in instance/, load demo data, start the portal
+#   make test  – install the test dependencies (system packages too) and run the whole suite
+# Every target is safe to run again.
+
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app portal
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian packages: WeasyPrint's Pango and fonts, Node for the npm packages; for tests also Chromium,
+# poppler-utils (pdfsig, pdftoppm), qpdf and SoftHSM2.
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core nodejs npm
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf
+
+.PHONY: run setup test test-setup system-packages test-system-packages python-packages node-packages translations database demo schema bench clean
+
+run: setup
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+setup: system-packages python-packages node-packages translations database demo
+
+test: test-setup
+	$(VENV)/bin/pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== The same suite on $$TEST_DATABASE_URL"; \
+	  $(VENV)/bin/pytest -p no:cacheprovider; \
+	fi
+
+test-setup: test-system-packages python-packages node-packages translations
+
+define install_missing
+	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+system-packages:
+	$(call install_missing,$(RUN_PACKAGES))
+
+test-system-packages:
+	$(call install_missing,$(TEST_PACKAGES))
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+
+python-packages: $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+
+node-packages:
+	npm ci --no-audit --no-fund --loglevel=error
+
+translations:
+	$(VENV)/bin/pybabel compile --use-fuzzy -d portal/translations
+
+database:
+	$(FLASK) db upgrade
+
+demo:
+	$(FLASK) demo
+
+# Regenerate the initial migration from the models (while the schema has not been released yet).
+schema:
+	rm -f migrations/versions/*.py /tmp/politirad-schema.sqlite3
+	DATABASE_URL=sqlite:////tmp/politirad-schema.sqlite3 $(FLASK) db migrate -m "initial schema" --rev-id 0001
+	rm -f /tmp/politirad-schema.sqlite3
+
+bench:
+	$(PYTHON) -m tests.bench.bench_render
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,91 @@
+"""Politirådsportalen: the app factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from .config import load_settings
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, object] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True)
+    load_settings(app, overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = None  # the sign-in page says why on its own
+    login_manager.session_protection = "strong"
+
+    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from .admin import bp as admin_bp
+    from .agreements import bp as agreements_bp
+    from .auth import bp as auth_bp
+    from .cli import register_commands
+    from .templating import register_template_helpers
+    from .pages import bp as pages_bp
+    from .wizard import bp as wizard_bp
+
+    for blueprint in (pages_bp, auth_bp, agreements_bp, wizard_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    register_commands(app)
+    register_template_helpers(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> models.User | None:
+        return db.session.get(models.User, int(user_id))
+
+    from .labels import all_labels
+
+    @app.context_processor
+    def page_context() -> dict[str, object]:
+        return {"languages": app.config["LANGUAGES"], "current_language": select_locale(), **all_labels()}
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(error: CSRFError):  # type: ignore[no-untyped-def]
+        message = _("The form had expired or was sent from elsewhere. Nothing was saved. Go back, reload the page and try again.")
+        return render_template("error.html", title=_("The form could not be sent"), message=message), 400
+
+    for code, title in ((403, "You do not have access to this page"), (404, "Page not found")):
+        app.register_error_handler(code, _error_page(code, title))
+
+    return app
+
+
+def _error_page(code: int, title: str):  # type: ignore[no-untyped-def]
+    def handler(error):  # type: ignore[no-untyped-def]
+        return render_template("error.html", title=_(title), message=None), code
+
+    return handler
+
+
+def select_locale() -> str:
+    """The language chosen on the page (kept in the session), else bokmål.
+
+    The browser's language is not consulted: the service speaks bokmål until the user chooses otherwise.
+    """
+    from flask import current_app
+
+    chosen = session.get("language")
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,97 @@
+"""The people of the administrator's organisation: invite someone, change a role."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ..access import roles_required
+from ..auth.invitations import PURPOSE as INVITATION
+from ..auth.passwords import make_link_token
+from ..extensions import db
+from ..labels import ROLE_LABELS
+from ..mail import send_mail
+from ..models import Role, User
+from . import bp
+from .forms import InviteForm, RoleForm
+
+
+def _colleague(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.organisation_id != current_user.organisation_id:
+        abort(404)
+    return user
+
+
+def send_invitation(user: User, invited_by: User) -> None:
+    link = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.accept_invitation", token=make_link_token(user, INVITATION))
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    send_mail(
+        user.email,
+        _("You are invited to Politirådsportalen"),
+        _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s.\n"
+            "Open this link within %(days)d days to choose your password:\n\n%(link)s\n",
+            name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
+        ),
+    )
+
+
+@bp.route("/users")
+@roles_required(Role.ADMINISTRATOR)
+def users():
+    people = db.session.scalars(
+        select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
+    ).all()
+    return render_template("admin/users.html", people=people)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        email = form.email.data.strip()
+        if db.session.scalar(select(User).where(func.lower(User.email) == email.lower())) is not None:
+            form.email.errors.append(_("Someone with this e-mail address already has an account"))
+        else:
+            user = User(
+                name=form.name.data.strip(), email=email, title=(form.title.data or "").strip(),
+                role=Role(form.role.data), organisation=current_user.organisation, password_hash=None,
+            )
+            db.session.add(user)
+            db.session.flush()
+            send_invitation(user, current_user)
+            db.session.commit()
+            flash(_("An invitation is sent to %(email)s.", email=email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/invite.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/role", methods=["GET", "POST"])
+@roles_required(Role.ADMINISTRATOR)
+def change_role(user_id: int):
+    person = _colleague(user_id)
+    if person.id == current_user.id:
+        flash(_("You cannot change your own role. Ask another administrator."), "warning")
+        return redirect(url_for("admin.users"))
+    form = RoleForm(data={"role": person.role.value})
+    if form.validate_on_submit():
+        person.role = Role(form.role.data)
+        db.session.commit()
+        flash(_("%(name)s is now: %(role)s.", name=person.name, role=ROLE_LABELS[person.role.value]), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/role.html", form=form, person=person), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/invitation", methods=["POST"])
+@roles_required(Role.ADMINISTRATOR)
+def resend_invitation(user_id: int):
+    person = _colleague(user_id)
+    if person.password_hash is not None:
+        flash(_("%(name)s has already accepted the invitation.", name=person.name), "info")
+    else:
+        send_invitation(person, current_user)
+        flash(_("A new invitation is sent to %(email)s.", email=person.email), "success")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,7 @@
+"""The coordinator's list of agreements, starting a new one, and reading one."""
+from flask import Blueprint
+
+bp = Blueprint("agreements", __name__, url_prefix="/agreements")
+
+from . import views  # noqa: E402,F401
+from . import finalise  # noqa: E402,F401

@@ -1,0 +1,6 @@
+"""Sign-in, sign-out, password reset and accepting an invitation."""
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from . import invitations, password_reset, sign_in  # noqa: E402,F401

@@ -1,0 +1,59 @@
+"""Password hashing (argon2id) and the signed, single-use links for invitations and password resets."""
+from __future__ import annotations
+
+import hashlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..extensions import db
+from ..models import User
+
+_hasher = PasswordHasher()
+MINIMUM_PASSWORD_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.failed_sign_ins = 0
+    user.locked_until = None
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"politirad-{purpose}")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of every link: once the password changes, links made before it stop working (single use).
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def make_link_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"user": user.id, "fp": _password_fingerprint(user)})
+
+
+def user_from_link_token(token: str, purpose: str, max_age_seconds: int) -> User | None:
+    """The user the link was made for, or None if the link is forged, expired or already used."""
+    try:
+        data = _serializer(purpose).loads(token, max_age=max_age_seconds)
+    except (SignatureExpired, BadSignature):
+        return None
+    user = db.session.get(User, int(data.get("user", 0)))
+    if user is None or data.get("fp") != _password_fingerprint(user):
+        return None
+    return user

@@ -1,0 +1,72 @@
+"""Signing in (with lock-out after repeated failures) and signing out."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import User
+from ..safety import is_safe_redirect
+from . import bp
+from .forms import SignInForm
+from .passwords import password_matches
+
+
+def _find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def _is_locked(user: User, now: datetime) -> bool:
+    locked_until = user.locked_until
+    if locked_until is None:
+        return False
+    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back
+        locked_until = locked_until.replace(tzinfo=timezone.utc)
+    return locked_until > now
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = SignInForm()
+    error = None
+    if form.validate_on_submit():
+        now = datetime.now(timezone.utc)
+        user = _find_user(form.email.data or "")
+        minutes = current_app.config["LOCKOUT_MINUTES"]
+        if user is not None and _is_locked(user, now):
+            error = _("Too many failed attempts. Your account is locked for %(minutes)d minutes. You can also reset your password.", minutes=minutes)
+        elif user is not None and password_matches(user, form.password.data or ""):
+            user.failed_sign_ins = 0
+            user.locked_until = None
+            db.session.commit()
+            session.clear()  # a fresh session on sign-in (no session fixation)
+            login_user(user)
+            if user.language:
+                session["language"] = user.language
+            target = request.args.get("next")
+            return redirect(target if is_safe_redirect(target) else url_for("pages.home"))
+        else:
+            if user is not None:
+                user.failed_sign_ins += 1
+                if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
+                    user.locked_until = now + timedelta(minutes=minutes)
+                    user.failed_sign_ins = 0
+                db.session.commit()
+            # The same words whether or not the address exists, so the form does not reveal who has an account.
+            error = _("The e-mail address or the password is wrong.")
+    return render_template("auth/sign_in.html", form=form, error=error), (200 if error is None else 400)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@login_required
+def sign_out():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.sign_in"))

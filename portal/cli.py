@@ -1,0 +1,83 @@
+"""Admin commands: ``flask --app portal reference-data`` and ``flask --app portal demo``."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Agreement, Organisation, OrganisationKind, PoliceDistrict, Role, User
+from .reference_data import load_reference_data
+
+DEMO_PASSWORD = "politirad-demo-2026"
+DEMO_MUNICIPALITY = "4621"  # Voss: nynorsk, Vestland
+DEMO_OTHER_MUNICIPALITY = "4601"  # Bergen: neutral, Vestland
+DEMO_POLICE_DISTRICT = "Vest politidistrikt"
+
+DEMO_PEOPLE = [
+    # (e-mail, name, title, role, organisation key)
+    ("koordinator@voss.demo", "Kari Koordinator", "SLT-koordinator", Role.COORDINATOR, "voss"),
+    ("ordforar@voss.demo", "Ola Ordførar", "Ordførar", Role.SIGNATORY, "voss"),
+    ("admin@voss.demo", "Adam Administrator", "Systemansvarleg", Role.ADMINISTRATOR, "voss"),
+    ("arkivar@voss.demo", "Anne Arkivar", "Arkivar", Role.ARCHIVIST, "voss"),
+    ("stasjonssjef@vest.demo", "Siv Stasjonssjef", "Politistasjonssjef", Role.SIGNATORY, "vest"),
+    ("koordinator@vest.demo", "Per Politikontakt", "Politikontakt", Role.COORDINATOR, "vest"),
+    ("koordinator@bergen.demo", "Berit Bergen", "SLT-koordinator", Role.COORDINATOR, "bergen"),
+]
+
+
+def _organisation(kind: OrganisationKind, **where: object) -> Organisation:
+    column, value = next(iter(where.items()))
+    found = db.session.scalar(select(Organisation).where(getattr(Organisation, column) == value))
+    if found is None:
+        found = Organisation(kind=kind, **where)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def create_demo() -> dict[str, User]:
+    """One person in each role, in Voss kommune and Vest politidistrikt, and sample agreements. Safe to repeat."""
+    from .auth.passwords import hash_password
+    from .demo_agreements import create_demo_agreements
+
+    load_reference_data()
+    district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == DEMO_POLICE_DISTRICT))
+    assert district is not None
+    organisations = {
+        "voss": _organisation(OrganisationKind.MUNICIPALITY, municipality_number=DEMO_MUNICIPALITY),
+        "bergen": _organisation(OrganisationKind.MUNICIPALITY, municipality_number=DEMO_OTHER_MUNICIPALITY),
+        "vest": _organisation(OrganisationKind.POLICE_DISTRICT, police_district_id=district.id),
+    }
+    password_hash = hash_password(DEMO_PASSWORD)
+    people: dict[str, User] = {}
+    for email, name, title, role, key in DEMO_PEOPLE:
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name, title=title, role=role, organisation=organisations[key])
+            db.session.add(user)
+        user.password_hash = password_hash  # the demo password works again after any change
+        user.failed_sign_ins, user.locked_until = 0, None
+        people[email] = user
+    db.session.flush()
+    if db.session.scalar(select(Agreement).where(Agreement.owner_organisation_id == organisations["voss"].id).limit(1)) is None:
+        create_demo_agreements(people)
+    db.session.commit()
+    return people
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("reference-data")
+    def reference_data_command() -> None:
+        """Load the municipalities, counties and police districts (safe to run again)."""
+        counts = load_reference_data()
+        click.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))
+
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Create demo people in every role and sample agreements (safe to run again)."""
+        people = create_demo()
+        click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
+        for email, user in people.items():
+            click.echo(f"  {user.role.value:<14} {email:<28} {user.name}, {user.organisation.name}")
+        click.echo("Open http://127.0.0.1:5000 and sign in.")

@@ -1,0 +1,99 @@
+"""Settings: embedded defaults, then ``instance/config.py``, then environment variables.
+
+The embedded defaults run the portal on SQLite in ``instance/`` with mail written to
+``instance/outbox/``, so a newcomer needs nothing else.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+#: Settings an environment variable of the same name may override, with their types.
+ENVIRONMENT_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_USE_TLS": bool,
+    "MAIL_FROM": str,
+    "PUBLIC_BASE_URL": str,
+    "SESSION_COOKIE_SECURE": bool,
+    "LOCKOUT_THRESHOLD": int,
+    "LOCKOUT_MINUTES": int,
+}
+
+
+def _as_bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on", "ja"}
+
+
+def default_settings(instance_path: Path) -> dict[str, object]:
+    return {
+        "DATABASE_URL": f"sqlite:///{instance_path / 'portal.sqlite3'}",
+        "MAIL_SERVER": "",  # empty: every message is written to instance/outbox/ as an .eml file
+        "MAIL_PORT": 25,
+        "MAIL_USERNAME": "",
+        "MAIL_PASSWORD": "",
+        "MAIL_USE_TLS": False,
+        "MAIL_FROM": "Politirådsportalen <ikke-svar@politirad.invalid>",
+        "MAIL_OUTBOX": str(instance_path / "outbox"),
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        # Sessions: signed cookies that JavaScript cannot read, sent over HTTPS only.
+        # Browsers treat http://127.0.0.1 and http://localhost as secure, so the local demo works too.
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "LOCKOUT_THRESHOLD": 5,
+        "LOCKOUT_MINUTES": 15,
+        "INVITATION_MAX_AGE_DAYS": 7,
+        "PASSWORD_RESET_MAX_AGE_HOURS": 2,
+        "BABEL_DEFAULT_LOCALE": "nb",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
+        "LANGUAGES": {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"},
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    }
+
+
+def load_settings(app: Flask, overrides: dict[str, object] | None = None) -> None:
+    """Fill ``app.config`` in order: defaults, instance/config.py, environment, ``overrides``."""
+    instance_path = Path(app.instance_path)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(default_settings(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    for name, kind in ENVIRONMENT_SETTINGS.items():
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            continue
+        app.config[name] = _as_bool(raw) if kind is bool else kind(raw)
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(str(app.config["DATABASE_URL"]))
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """The key in ``instance/secret_key``, generated on first start and kept private to its owner."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` spelling and drive it with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

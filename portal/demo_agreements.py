@@ -1,0 +1,58 @@
+"""Sample agreements for the demo: one complete draft ready to check, one started."""
+from __future__ import annotations
+
+from datetime import date
+
+from .agreements.lifecycle import record_event
+from .extensions import db
+from .models import Agreement, Member, MemberRole, Party, PoliceDistrict, PriorityArea, User, WrittenStandard
+from sqlalchemy import select
+
+from forms.steps import STEP_NAMES
+
+
+def _agreement(creator: User, **answers: object) -> Agreement:
+    answers.setdefault("completed_steps", [])
+    agreement = Agreement(reference="pending", owner_organisation=creator.organisation, created_by=creator,
+                          unsaved_input={}, **answers)
+    db.session.add(agreement)
+    db.session.flush()
+    agreement.reference = f"PR-{date.today().year}-{agreement.id:05d}"
+    record_event(agreement, "created", creator, "demo")
+    return agreement
+
+
+def create_demo_agreements(people: dict[str, User]) -> None:
+    coordinator = people["koordinator@voss.demo"]
+    district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == "Vest politidistrikt"))
+    complete = _agreement(
+        coordinator,
+        written_standard=WrittenStandard.NYNORSK, police_district=district, police_station="Voss politistasjon",
+        purpose_addition="Politirådet skal særleg arbeide for trygge møteplassar for ungdom i heile regionen.",
+        additional_main_tasks=["Følgje opp handlingsplanen mot vald i nære relasjonar."],
+        leadership="mayor", secretariat="slt_coordinator", meetings_per_year=4, agenda_days_before=7,
+        minutes_archived=True, minutes_archive_location="Voss herad sitt sak- og arkivsystem",
+        follow_up_responsible="SLT-koordinator og politikontakt", slt_relation="steering_group",
+        slt_relation_description="Politirådet er styringsgruppe for SLT-arbeidet i Voss og Ulvik.",
+        start_date=date(date.today().year + 1, 1, 1), place="Voss", completed_steps=list(STEP_NAMES),
+    )
+    for position, (number, mayor, executive) in enumerate(
+        [("4621", "Ola Ordførar", "Vilde Vangen"), ("4620", "Ingrid Ulvik", "Lars Lie")]
+    ):
+        complete.parties.append(Party(municipality_number=number, position=position))
+        complete.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=mayor, title="Ordfører", email=f"ordforar@{number}.demo", position=position))
+        complete.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=executive, title="Kommunedirektør", email=f"direktor@{number}.demo", position=position))
+    complete.members += [
+        Member(role=MemberRole.STATION_CHIEF, name="Siv Stasjonssjef", title="Politistasjonssjef", email="stasjonssjef@vest.demo"),
+        Member(role=MemberRole.POLICE_CONTACT, name="Per Politikontakt", title="Politikontakt", email="koordinator@vest.demo"),
+        Member(role=MemberRole.SLT_COORDINATOR, name="Kari Koordinator", title="SLT-koordinator", email="koordinator@voss.demo"),
+        Member(role=MemberRole.BUSINESS_CONTACT, organisation_name="Voss Næringsråd", name="Nils Næring", position=0),
+        Member(role=MemberRole.VOLUNTARY_CONTACT, organisation_name="Natteravnane Voss", position=1),
+    ]
+    complete.priority_areas += [
+        PriorityArea(title="Barn og unge", expected_results="Færre unge under 18 år som blir melde for lovbrot, målt mot fjoråret.", position=0),
+        PriorityArea(title="Skjenking og utelivsbransjen", expected_results="Ingen skjenking til mindreårige ved kontrollar; færre valdssaker i sentrum i helgane.", position=1),
+        PriorityArea(title="Vald i nære relasjonar", expected_results="Alle tilsette i skule og barnehage kjenner rettleiaren; fleire saker blir melde tidleg.", position=2),
+    ]
+    started = _agreement(coordinator, completed_steps=["parties"])
+    started.parties.append(Party(municipality_number="4621", position=0))

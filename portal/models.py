@@ -1,0 +1,290 @@
+"""The portal's data: reference tables, people, and the agreement with its parts.
+
+One vocabulary throughout: an *agreement* (one version of a politiråd cooperation agreement) has
+*parties* (the municipalities; the police district and station are fields of the agreement),
+*members* (fixed members and other contacts) and *priority areas*; every change is an *audit event*.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _enum(kind: type[enum.Enum], name: str) -> Enum:
+    # Store the value (a readable word), and as a plain string so that new values need no ALTER TYPE.
+    return Enum(kind, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class WrittenStandard(str, enum.Enum):
+    """Målform. A municipality may also be ``neutral``; an agreement is always one of the two."""
+
+    NYNORSK = "nynorsk"
+    BOKMAL = "bokmal"
+
+    @property
+    def language_code(self) -> str:
+        return "nn" if self is WrittenStandard.NYNORSK else "nb"
+
+
+class OrganisationKind(str, enum.Enum):
+    MUNICIPALITY = "municipality"
+    POLICE_DISTRICT = "police_district"
+
+
+class Role(str, enum.Enum):
+    COORDINATOR = "coordinator"
+    SIGNATORY = "signatory"
+    ARCHIVIST = "archivist"
+    ADMINISTRATOR = "administrator"
+
+
+class AgreementStatus(str, enum.Enum):
+    DRAFT = "draft"
+    FINALISED = "finalised"
+    ACTIVE = "active"
+    RENEWAL_DUE = "renewal_due"
+    SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+
+
+class MemberRole(str, enum.Enum):
+    """Fixed members (the template's «minimum faste medlemmer») and other contacts."""
+
+    MAYOR = "mayor"
+    CHIEF_EXECUTIVE = "chief_executive"
+    STATION_CHIEF = "station_chief"
+    POLICE_CONTACT = "police_contact"
+    SLT_COORDINATOR = "slt_coordinator"
+    BUSINESS_CONTACT = "business_contact"
+    VOLUNTARY_CONTACT = "voluntary_contact"
+    INTEREST_CONTACT = "interest_contact"
+
+    @property
+    def is_contact(self) -> bool:
+        return self.value.endswith("_contact") and self is not MemberRole.POLICE_CONTACT
+
+
+# ---------------------------------------------------------------- reference data
+
+
+class County(db.Model):
+    number: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Municipality(db.Model):
+    """One of the 357 municipalities of the 2024 division, keyed by kommunenummer."""
+
+    number: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_norwegian: Mapped[str] = mapped_column(String(100))
+    county_number: Mapped[str] = mapped_column(ForeignKey("county.number"))
+    written_standard: Mapped[str] = mapped_column(String(10))  # nynorsk, bokmal or neutral
+
+    county: Mapped[County] = relationship()
+
+
+class PoliceDistrict(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_bokmal: Mapped[str] = mapped_column(String(100), unique=True)
+    name_nynorsk: Mapped[str] = mapped_column(String(100))
+    seat: Mapped[str] = mapped_column(String(100))
+    default_for_counties: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    def name_in(self, standard: WrittenStandard | str) -> str:
+        return self.name_nynorsk if WrittenStandard(standard) is WrittenStandard.NYNORSK else self.name_bokmal
+
+
+# ---------------------------------------------------------------- people
+
+
+class Organisation(db.Model):
+    """A municipality or a police district that has people in the portal."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    municipality_number: Mapped[str | None] = mapped_column(ForeignKey("municipality.number"), unique=True)
+    police_district_id: Mapped[int | None] = mapped_column(ForeignKey("police_district.id"), unique=True)
+
+    municipality: Mapped[Municipality | None] = relationship()
+    police_district: Mapped[PoliceDistrict | None] = relationship()
+
+    @property
+    def name(self) -> str:
+        if self.municipality is not None:
+            return f"{self.municipality.name} kommune"
+        assert self.police_district is not None
+        return self.police_district.name_bokmal
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invitation is accepted
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
+        return self.password_hash is not None
+
+
+# ---------------------------------------------------------------- the agreement
+
+
+class Agreement(db.Model):
+    """One version of a politiråd cooperation agreement.
+
+    ``reference`` names the agreement across its versions (``PR-2026-0001``); ``version`` counts them.
+    """
+
+    __table_args__ = (UniqueConstraint("reference", "version", name="uq_agreement_reference_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[AgreementStatus] = mapped_column(
+        _enum(AgreementStatus, "agreement_status"), default=AgreementStatus.DRAFT
+    )
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"))
+    # Steps whose answers have been saved; the wizard lets nobody past a step not yet in this list.
+    completed_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Input a user left behind with «Back» on a page that was not yet valid, by step: shown again when
+    # they return, never part of the answers until the page is saved.
+    unsaved_input: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
+
+    # Parties (police side)
+    written_standard: Mapped[WrittenStandard | None] = mapped_column(_enum(WrittenStandard, "written_standard"))
+    police_district_id: Mapped[int | None] = mapped_column(ForeignKey("police_district.id"))
+    police_station: Mapped[str | None] = mapped_column(String(200))
+
+    # §1 Purpose and main tasks
+    purpose_addition: Mapped[str | None] = mapped_column(Text)
+    additional_main_tasks: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    # §2 Participation: leadership, secretariat, meetings
+    leadership: Mapped[str | None] = mapped_column(String(20))  # mayor | rotating
+    secretariat: Mapped[str | None] = mapped_column(String(20))  # slt_coordinator | police_contact | other
+    secretariat_other: Mapped[str | None] = mapped_column(String(200))
+    meetings_per_year: Mapped[int | None] = mapped_column(Integer)
+    agenda_days_before: Mapped[int | None] = mapped_column(Integer)
+    minutes_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    minutes_archive_location: Mapped[str | None] = mapped_column(String(200))
+
+    # §3 Local goals and follow-up
+    follow_up_responsible: Mapped[str | None] = mapped_column(String(300))
+    slt_relation: Mapped[str | None] = mapped_column(String(20))  # steering_group | coordinated | no_slt
+    slt_relation_description: Mapped[str | None] = mapped_column(Text)
+
+    # §4 Validity
+    start_date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(100))
+
+    owner_organisation: Mapped[Organisation] = relationship(foreign_keys=[owner_organisation_id])
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    police_district: Mapped[PoliceDistrict | None] = relationship()
+    previous_version: Mapped[Agreement | None] = relationship(remote_side=[id])
+    parties: Mapped[list[Party]] = relationship(
+        back_populates="agreement", order_by="Party.position", cascade="all, delete-orphan"
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="agreement", order_by="Member.position", cascade="all, delete-orphan"
+    )
+    priority_areas: Mapped[list[PriorityArea]] = relationship(
+        back_populates="agreement", order_by="PriorityArea.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def municipalities(self) -> list[Municipality]:
+        return [party.municipality for party in self.parties]
+
+    def members_in(self, role: MemberRole) -> list[Member]:
+        return [member for member in self.members if member.role is role]
+
+    @property
+    def contacts(self) -> list[Member]:
+        return [member for member in self.members if member.role.is_contact]
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status is AgreementStatus.DRAFT
+
+
+class Party(db.Model):
+    """A municipality that is party to the agreement (an inter-municipal council has several)."""
+
+    __table_args__ = (UniqueConstraint("agreement_id", "municipality_number", name="uq_party_agreement_municipality"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    municipality_number: Mapped[str] = mapped_column(ForeignKey("municipality.number"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="parties")
+    municipality: Mapped[Municipality] = relationship()
+
+
+class Member(db.Model):
+    """A fixed member of the council, or another contact (business, voluntary, interest organisation)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))
+    municipality_number: Mapped[str | None] = mapped_column(ForeignKey("municipality.number"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="members")
+    municipality: Mapped[Municipality | None] = relationship()
+
+
+class PriorityArea(db.Model):
+    """A local priority area (satsingsområde) with the results the council expects of it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    expected_results: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="priority_areas")
+
+
+class AuditEvent(db.Model):
+    """An append-only record of something that happened to an agreement: who, what, when, from where."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id", ondelete="SET NULL"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    remote_address: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+    agreement: Mapped[Agreement | None] = relationship()

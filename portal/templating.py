@@ -1,0 +1,61 @@
+"""Template helpers: the error summary's list, and Norwegian dates."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterator
+
+from flask import Flask
+from flask_babel import format_date, format_datetime
+from wtforms import Field, FieldList, FormField
+
+
+def form_errors(form) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(id of the field to jump to, message) for every error in ``form``, in page order."""
+    return list(_errors_of(form))
+
+
+def _errors_of(container) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    for field in container:
+        if field.type == "CSRFTokenField":
+            continue
+        yield from _field_errors(field)
+
+
+def _field_errors(field: Field) -> Iterator[tuple[str, str]]:
+    if isinstance(field, FieldList):
+        for entry in field.entries:
+            yield from _field_errors(entry)
+        anchor = field.entries[0].id if field.entries else field.id
+        if field.entries and isinstance(field.entries[0], FormField):
+            anchor = next(iter(field.entries[0].form)).id
+        for message in field.errors:
+            if isinstance(message, str):
+                yield anchor, message
+    elif isinstance(field, FormField):
+        yield from _errors_of(field.form)
+    else:
+        for message in field.errors:
+            yield (f"{field.id}-0" if field.type == "RadioField" else field.id), str(message)
+
+
+def aria(field: Field) -> dict[str, str]:
+    """The attributes that tie an input to its description and error message."""
+    described = [f"{field.id}-{part}" for part, present in (("description", field.description), ("error", field.errors)) if present]
+    attributes = {"aria-describedby": " ".join(described)} if described else {}
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    return attributes
+
+
+def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, "d. MMMM y 'kl.' HH:mm" if style == "long" else "dd.MM.y HH:mm")
+    return format_date(value, "d. MMMM y" if style == "long" else "dd.MM.y")
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals["form_errors"] = form_errors
+    app.jinja_env.globals["aria"] = aria
+    app.jinja_env.filters["date"] = norwegian_date

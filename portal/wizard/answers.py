@@ -1,0 +1,335 @@
+"""Between the step forms and the agreement: what each form offers, how it is filled, how it is saved.
+
+``forms/`` knows nothing of the database; this module is the only place that reads an agreement into a
+step's form and writes a valid form back.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Protocol
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from forms.purpose import task_lines
+from forms.steps import STEP_NAMES
+
+from ..extensions import db
+from ..models import Agreement, Member, MemberRole, Municipality, Party, PoliceDistrict, PriorityArea, User, WrittenStandard
+from ..reference_data import suggested_police_district
+
+
+class StepAnswers(Protocol):
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]: ...
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]: ...
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None: ...
+
+
+class _NoOptions:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {}
+
+
+# ------------------------------------------------------------------ parties
+
+
+def municipality_choices() -> dict[str, list[tuple[str, str]]]:
+    """Every municipality, grouped by county, as «Name (kommunenummer)»."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    rows = db.session.scalars(select(Municipality).order_by(Municipality.name))
+    for municipality in rows:
+        grouped.setdefault(municipality.county.name, []).append(
+            (municipality.number, f"{municipality.name} ({municipality.number})")
+        )
+    return dict(sorted(grouped.items()))
+
+
+class PartiesAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        own = user.organisation.municipality
+        return {
+            "municipality_choices": municipality_choices(),
+            "required_municipality": (own.number, f"{own.name} kommune") if own else None,
+        }
+
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        numbers = [party.municipality_number for party in agreement.parties]
+        if not numbers and options["required_municipality"]:
+            numbers = [options["required_municipality"][0]]
+        return {"municipalities": numbers or [""]}
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        chosen = [entry.data for entry in form.municipalities.entries]
+        before = [party.municipality_number for party in agreement.parties]
+        kept = {party.municipality_number: party for party in agreement.parties if party.municipality_number in chosen}
+        agreement.parties = [kept.get(number) or Party(municipality_number=number) for number in chosen]
+        for position, party in enumerate(agreement.parties):
+            party.position = position
+        if chosen != before:
+            # Members of a municipality that is no longer a party go; later steps that depend on the
+            # municipalities must be answered again.
+            agreement.members = [
+                member for member in agreement.members
+                if member.municipality_number is None or member.municipality_number in chosen
+            ]
+            forget_steps(agreement, "members")
+            if not standard_allowed(agreement.written_standard, [db.session.get(Municipality, n) for n in chosen]):
+                forget_steps(agreement, "police")
+
+
+# ------------------------------------------------------------------ police district, station, standard
+
+
+def standard_rule(municipalities: list[Municipality]) -> tuple[list[str], str | None, str | None]:
+    """(allowed standards, the default, why only one is allowed).
+
+    A police district writes to a municipality in the standard it has chosen; where every party chose
+    the same one, the agreement is in that standard. Where one is neutral, or they differ, the user chooses.
+    """
+    standards = {m.written_standard for m in municipalities}
+    if len(standards) == 1 and standards != {"neutral"}:
+        only = standards.pop()
+        names = ", ".join(f"{m.name} kommune" for m in municipalities)
+        language = _("nynorsk") if only == "nynorsk" else _("bokmål")
+        return [only], only, _("%(names)s has chosen %(language)s as its written standard, so the agreement is written in %(language)s.", names=names, language=language)
+    preferred = next((m.written_standard for m in municipalities if m.written_standard != "neutral"), "nynorsk")
+    return ["nynorsk", "bokmal"], preferred, None
+
+
+def standard_allowed(standard: WrittenStandard | None, municipalities: list[Municipality | None]) -> bool:
+    if standard is None:
+        return True
+    allowed, _default, _reason = standard_rule([m for m in municipalities if m is not None])
+    return standard.value in allowed
+
+
+class PoliceAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        districts = db.session.scalars(select(PoliceDistrict).order_by(PoliceDistrict.id)).all()
+        allowed, default, reason = standard_rule(agreement.municipalities)
+        return {
+            "district_choices": [(str(d.id), d.name_bokmal) for d in districts],
+            "allowed_standards": allowed,
+            "standard_reason": reason,
+            "_default_standard": default,
+            "_suggested_district": suggested_police_district(agreement.municipalities[0]) if agreement.parties else None,
+            "_own_district": user.organisation.police_district,
+        }
+
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        district = agreement.police_district or options["_own_district"] or options["_suggested_district"]
+        standard = agreement.written_standard.value if agreement.written_standard else options["_default_standard"]
+        return {
+            "police_district": str(district.id) if district else "",
+            "police_station": agreement.police_station or "",
+            "written_standard": standard,
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.police_district_id = int(form.police_district.data)
+        agreement.police_station = form.police_station.data.strip()
+        agreement.written_standard = WrittenStandard(form.written_standard.data)
+
+
+# ------------------------------------------------------------------ purpose
+
+
+class PurposeAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "accept_standard_text": "purpose" in (agreement.completed_steps or []),
+            "purpose_addition": agreement.purpose_addition or "",
+            "additional_main_tasks": "\n".join(agreement.additional_main_tasks or []),
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.purpose_addition = (form.purpose_addition.data or "").strip() or None
+        agreement.additional_main_tasks = task_lines(form.additional_main_tasks.data)
+
+
+# ------------------------------------------------------------------ members
+
+
+def _one(agreement: Agreement, role: MemberRole, municipality_number: str | None = None) -> Member | None:
+    return next(
+        (m for m in agreement.members if m.role is role and m.municipality_number == municipality_number), None
+    )
+
+
+class MembersAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}}
+
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        def person(role: MemberRole, number: str | None = None) -> Member:
+            return _one(agreement, role, number) or Member(name="", email="", title="")
+
+        groups = []
+        for number in options["municipality_names"]:
+            mayor, executive = person(MemberRole.MAYOR, number), person(MemberRole.CHIEF_EXECUTIVE, number)
+            groups.append({
+                "municipality_number": number,
+                "mayor_name": mayor.name, "mayor_email": mayor.email,
+                "chief_executive_name": executive.name,
+                "chief_executive_title": executive.title or "Kommunedirektør",
+                "chief_executive_email": executive.email,
+            })
+        chief, contact, slt = person(MemberRole.STATION_CHIEF), person(MemberRole.POLICE_CONTACT), person(MemberRole.SLT_COORDINATOR)
+        return {
+            "municipalities": groups,
+            "station_chief_name": chief.name, "station_chief_title": chief.title or "Politistasjonssjef",
+            "station_chief_email": chief.email,
+            "police_contact_name": contact.name, "police_contact_email": contact.email,
+            "slt_coordinator_name": slt.name, "slt_coordinator_title": slt.title or "SLT-koordinator",
+            "slt_coordinator_email": slt.email,
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        fixed = [m for m in agreement.members if not m.role.is_contact]
+        for member in fixed:
+            agreement.members.remove(member)
+        for position, entry in enumerate(form.municipalities.entries):
+            group = entry.form
+            number = group.municipality_number.data
+            agreement.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=group.mayor_name.data.strip(), title="Ordfører", email=group.mayor_email.data.strip(), position=position))
+            agreement.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=group.chief_executive_name.data.strip(), title=group.chief_executive_title.data, email=group.chief_executive_email.data.strip(), position=position))
+        agreement.members.append(Member(role=MemberRole.STATION_CHIEF, name=form.station_chief_name.data.strip(), title=form.station_chief_title.data, email=form.station_chief_email.data.strip()))
+        agreement.members.append(Member(role=MemberRole.POLICE_CONTACT, name=form.police_contact_name.data.strip(), title="Politikontakt", email=form.police_contact_email.data.strip()))
+        agreement.members.append(Member(role=MemberRole.SLT_COORDINATOR, name=form.slt_coordinator_name.data.strip(), title=form.slt_coordinator_title.data.strip(), email=form.slt_coordinator_email.data.strip()))
+
+
+class LeadershipAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "leadership": agreement.leadership or "mayor",
+            "secretariat": agreement.secretariat or "slt_coordinator",
+            "secretariat_other": agreement.secretariat_other or "",
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.leadership = form.leadership.data
+        agreement.secretariat = form.secretariat.data
+        agreement.secretariat_other = (form.secretariat_other.data or "").strip() if form.secretariat.data == "other" else None
+
+
+class ContactsAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "contacts": [
+                {"category": m.role.value, "organisation_name": m.organisation_name, "name": m.name, "email": m.email}
+                for m in agreement.contacts
+            ]
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        for member in list(agreement.contacts):
+            agreement.members.remove(member)
+        for position, entry in enumerate(form.contacts.entries):
+            contact = entry.form
+            agreement.members.append(Member(
+                role=MemberRole(contact.category.data), organisation_name=contact.organisation_name.data.strip(),
+                name=(contact.name.data or "").strip(), email=(contact.email.data or "").strip(), position=position,
+            ))
+
+
+# ------------------------------------------------------------------ meetings, goals, SLT, validity
+
+
+class MeetingsAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "meetings_per_year": agreement.meetings_per_year if agreement.meetings_per_year is not None else 4,
+            "agenda_days_before": agreement.agenda_days_before if agreement.agenda_days_before is not None else 7,
+            "minutes_archived": agreement.minutes_archived,
+            "minutes_archive_location": agreement.minutes_archive_location or "",
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.meetings_per_year = form.meetings_per_year.data
+        agreement.agenda_days_before = form.agenda_days_before.data
+        agreement.minutes_archived = True
+        agreement.minutes_archive_location = (form.minutes_archive_location.data or "").strip() or None
+
+
+class PrioritiesAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        areas = [{"title": a.title, "expected_results": a.expected_results} for a in agreement.priority_areas]
+        return {
+            "priority_areas": areas or [{}],
+            "follow_up_responsible": agreement.follow_up_responsible or "SLT-koordinator og politikontakt",
+        }
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.priority_areas = [
+            PriorityArea(title=entry.form.title.data.strip(), expected_results=entry.form.expected_results.data.strip(), position=position)
+            for position, entry in enumerate(form.priority_areas.entries)
+        ]
+        agreement.follow_up_responsible = form.follow_up_responsible.data.strip()
+
+
+class SltAnswers(_NoOptions):
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        return {"slt_relation": agreement.slt_relation or "", "slt_relation_description": agreement.slt_relation_description or ""}
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.slt_relation = form.slt_relation.data
+        agreement.slt_relation_description = (form.slt_relation_description.data or "").strip() or None
+
+
+class ValidityAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {"today": today}
+
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        place = agreement.place or (agreement.municipalities[0].name if agreement.parties else "")
+        return {"start_date": agreement.start_date, "place": place}
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        agreement.start_date = form.start_date.data
+        agreement.place = form.place.data.strip()
+
+
+ANSWERS: dict[str, StepAnswers] = {
+    "parties": PartiesAnswers(),
+    "police": PoliceAnswers(),
+    "purpose": PurposeAnswers(),
+    "members": MembersAnswers(),
+    "leadership": LeadershipAnswers(),
+    "contacts": ContactsAnswers(),
+    "meetings": MeetingsAnswers(),
+    "priorities": PrioritiesAnswers(),
+    "slt": SltAnswers(),
+    "validity": ValidityAnswers(),
+}
+assert set(ANSWERS) == set(STEP_NAMES)
+
+
+# ------------------------------------------------------------------ progress
+
+
+def mark_complete(agreement: Agreement, step_name: str) -> None:
+    if step_name not in (agreement.completed_steps or []):
+        # A new list, so SQLAlchemy sees the change to the JSON column.
+        agreement.completed_steps = [*(agreement.completed_steps or []), step_name]
+
+
+def keep_unsaved_input(agreement: Agreement, step_name: str, pairs: list[list[str]] | None) -> None:
+    """Keep (or, with None, drop) the raw input a user left on a step that was not yet valid."""
+    kept = {name: value for name, value in (agreement.unsaved_input or {}).items() if name != step_name}
+    if pairs:
+        kept[step_name] = pairs
+    agreement.unsaved_input = kept
+
+
+def forget_steps(agreement: Agreement, *step_names: str) -> None:
+    agreement.completed_steps = [name for name in (agreement.completed_steps or []) if name not in step_names]
+
+
+def first_open_step(agreement: Agreement) -> str | None:
+    """The first step not yet answered, or None when the draft is complete."""
+    done = set(agreement.completed_steps or [])
+    return next((name for name in STEP_NAMES if name not in done), None)
+
+
+def is_complete(agreement: Agreement) -> bool:
+    return first_open_step(agreement) is None

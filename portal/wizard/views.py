@@ -1,0 +1,169 @@
+"""One view serves every step: it looks the step up in ``forms.steps`` and its answers in ``answers``.
+
+Rules a user can rely on:
+- A step is saved only when all of it is valid; a step with errors leaves the draft exactly as it was.
+- A step cannot be reached before the steps in front of it are answered (also not by a typed URL).
+- «Add» and «remove» buttons on repeating groups show the page again with the input kept, saving nothing.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList
+
+from forms.fields import add_or_remove
+from forms.steps import STEP_NAMES, STEPS, STEPS_BY_NAME, Step
+
+from ..access import agreement_for_editing, roles_required
+from ..agreements.lifecycle import record_event
+from ..documents import agreement_html
+from ..extensions import db
+from ..models import Agreement, Role
+from . import bp
+from .answers import ANSWERS, first_open_step, keep_unsaved_input, mark_complete
+
+
+def _step_or_404(step_name: str) -> Step:
+    step = STEPS_BY_NAME.get(step_name)
+    if step is None:
+        abort(404)
+    return step
+
+
+def _editable_draft(agreement_id: int) -> Agreement | None:
+    agreement = agreement_for_editing(agreement_id)
+    if not agreement.is_editable:
+        return None
+    return agreement
+
+
+def _prepared(step: Step, options: dict[str, Any], **form_kwargs: Any) -> FlaskForm:
+    form = step.form(**form_kwargs)
+    form.prepare(**{key: value for key, value in options.items() if not key.startswith("_")})
+    return form
+
+
+def _step_url(agreement: Agreement, step_name: str | None) -> str:
+    if step_name is None:
+        return url_for("wizard.check_answers", agreement_id=agreement.id)
+    return url_for("wizard.step", agreement_id=agreement.id, step_name=step_name)
+
+
+def _neighbour(step: Step, offset: int) -> str | None:
+    index = STEP_NAMES.index(step.name) + offset
+    return STEP_NAMES[index] if 0 <= index < len(STEP_NAMES) else None
+
+
+@bp.route("/steps/<step_name>", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def step(agreement_id: int, step_name: str):
+    step = _step_or_404(step_name)
+    agreement = _editable_draft(agreement_id)
+    if agreement is None:
+        flash(_("This agreement is finalised and can no longer be changed. Changes need a new version."), "warning")
+        return redirect(url_for("agreements.show", agreement_id=agreement_id))
+
+    first_open = first_open_step(agreement)
+    if first_open is not None and STEP_NAMES.index(step.name) > STEP_NAMES.index(first_open):
+        flash(_("Answer «%(step)s» first.", step=STEPS_BY_NAME[first_open].title), "warning")
+        return redirect(_step_url(agreement, first_open))
+
+    answers = ANSWERS[step.name]
+    options = answers.options(agreement, current_user, date.today())
+    returning_to_check = request.args.get("return") == "check"
+
+    if request.method == "GET":
+        kept = (agreement.unsaved_input or {}).get(step.name)
+        if kept:
+            form = _prepared(step, options, formdata=MultiDict(kept))
+            return _render(step, agreement, form, returning_to_check, restored=True)
+        form = _prepared(step, options, data=answers.load(agreement, options))
+        return _render(step, agreement, form, returning_to_check)
+
+    form = _prepared(step, options)
+    action = request.form.get("action", "next")
+    repeating = [field for field in form if isinstance(field, FieldList)]
+    if any(add_or_remove(field, action) for field in repeating):
+        return _render(step, agreement, form, returning_to_check)
+
+    if not form.validate_on_submit():
+        if action == "back" and form.csrf_token.data and not form.csrf_token.errors:
+            return _go_back_keeping_input(step, agreement, answers, options, form)
+        return _render(step, agreement, form, returning_to_check), 400
+
+    try:
+        answers.save(agreement, form, options)
+        keep_unsaved_input(agreement, step.name, None)
+        mark_complete(agreement, step.name)
+        record_event(agreement, "step_saved", current_user, step.name)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        flash(_("Your answers could not be saved just now. Nothing was changed. Please try again."), "danger")
+        return _render(step, agreement, form, returning_to_check), 503
+
+    if action == "back":
+        return redirect(_step_url(agreement, _neighbour(step, -1) or step.name))
+    if action == "save":
+        flash(_("Your answers are saved. You can continue later from «My agreements»."), "success")
+        return redirect(url_for("agreements.index"))
+    if returning_to_check:
+        return redirect(_step_url(agreement, first_open_step(agreement)))
+    next_open = first_open_step(agreement)
+    following = _neighbour(step, +1)
+    if following is None or next_open is None:
+        return redirect(_step_url(agreement, next_open))
+    return redirect(_step_url(agreement, following))
+
+
+def _go_back_keeping_input(step: Step, agreement: Agreement, answers, options, form: FlaskForm):  # type: ignore[no-untyped-def]
+    """«Back» on a page with errors: nothing is saved, but what was typed is kept for the return."""
+    untouched = _prepared(step, options, formdata=None, data=answers.load(agreement, options))
+    if _answers_of(untouched) != _answers_of(form):
+        keep_unsaved_input(agreement, step.name, [
+            [key, value] for key, value in request.form.items(multi=True) if key not in ("csrf_token", "action")
+        ])
+        db.session.commit()
+    return redirect(_step_url(agreement, _neighbour(step, -1) or step.name))
+
+
+def _answers_of(form: FlaskForm) -> dict[str, Any]:
+    return {key: value for key, value in form.data.items() if key != "csrf_token"}
+
+
+def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_check: bool, restored: bool = False):  # type: ignore[no-untyped-def]
+    position = STEP_NAMES.index(step.name)
+    return render_template(
+        step.template,
+        step=step,
+        steps=STEPS,
+        position=position + 1,
+        step_count=len(STEPS),
+        agreement=agreement,
+        form=form,
+        previous_step=_neighbour(step, -1),
+        returning_to_check=returning_to_check,
+        restored=restored,
+    )
+
+
+@bp.route("/check")
+@roles_required(Role.COORDINATOR)
+def check_answers(agreement_id: int):
+    agreement = agreement_for_editing(agreement_id)
+    if not agreement.is_editable:
+        return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    first_open = first_open_step(agreement)
+    if first_open is not None:
+        flash(_("Some answers are missing. Answer «%(step)s» first.", step=STEPS_BY_NAME[first_open].title), "warning")
+        return redirect(_step_url(agreement, first_open))
+    return render_template(
+        "wizard/check.html", agreement=agreement, steps=STEPS, document=agreement_html(agreement, draft=True)
+    )

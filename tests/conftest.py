@@ -1,0 +1,147 @@
+"""The test harness: one app and database per run (SQLite, or PostgreSQL when TEST_DATABASE_URL is set),
+emptied between tests; people in every role; and a client that signs in and sends forms with CSRF tokens."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.auth.passwords import hash_password
+from portal.extensions import db
+from portal.models import County, Municipality, PoliceDistrict, Role, User
+from portal.reference_data import load_reference_data
+
+from . import factories
+
+PASSWORD = "riktig hest batteri stift"
+REFERENCE_TABLES = {County.__tablename__, Municipality.__tablename__, PoliceDistrict.__tablename__}
+
+
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory):
+    outbox = tmp_path_factory.mktemp("outbox")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "DATABASE_URL": database_url(tmp_path_factory),
+            "MAIL_SERVER": "",
+            "MAIL_OUTBOX": str(outbox),
+            "PUBLIC_BASE_URL": "https://portal.test",
+        }
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        # Start from nothing, then build the schema the way production does: through the migrations.
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        load_reference_data()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _app_context_and_clean_database(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow by design: hash once per run
+
+
+@dataclass
+class People:
+    coordinator: User  # Voss kommune
+    mayor: User  # Voss kommune, signatory
+    archivist: User
+    administrator: User  # Voss kommune
+    station_chief: User  # Vest politidistrikt, signatory
+    police_coordinator: User  # Vest politidistrikt
+    other_coordinator: User  # Bergen kommune: must never see Voss's drafts
+
+    def all(self) -> dict[str, User]:
+        return dict(vars(self))
+
+
+@pytest.fixture
+def people(password_hash: str) -> People:
+    voss = factories.organisation_for_municipality(factories.VOSS)
+    bergen = factories.organisation_for_municipality(factories.BERGEN)
+    vest = factories.organisation_for_police_district()
+    made = People(
+        coordinator=factories.user("koordinator@voss.example.org", Role.COORDINATOR, voss, password_hash, "Kari Koordinator", "SLT-koordinator"),
+        mayor=factories.user("ordforar@voss.example.org", Role.SIGNATORY, voss, password_hash, "Ola Ordførar", "Ordførar"),
+        archivist=factories.user("arkivar@voss.example.org", Role.ARCHIVIST, voss, password_hash, "Anne Arkivar", "Arkivar"),
+        administrator=factories.user("admin@voss.example.org", Role.ADMINISTRATOR, voss, password_hash, "Adam Admin", "Systemansvarleg"),
+        station_chief=factories.user("stasjonssjef@politiet.example.org", Role.SIGNATORY, vest, password_hash, "Siv Stasjonssjef", "Politistasjonssjef"),
+        police_coordinator=factories.user("koordinator@politiet.example.org", Role.COORDINATOR, vest, password_hash, "Per Politikoordinator", "Politikontakt"),
+        other_coordinator=factories.user("koordinator@bergen.example.org", Role.COORDINATOR, bergen, password_hash, "Berit Bergen", "SLT-koordinator"),
+    )
+    db.session.commit()
+    return made
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_PATTERN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+class Browserless:
+    """The Flask test client, with the few steps every test repeats."""
+
+    def __init__(self, client):  # type: ignore[no-untyped-def]
+        self.client = client
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.client, name)
+
+    def csrf_token(self, url: str = "/sign-in") -> str:
+        return csrf_token_from(self.client.get(url).get_data(as_text=True))
+
+    def submit(self, url: str, data: dict[str, object] | None = None, *, token_from: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        """POST ``data`` to ``url`` with a valid CSRF token, taken from the page at ``token_from`` (default: ``url``)."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf_token(token_from or url)
+        return self.client.post(url, data=payload, **kwargs)
+
+    def sign_in(self, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        response = self.submit("/sign-in", {"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def client(app) -> Browserless:
+    return Browserless(app.test_client())
+
+
+@pytest.fixture
+def outbox(app) -> Path:
+    """The folder the embedded mail service writes to; emptied before each test."""
+    folder = Path(app.config["MAIL_OUTBOX"])
+    for message in folder.glob("*.eml"):
+        message.unlink()
+    return folder

@@ -1,0 +1,121 @@
+"""Builders for test data: organisations, people and agreements in any state of completion."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    Agreement,
+    Member,
+    MemberRole,
+    Municipality,
+    Organisation,
+    OrganisationKind,
+    Party,
+    PoliceDistrict,
+    PriorityArea,
+    Role,
+    User,
+    WrittenStandard,
+)
+from forms.steps import STEP_NAMES
+
+VOSS = "4621"  # nynorsk, Vestland: Vest politidistrikt
+ULVIK = "4620"  # nynorsk, Vestland
+BERGEN = "4601"  # neutral, Vestland
+OSLO = "0301"  # neutral
+EIGERSUND = "1101"  # bokmål, Rogaland: Sør-Vest politidistrikt
+
+
+def municipality(number: str) -> Municipality:
+    found = db.session.get(Municipality, number)
+    assert found is not None, number
+    return found
+
+
+def police_district(name_bokmal: str = "Vest politidistrikt") -> PoliceDistrict:
+    found = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == name_bokmal))
+    assert found is not None, name_bokmal
+    return found
+
+
+def organisation_for_municipality(number: str) -> Organisation:
+    found = db.session.scalar(select(Organisation).where(Organisation.municipality_number == number))
+    if found is None:
+        found = Organisation(kind=OrganisationKind.MUNICIPALITY, municipality_number=number)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def organisation_for_police_district(name_bokmal: str = "Vest politidistrikt") -> Organisation:
+    district = police_district(name_bokmal)
+    found = db.session.scalar(select(Organisation).where(Organisation.police_district_id == district.id))
+    if found is None:
+        found = Organisation(kind=OrganisationKind.POLICE_DISTRICT, police_district_id=district.id)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def user(email: str, role: Role, organisation: Organisation, password_hash: str | None, name: str = "", title: str = "") -> User:
+    person = User(
+        email=email, name=name or email.split("@")[0].title(), title=title, role=role,
+        organisation=organisation, password_hash=password_hash,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def complete_agreement(
+    created_by: User,
+    municipality_numbers: tuple[str, ...] = (VOSS,),
+    priority_area_count: int = 3,
+    standard: WrittenStandard = WrittenStandard.NYNORSK,
+    contacts: int = 3,
+    long_text: bool = False,
+) -> Agreement:
+    """A draft agreement with every step answered, as the wizard would leave it."""
+    district = police_district("Sør-Vest politidistrikt") if municipality_numbers[0].startswith("11") else police_district()
+    agreement = Agreement(
+        reference=f"PR-2026-{db.session.query(Agreement).count() + 1:04d}",
+        owner_organisation=created_by.organisation,
+        created_by=created_by,
+        written_standard=standard,
+        police_district=district,
+        police_station="Voss lensmannskontor" if not long_text else "Voss, Ulvik og Eidfjord politistasjon " * 3,
+        purpose_addition="Politirådet skal særleg arbeide med trygge møteplassar for unge.",
+        additional_main_tasks=["Følgje opp handlingsplanen mot vald i nære relasjonar."],
+        leadership="mayor",
+        secretariat="slt_coordinator",
+        meetings_per_year=4,
+        agenda_days_before=7,
+        minutes_archived=True,
+        minutes_archive_location="Kommunens sak- og arkivsystem",
+        follow_up_responsible="SLT-koordinator og politikontakt",
+        slt_relation="steering_group",
+        slt_relation_description="Politirådet er styringsgruppe for SLT.",
+        start_date=date(2027, 1, 1),
+        place="Voss",
+        completed_steps=list(STEP_NAMES),
+    )
+    db.session.add(agreement)
+    for position, number in enumerate(municipality_numbers):
+        place = municipality(number)
+        agreement.parties.append(Party(municipality_number=number, position=position))
+        agreement.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=f"Ordførar {place.name}", title="Ordførar", email=f"ordforar.{number}@example.org", position=position))
+        agreement.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=f"Direktør {place.name}", title="Kommunedirektør", email=f"direktor.{number}@example.org", position=position))
+    agreement.members.append(Member(role=MemberRole.STATION_CHIEF, name="Kari Nordmann" + (" Langnavn-Etternavnsen" * 4 if long_text else ""), title="Politistasjonssjef", email="kari.nordmann@politiet.example.org"))
+    agreement.members.append(Member(role=MemberRole.POLICE_CONTACT, name="Ola Politikontakt", title="Politikontakt", email="ola@politiet.example.org"))
+    agreement.members.append(Member(role=MemberRole.SLT_COORDINATOR, name="Siri SLT", title="SLT-koordinator", email="siri@example.org"))
+    kinds = (MemberRole.BUSINESS_CONTACT, MemberRole.VOLUNTARY_CONTACT, MemberRole.INTEREST_CONTACT)
+    for position in range(contacts):
+        agreement.members.append(Member(role=kinds[position % 3], name=f"Kontakt {position + 1}", organisation_name=f"Organisasjon {position + 1}", position=position))
+    results = "Færre unge som blir rekrutterte til kriminelle miljø. " * (12 if long_text else 1)
+    for position in range(priority_area_count):
+        agreement.priority_areas.append(PriorityArea(title=f"Satsingsområde {position + 1}", expected_results=results.strip(), position=position))
+    db.session.flush()
+    return agreement
