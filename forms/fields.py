@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, FieldList, IntegerField, StringField
+from wtforms import EmailField, FieldList, IntegerField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation
 
 
@@ -28,6 +29,18 @@ class Required(InputRequired):
             return
         field.errors[:] = []
         raise StopValidation(self.message)
+
+
+def options(pairs: list[tuple[str, str]], optgroup: str | None = None) -> list[SelectChoice]:
+    return [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
+
+
+def radio_field(label: str, pairs: list[tuple[str, str]], required_message: str, **kwargs) -> RadioField:  # type: ignore[no-untyped-def]
+    """Radio buttons that must be answered; a value not on the list (a crafted request) gets the same message."""
+    return RadioField(
+        label, choices=options(pairs), validators=[Required(required_message)],
+        invalid_choice_message=required_message, **kwargs,
+    )
 
 
 def name_field(label: str, required_message: str) -> StringField:

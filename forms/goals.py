@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, RadioField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms.validators import Length, ValidationError
 
-from .fields import Required
+from .fields import Required, radio_field
 
 MAX_PRIORITY_AREAS = 20
 
@@ -63,19 +63,19 @@ class PriorityAreasForm(FlaskForm):
 
 
 class SltForm(FlaskForm):
-    slt_relation = RadioField(
+    slt_relation = radio_field(
         _l("How does the council relate to SLT?"),
-        choices=[
+        [
             ("steering_group", _l("The council is the steering group for SLT")),
             ("coordinated", _l("SLT has its own steering group; the council and SLT coordinate their work")),
             ("no_slt", _l("There is no SLT cooperation in the municipality")),
         ],
-        validators=[Required(_l("Choose how the council relates to SLT"))],
+        _l("Choose how the council relates to SLT"),
     )
     slt_relation_description = TextAreaField(
         _l("Describe how the council and SLT work together"),
         description=_l("Needed when SLT has its own steering group; optional otherwise."),
-        validators=[Optional(), Length(max=2000, message=_l("Use at most 2000 characters"))],
+        validators=[Length(max=2000, message=_l("Use at most 2000 characters"))],
     )
 
     def prepare(self) -> None:

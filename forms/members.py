@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, StringField
+from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from .fields import Required, email_field, name_field
+from .fields import Required, email_field, name_field, radio_field
 
 #: Titles in today's usage first; the older ones stay selectable.
 STATION_CHIEF_TITLES = [
@@ -28,9 +28,9 @@ class MunicipalMembersForm(Form):
     mayor_name = name_field(_l("Mayor's name"), _l("Enter the mayor's name"))
     mayor_email = email_field(_l("Mayor's e-mail address"), _l("Enter the mayor's e-mail address"))
     chief_executive_name = name_field(_l("Chief executive's name"), _l("Enter the chief executive's name"))
-    chief_executive_title = RadioField(
-        _l("Chief executive's title"), choices=CHIEF_EXECUTIVE_TITLES, default="Kommunedirektør",
-        validators=[Required(_l("Choose the chief executive's title"))],
+    chief_executive_title = radio_field(
+        _l("Chief executive's title"), CHIEF_EXECUTIVE_TITLES, _l("Choose the chief executive's title"),
+        default="Kommunedirektør",
     )
     chief_executive_email = email_field(_l("Chief executive's e-mail address"), _l("Enter the chief executive's e-mail address"))
 
@@ -38,9 +38,9 @@ class MunicipalMembersForm(Form):
 class MembersForm(FlaskForm):
     municipalities = FieldList(FormField(MunicipalMembersForm))
     station_chief_name = name_field(_l("Station chief's name"), _l("Enter the station chief's name"))
-    station_chief_title = RadioField(
-        _l("Station chief's title"), choices=STATION_CHIEF_TITLES, default="Politistasjonssjef",
-        validators=[Required(_l("Choose the station chief's title"))],
+    station_chief_title = radio_field(
+        _l("Station chief's title"), STATION_CHIEF_TITLES, _l("Choose the station chief's title"),
+        default="Politistasjonssjef",
     )
     station_chief_email = email_field(_l("Station chief's e-mail address"), _l("Enter the station chief's e-mail address"))
     police_contact_name = name_field(_l("Police contact's name"), _l("Enter the police contact's name"))
@@ -64,28 +64,28 @@ class MembersForm(FlaskForm):
 
 
 class LeadershipForm(FlaskForm):
-    leadership = RadioField(
+    leadership = radio_field(
         _l("Who leads the council?"),
-        choices=[
+        [
             ("mayor", _l("The mayor leads the council")),
             ("rotating", _l("The leadership rotates between the mayor and the station chief")),
         ],
+        _l("Choose who leads the council"),
         default="mayor",
-        validators=[Required(_l("Choose who leads the council"))],
     )
-    secretariat = RadioField(
+    secretariat = radio_field(
         _l("Who is the secretariat?"),
-        choices=[
+        [
             ("slt_coordinator", _l("The SLT coordinator")),
             ("police_contact", _l("The police contact")),
             ("other", _l("Someone else")),
         ],
+        _l("Choose who is the secretariat"),
         default="slt_coordinator",
-        validators=[Required(_l("Choose who is the secretariat"))],
     )
     secretariat_other = StringField(
         _l("Who is the secretariat, then?"),
-        validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters"))],
+        validators=[Length(max=200, message=_l("Use at most 200 characters"))],
     )
 
     def prepare(self) -> None:
@@ -99,14 +99,14 @@ class LeadershipForm(FlaskForm):
 class ContactForm(Form):
     """A contact from business, a voluntary organisation or an interest organisation."""
 
-    category = RadioField(
+    category = radio_field(
         _l("Kind of contact"),
-        choices=[
+        [
             ("business_contact", _l("Business")),
             ("voluntary_contact", _l("Voluntary organisation")),
             ("interest_contact", _l("Interest organisation")),
         ],
-        validators=[Required(_l("Choose the kind of contact"))],
+        _l("Choose the kind of contact"),
     )
     organisation_name = name_field(_l("Organisation"), _l("Enter the name of the organisation"))
     name = StringField(_l("Contact person (optional)"), validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters"))])

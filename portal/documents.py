@@ -4,3 +4,7 @@ from markupsafe import Markup
 
 def agreement_html(agreement, *, draft: bool) -> Markup:
     return Markup("<p>(document rendering pending)</p>")
+
+
+def purpose_html(agreement) -> Markup:
+    return Markup("<p>(purpose pending)</p>")

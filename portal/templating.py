@@ -8,6 +8,8 @@ from flask import Flask
 from flask_babel import format_date, format_datetime
 from wtforms import Field, FieldList, FormField
 
+from . import documents
+
 
 def form_errors(form) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """(id of the field to jump to, message) for every error in ``form``, in page order."""
@@ -21,6 +23,13 @@ def _errors_of(container) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyp
         yield from _field_errors(field)
 
 
+def own_errors(field: Field) -> list[str]:
+    """The messages about ``field`` itself; a repeating group's list also holds its entries' errors."""
+    if isinstance(field, FormField):
+        return []
+    return [str(message) for message in field.errors if not isinstance(message, (list, dict))]
+
+
 def _field_errors(field: Field) -> Iterator[tuple[str, str]]:
     if isinstance(field, FieldList):
         for entry in field.entries:
@@ -28,14 +37,13 @@ def _field_errors(field: Field) -> Iterator[tuple[str, str]]:
         anchor = field.entries[0].id if field.entries else field.id
         if field.entries and isinstance(field.entries[0], FormField):
             anchor = next(iter(field.entries[0].form)).id
-        for message in field.errors:
-            if isinstance(message, str):
-                yield anchor, message
+        for message in own_errors(field):
+            yield anchor, message
     elif isinstance(field, FormField):
         yield from _errors_of(field.form)
     else:
-        for message in field.errors:
-            yield (f"{field.id}-0" if field.type == "RadioField" else field.id), str(message)
+        for message in own_errors(field):
+            yield (f"{field.id}-0" if field.type == "RadioField" else field.id), message
 
 
 def aria(field: Field) -> dict[str, str]:
@@ -58,4 +66,6 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
+    app.jinja_env.globals["own_errors"] = own_errors
+    app.jinja_env.globals["standard_purpose"] = documents.purpose_html
     app.jinja_env.filters["date"] = norwegian_date

@@ -2,8 +2,11 @@
 emptied between tests; people in every role; and a client that signs in and sends forms with CSRF tokens."""
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,14 +121,29 @@ class Browserless:
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self.client, name)
 
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Each request gets an app context of its own, as in production: its own `g` and database
+        # session, not the test's.
+        with self.client.application.app_context():
+            return self.client.open(*args, **kwargs)
+
+    def get(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.open(*args, method="GET", **kwargs)
+
+    def post(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.open(*args, method="POST", **kwargs)
+
     def csrf_token(self, url: str = "/sign-in") -> str:
-        return csrf_token_from(self.client.get(url).get_data(as_text=True))
+        return csrf_token_from(self.get(url).get_data(as_text=True))
 
     def submit(self, url: str, data: dict[str, object] | None = None, *, token_from: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
         """POST ``data`` to ``url`` with a valid CSRF token, taken from the page at ``token_from`` (default: ``url``)."""
         payload = dict(data or {})
         payload["csrf_token"] = self.csrf_token(token_from or url)
-        return self.client.post(url, data=payload, **kwargs)
+        return self.post(url, data=payload, **kwargs)
+
+    def choose_language(self, language: str):  # type: ignore[no-untyped-def]
+        return self.submit("/language", {"language": language, "next": "/"}, token_from="/accessibility")
 
     def sign_in(self, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
         response = self.submit("/sign-in", {"email": user.email, "password": password})
@@ -145,3 +163,47 @@ def outbox(app) -> Path:
     for message in folder.glob("*.eml"):
         message.unlink()
     return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class CollectingHandler:
+    """An aiosmtpd handler that keeps every message it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app):
+    """A real SMTP server on loopback; the portal sends to it for the length of the test."""
+    from aiosmtpd.controller import Controller
+
+    handler = CollectingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    try:
+        yield handler
+    finally:
+        app.config.update(saved)
+        controller.stop()
+
+
+def link_in(message: email.message.EmailMessage) -> str:
+    """The path of the portal link in a message's text."""
+    body = message.get_content()
+    match = re.search(r"https://portal\.test(/\S+)", body)
+    assert match, body
+    return match.group(1)

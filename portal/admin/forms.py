@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField
+from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from forms.fields import Required, email_field, name_field
+from forms.fields import email_field, name_field, radio_field
 
 ROLE_CHOICES = [
     ("coordinator", _l("Coordinator: drafts and manages agreements")),
@@ -17,8 +17,8 @@ class InviteForm(FlaskForm):
     name = name_field(_l("Full name"), _l("Enter the person's full name"))
     email = email_field(_l("E-mail address"), _l("Enter the person's e-mail address"))
     title = StringField(_l("Title (optional)"), description=_l("For example «Ordfører» or «SLT-koordinator»."), validators=[Optional(), Length(max=200)])
-    role = RadioField(_l("Role"), choices=ROLE_CHOICES, validators=[Required(_l("Choose a role"))])
+    role = radio_field(_l("Role"), ROLE_CHOICES, _l("Choose a role"))
 
 
 class RoleForm(FlaskForm):
-    role = RadioField(_l("Role"), choices=ROLE_CHOICES, validators=[Required(_l("Choose a role"))])
+    role = radio_field(_l("Role"), ROLE_CHOICES, _l("Choose a role"))

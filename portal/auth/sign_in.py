@@ -60,7 +60,7 @@ def sign_in():
                 db.session.commit()
             # The same words whether or not the address exists, so the form does not reveal who has an account.
             error = _("The e-mail address or the password is wrong.")
-    return render_template("auth/sign_in.html", form=form, error=error), (200 if error is None else 400)
+    return render_template("auth/sign_in.html", form=form, error=error), (400 if error or form.errors else 200)
 
 
 @bp.route("/sign-out", methods=["POST"])
