@@ -10,7 +10,9 @@ from .safety import is_safe_redirect
 
 bp = Blueprint("pages", __name__)
 
-#: The style sheets the pages use, from the npm packages the setup command installs.
+#: The style sheets and font the pages use, from the npm packages the setup command installs.
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+INTER_FONT = NODE_MODULES / "@fontsource/inter"
 VENDOR_FILES = {
     "designsystemet.css": "@digdir/designsystemet-css/dist/src/index.css",
     "designsystemet-theme.css": "@digdir/designsystemet-css/dist/theme/designsystemet.css",
@@ -50,6 +52,13 @@ def vendor(name: str):
     relative = VENDOR_FILES.get(name)
     if relative is None:
         abort(404)
-    folder, filename = (PROJECT_ROOT / "node_modules" / relative).parent, relative.rsplit("/", 1)[1]
-    response = send_from_directory(folder, filename, max_age=3600)
-    return response
+    folder, filename = (NODE_MODULES / relative).parent, relative.rsplit("/", 1)[1]
+    return send_from_directory(folder, filename, max_age=3600)
+
+
+@bp.route("/vendor/inter/<path:filename>")
+def inter_font(filename: str):
+    """Inter, the typeface Designsystemet's theme names (SIL Open Font License), Latin subset only."""
+    if not (filename.startswith("latin-") or filename.startswith("files/inter-latin-")):
+        abort(404)
+    return send_from_directory(INTER_FONT, filename, max_age=86400)

@@ -146,6 +146,7 @@ class Browserless:
         return self.submit("/language", {"language": language, "next": "/"}, token_from="/accessibility")
 
     def sign_in(self, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        self.client.delete_cookie("session")  # start as someone new, whoever was signed in before
         response = self.submit("/sign-in", {"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
         return response

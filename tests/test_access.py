@@ -1,0 +1,139 @@
+"""Every route against every role, and against a coordinator of another municipality.
+
+The table below must name every route the app has: a new route without a row fails
+``test_every_route_is_in_the_matrix``, so nobody adds a page without deciding who may use it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from portal.extensions import db
+
+from . import factories
+
+ROLES = ("anonymous", "coordinator", "police_coordinator", "other_coordinator", "mayor", "station_chief", "archivist", "administrator")
+SIGNED_IN = ROLES[1:]
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    method: str
+    url: Callable[[dict], str]
+    expected: dict[str, int]  # role → status; 302 for anonymous means «sent to sign in»
+
+
+def everyone(status: int) -> dict[str, int]:
+    return {role: status for role in ROLES}
+
+
+def only(allowed: dict[str, int], others: int = 403) -> dict[str, int]:
+    return {"anonymous": 302, **{role: others for role in SIGNED_IN}, **allowed}
+
+
+DRAFT_READERS = {"coordinator": 200, "police_coordinator": 200, "administrator": 200}
+DRAFT_HIDDEN = {"other_coordinator": 404, "mayor": 404, "station_chief": 404, "archivist": 404}
+DRAFT_EDITORS = {"coordinator": 200, "police_coordinator": 200, "other_coordinator": 404}
+
+CASES = [
+    Case("pages.home", "GET", lambda ids: "/", {"anonymous": 200, **{role: 302 for role in SIGNED_IN}}),
+    Case("pages.accessibility_statement", "GET", lambda ids: "/accessibility", everyone(200)),
+    Case("pages.vendor", "GET", lambda ids: "/vendor/designsystemet.css", everyone(200)),
+    Case("pages.inter_font", "GET", lambda ids: "/vendor/inter/latin-400.css", everyone(200)),
+    Case("static", "GET", lambda ids: "/static/portal.css", everyone(200)),
+    Case("pages.choose_language", "POST", lambda ids: "/language", everyone(302)),
+    Case("auth.sign_in", "GET", lambda ids: "/sign-in", {"anonymous": 200, **{role: 302 for role in SIGNED_IN}}),
+    Case("auth.sign_out", "POST", lambda ids: "/sign-out", everyone(302)),
+    Case("auth.request_password_reset", "GET", lambda ids: "/password-reset", everyone(200)),
+    Case("auth.reset_password", "GET", lambda ids: "/password-reset/not-a-real-token", everyone(400)),
+    Case("auth.accept_invitation", "GET", lambda ids: "/invitation/not-a-real-token", everyone(400)),
+    Case("agreements.index", "GET", lambda ids: "/agreements/", only({role: 200 for role in SIGNED_IN})),
+    Case("agreements.start", "POST", lambda ids: "/agreements/new", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 302})),
+    Case("agreements.show", "GET", lambda ids: f"/agreements/{ids['draft']}", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
+    Case("wizard.step", "GET", lambda ids: f"/agreements/{ids['draft']}/steps/members", only(DRAFT_EDITORS)),
+    Case("wizard.check_answers", "GET", lambda ids: f"/agreements/{ids['draft']}/check", only(DRAFT_EDITORS)),
+    Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
+    Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
+    Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),
+    Case("admin.resend_invitation", "POST", lambda ids: f"/admin/users/{ids['colleague']}/invitation", only({"administrator": 302})),
+]
+
+
+@pytest.fixture
+def ids(people) -> dict[str, int]:
+    draft = factories.complete_agreement(people.coordinator)
+    db.session.commit()
+    return {"draft": draft.id, "colleague": people.mayor.id}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.method} {c.endpoint}" for c in CASES])
+def test_route_answers_each_role_as_decided(client, people, ids, case, role):
+    if role != "anonymous":
+        client.sign_in(getattr(people, role))
+    url = case.url(ids)
+    if case.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.submit(url, {"language": "nb", "next": "/"}, token_from="/accessibility")
+    expected = case.expected[role]
+    assert response.status_code == expected, f"{case.method} {url} as {role}"
+    if role == "anonymous" and expected == 302 and case.endpoint not in ("pages.choose_language",):
+        assert "/sign-in" in response.location
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == {case.endpoint for case in CASES}
+
+
+def test_a_signatory_sees_the_agreement_once_it_leaves_the_draft_stage(client, people):
+    from portal.models import AgreementStatus
+
+    agreement = factories.complete_agreement(people.coordinator)
+    agreement.status = AgreementStatus.FINALISED
+    db.session.commit()
+    client.sign_in(people.mayor)
+    assert client.get(f"/agreements/{agreement.id}").status_code == 200
+    client.sign_in(people.station_chief)
+    assert client.get(f"/agreements/{agreement.id}").status_code == 200
+
+
+def test_another_municipality_never_sees_the_draft_in_its_list(client, people):
+    agreement = factories.complete_agreement(people.coordinator)
+    db.session.commit()
+    client.sign_in(people.other_coordinator)
+    assert agreement.reference not in client.get("/agreements/").get_data(as_text=True)
+    client.sign_in(people.coordinator)
+    assert agreement.reference in client.get("/agreements/").get_data(as_text=True)
+
+
+def test_an_administrator_cannot_manage_people_of_another_organisation(client, people, password_hash):
+    bergen_admin = factories.user("admin@bergen.example.org", people.coordinator.role.ADMINISTRATOR, people.other_coordinator.organisation, password_hash)
+    db.session.commit()
+    client.sign_in(bergen_admin)
+    assert client.get(f"/admin/users/{people.coordinator.id}/role").status_code == 404
+    assert people.coordinator.email not in client.get("/admin/users").get_data(as_text=True)
+
+
+def test_an_administrator_cannot_change_their_own_role(client, people):
+    client.sign_in(people.administrator)
+    response = client.submit(f"/admin/users/{people.administrator.id}/role", {"role": "coordinator"}, token_from="/admin/users")
+    assert response.status_code == 302
+    db.session.refresh(people.administrator)
+    assert people.administrator.role.value == "administrator"
+
+
+def test_an_administrator_changes_a_colleagues_role(client, people):
+    client.sign_in(people.administrator)
+    response = client.submit(f"/admin/users/{people.mayor.id}/role", {"role": "archivist"})
+    assert response.status_code == 302
+    db.session.refresh(people.mayor)
+    assert people.mayor.role.value == "archivist"
+    refused = client.submit(f"/admin/users/{people.mayor.id}/role", {"role": "king"})
+    assert refused.status_code == 400
+    db.session.refresh(people.mayor)
+    assert people.mayor.role.value == "archivist"

@@ -1,0 +1,68 @@
+"""Setting up: the schema comes from the migrations, settings come from the environment and instance/."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+
+from portal.config import load_settings
+from portal.extensions import db
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def _app_in(tmp_path) -> Flask:  # type: ignore[no-untyped-def]
+    return Flask("probe", instance_path=str(tmp_path / "instance"), instance_relative_config=True)
+
+
+def test_a_secret_key_is_generated_once_and_kept_private(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first, second = _app_in(tmp_path), _app_in(tmp_path)
+    load_settings(first)
+    load_settings(second)
+    key_file = tmp_path / "instance" / "secret_key"
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"] == key_file.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) >= 48
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+def test_the_embedded_default_is_sqlite_in_instance(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    probe = _app_in(tmp_path)
+    load_settings(probe)
+    assert probe.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'portal.sqlite3'}"
+    assert probe.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_environment_and_instance_config_override_the_defaults(tmp_path, monkeypatch):
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "config.py").write_text("MAIL_SERVER = 'smtp.kommune.example'\nLOCKOUT_THRESHOLD = 3\n")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://portal@db.example/politirad")
+    monkeypatch.setenv("LOCKOUT_THRESHOLD", "7")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "false")
+    probe = _app_in(tmp_path)
+    load_settings(probe)
+    assert probe.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://portal@db.example/politirad"
+    assert probe.config["MAIL_SERVER"] == "smtp.kommune.example"
+    assert probe.config["LOCKOUT_THRESHOLD"] == 7  # the environment wins over instance/config.py
+    assert probe.config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/sign-in")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_font_is_served_but_nothing_else_from_node_modules(client):
+    css = client.get("/vendor/inter/latin-400.css")
+    assert css.status_code == 200 and b"inter-latin-400-normal.woff2" in css.data
+    assert client.get("/vendor/inter/files/inter-latin-400-normal.woff2").status_code == 200
+    assert client.get("/vendor/inter/../../package.json").status_code == 404
+    assert client.get("/vendor/inter/LICENSE").status_code == 404
+    assert client.get("/vendor/package.json").status_code == 404
