@@ -71,7 +71,10 @@ class MemberRole(str, enum.Enum):
 
     @property
     def is_contact(self) -> bool:
-        return self.value.endswith("_contact") and self is not MemberRole.POLICE_CONTACT
+        return self in CONTACT_ROLES
+
+
+CONTACT_ROLES = frozenset({MemberRole.BUSINESS_CONTACT, MemberRole.VOLUNTARY_CONTACT, MemberRole.INTEREST_CONTACT})
 
 
 # ---------------------------------------------------------------- reference data

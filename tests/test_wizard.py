@@ -235,6 +235,9 @@ def test_adding_and_removing_a_municipality_keeps_the_input_and_saves_nothing(co
     html = added.get_data(as_text=True)
     assert added.status_code == 200
     assert 'id="municipalities-1"' in html and '<option selected value="4621">' in html
+    new_row = html[html.index('id="municipalities-1"'):]
+    new_row = new_row[:new_row.index("</select>")]
+    assert 'value="4620">Ulvik (4620)' in new_row  # the new row offers every municipality
     assert reload(agreement_id).parties == []
 
     removed = coordinator.submit(step_url(agreement_id, "parties"), {

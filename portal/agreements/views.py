@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.steps import STEPS
+from forms.steps import STEPS, STEPS_BY_NAME
 
 from ..access import agreement_for_reading, roles_required, visible_agreements
 from ..documents import agreement_html
@@ -60,6 +60,7 @@ def show(agreement_id: int):
         "agreements/show.html",
         agreement=agreement,
         events=events,
+        step_titles={name: step.title for name, step in STEPS_BY_NAME.items()},
         first_open_step=first_open_step(agreement),
         document=agreement_html(agreement, draft=agreement.is_editable) if agreement.parties else None,
     )

@@ -1,6 +1,37 @@
 // Progressive enhancement only: every page works without this file.
-// Move focus to the error summary so screen-reader and keyboard users hear what to correct first.
 document.addEventListener("DOMContentLoaded", () => {
+  // Move focus to the error summary so screen-reader and keyboard users hear what to correct first.
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();
+
+  // Search as you type in long lists (the municipalities): a text box above the list narrows its options.
+  for (const select of document.querySelectorAll("select[data-filter-label]")) {
+    const field = document.createElement("div");
+    field.className = "ds-field portal-filter";
+    const label = document.createElement("label");
+    label.className = "ds-label";
+    label.dataset.weight = "regular";
+    label.htmlFor = `${select.id}-filter`;
+    label.textContent = select.dataset.filterLabel;
+    const input = document.createElement("input");
+    input.className = "ds-input";
+    input.type = "search";
+    input.id = `${select.id}-filter`;
+    input.autocomplete = "off";
+    field.append(label, input);
+    (select.closest(".ds-field") || select).before(field);
+    input.addEventListener("input", () => {
+      const wanted = input.value.trim().toLocaleLowerCase("nb");
+      let first = null;
+      for (const option of select.options) {
+        const matches = !wanted || !option.value || option.text.toLocaleLowerCase("nb").includes(wanted);
+        option.hidden = !matches;
+        if (matches && option.value && !first) first = option;
+      }
+      for (const group of select.querySelectorAll("optgroup")) {
+        group.hidden = ![...group.children].some((option) => !option.hidden);
+      }
+      if (first && (!select.value || select.selectedOptions[0]?.hidden)) select.value = first.value;
+    });
+  }
 });

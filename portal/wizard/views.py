@@ -46,8 +46,13 @@ def _editable_draft(agreement_id: int) -> Agreement | None:
 
 def _prepared(step: Step, options: dict[str, Any], **form_kwargs: Any) -> FlaskForm:
     form = step.form(**form_kwargs)
-    form.prepare(**{key: value for key, value in options.items() if not key.startswith("_")})
+    _prepare(form, options)
     return form
+
+
+def _prepare(form: FlaskForm, options: dict[str, Any]) -> None:
+    # Options whose names start with «_» are for filling the form, not for the form itself.
+    form.prepare(**{key: value for key, value in options.items() if not key.startswith("_")})
 
 
 def _step_url(agreement: Agreement, step_name: str | None) -> str:
@@ -91,6 +96,7 @@ def step(agreement_id: int, step_name: str):
     action = request.form.get("action", "next")
     repeating = [field for field in form if isinstance(field, FieldList)]
     if any(add_or_remove(field, action) for field in repeating):
+        _prepare(form, options)  # a row just added needs its choices too
         return _render(step, agreement, form, returning_to_check)
 
     if not form.validate_on_submit():
