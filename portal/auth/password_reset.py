@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..extensions import db
 from ..mail import send_mail
 from . import bp
-from .forms import ChoosePasswordForm, RequestPasswordResetForm
-from .passwords import make_link_token, set_password, user_from_link_token
+from .choose_password import choose_password_from_link
+from .forms import RequestPasswordResetForm
+from .passwords import make_link_token
 from .sign_in import _find_user
 
 PURPOSE = "password-reset"
@@ -43,16 +43,9 @@ def request_password_reset():
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"] * 3600
-    user = user_from_link_token(token, PURPOSE, max_age)
-    if user is None:
-        return render_template("auth/link_invalid.html"), 400
-    form = ChoosePasswordForm()
-    if form.validate_on_submit():
-        set_password(user, form.password.data or "")
-        db.session.commit()
+    def changed(user):  # type: ignore[no-untyped-def]
         flash(_("Your password is changed. You can sign in with it now."), "success")
         return redirect(url_for("auth.sign_in"))
-    return render_template(
-        "auth/choose_password.html", form=form, heading=_("Choose a new password"), user=user
-    ), (400 if form.errors else 200)
+
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"] * 3600
+    return choose_password_from_link(token, PURPOSE, max_age, _("Choose a new password"), changed)
