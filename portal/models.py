@@ -61,8 +61,8 @@ class MemberRole(str, enum.Enum):
     """Fixed members (the template's «minimum faste medlemmer») and other contacts."""
 
     MAYOR = "mayor"
-    CHIEF_EXECUTIVE = "chief_executive"
     STATION_CHIEF = "station_chief"
+    CHIEF_EXECUTIVE = "chief_executive"
     POLICE_CONTACT = "police_contact"
     SLT_COORDINATOR = "slt_coordinator"
     BUSINESS_CONTACT = "business_contact"
@@ -225,6 +225,13 @@ class Agreement(db.Model):
 
     def members_in(self, role: MemberRole) -> list[Member]:
         return [member for member in self.members if member.role is role]
+
+    @property
+    def fixed_members(self) -> list[Member]:
+        """The fixed members in the template's order: mayors, station chief, chief executives, police contact, SLT."""
+        order = list(MemberRole)
+        fixed = [member for member in self.members if not member.role.is_contact]
+        return sorted(fixed, key=lambda member: (order.index(member.role), member.position))
 
     @property
     def contacts(self) -> list[Member]:
