@@ -73,6 +73,19 @@ def register_commands(app: Flask) -> None:
         counts = load_reference_data()
         click.echo(", ".join(f"{count} {name.replace('_', ' ')}" for name, count in counts.items()))
 
+    @app.cli.command("renewals")
+    @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="The day to mark for (default: today). For catching up or testing.")
+    def renewals_command(today) -> None:  # type: ignore[no-untyped-def]
+        """Mark agreements due for renewal twelve months after their last signature (for cron; safe to repeat)."""
+        from datetime import date
+
+        from .agreements.renewals import mark_due_renewals
+
+        day = today.date() if today else date.today()
+        marked = mark_due_renewals(day)
+        click.echo(f"{len(marked)} agreement(s) marked for renewal on {day.isoformat()}.")
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create demo people in every role and sample agreements (safe to run again)."""

@@ -205,6 +205,10 @@ class Agreement(db.Model):
     start_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(100))
 
+    # Lifecycle: active from the date of the last signature; to be renewed twelve months later
+    active_from: Mapped[date | None] = mapped_column(Date)
+    renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+
     owner_organisation: Mapped[Organisation] = relationship(foreign_keys=[owner_organisation_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     police_district: Mapped[PoliceDistrict | None] = relationship()
@@ -240,6 +244,13 @@ class Agreement(db.Model):
     @property
     def is_editable(self) -> bool:
         return self.status is AgreementStatus.DRAFT
+
+    def status_on(self, today: date) -> AgreementStatus:
+        """The state as it is on ``today``: an active agreement past its renewal date is due for renewal
+        even before the nightly ``flask renewals`` has marked it."""
+        if self.status is AgreementStatus.ACTIVE and self.renewal_due_on is not None and self.renewal_due_on <= today:
+            return AgreementStatus.RENEWAL_DUE
+        return self.status
 
 
 class Party(db.Model):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 07:32:57.645305
+Create Date: 2026-11-23 08:01:25.241514
 
 """
 from alembic import op
@@ -97,6 +97,8 @@ def upgrade():
     sa.Column('slt_relation_description', sa.Text(), nullable=True),
     sa.Column('start_date', sa.Date(), nullable=True),
     sa.Column('place', sa.String(length=100), nullable=True),
+    sa.Column('active_from', sa.Date(), nullable=True),
+    sa.Column('renewal_due_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_agreement_created_by_id_user')),
     sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisation.id'], name=op.f('fk_agreement_owner_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['police_district_id'], ['police_district.id'], name=op.f('fk_agreement_police_district_id_police_district')),
@@ -106,6 +108,7 @@ def upgrade():
     )
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_reference'), ['reference'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_renewal_due_on'), ['renewal_due_on'], unique=False)
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -125,7 +128,7 @@ def upgrade():
     op.create_table('member',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
-    sa.Column('role', sa.Enum('mayor', 'chief_executive', 'station_chief', 'police_contact', 'slt_coordinator', 'business_contact', 'voluntary_contact', 'interest_contact', name='member_role', native_enum=False, length=32), nullable=False),
+    sa.Column('role', sa.Enum('mayor', 'station_chief', 'chief_executive', 'police_contact', 'slt_coordinator', 'business_contact', 'voluntary_contact', 'interest_contact', name='member_role', native_enum=False, length=32), nullable=False),
     sa.Column('municipality_number', sa.String(length=4), nullable=True),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -168,6 +171,7 @@ def downgrade():
 
     op.drop_table('audit_event')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_renewal_due_on'))
         batch_op.drop_index(batch_op.f('ix_agreement_reference'))
 
     op.drop_table('agreement')
