@@ -11,8 +11,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: WeasyPrint's Pango and fonts, Node for the npm packages; for tests also Chromium,
 # poppler-utils (pdfsig, pdftoppm), qpdf and SoftHSM2.
-RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core nodejs npm
+RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf
+# Node and npm count as present when the commands are, whichever way they were installed.
+NODE_PACKAGES := $(if $(shell command -v npm),,nodejs npm)
 
 .PHONY: run setup test test-setup system-packages test-system-packages python-packages node-packages translations database demo schema bench clean
 
@@ -39,10 +41,10 @@ define install_missing
 endef
 
 system-packages:
-	$(call install_missing,$(RUN_PACKAGES))
+	$(call install_missing,$(RUN_PACKAGES) $(NODE_PACKAGES))
 
 test-system-packages:
-	$(call install_missing,$(TEST_PACKAGES))
+	$(call install_missing,$(TEST_PACKAGES) $(NODE_PACKAGES))
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
