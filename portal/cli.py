@@ -77,14 +77,17 @@ def register_commands(app: Flask) -> None:
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="The day to mark for (default: today). For catching up or testing.")
     def renewals_command(today) -> None:  # type: ignore[no-untyped-def]
-        """Mark agreements due for renewal twelve months after their last signature (for cron; safe to repeat)."""
+        """Mark agreements due for renewal and send the reminders whose day has come (for cron; safe to repeat)."""
         from datetime import date
 
+        from .agreements.reminders import send_due_reminders
         from .agreements.renewals import mark_due_renewals
 
         day = today.date() if today else date.today()
         marked = mark_due_renewals(day)
         click.echo(f"{len(marked)} agreement(s) marked for renewal on {day.isoformat()}.")
+        reminded = send_due_reminders(day)
+        click.echo(f"{len(reminded)} renewal reminder(s) sent.")
 
     @app.cli.command("demo")
     def demo_command() -> None:

@@ -53,6 +53,7 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "RENEWAL_REMINDER_DAYS": [60, 30, 0],  # days before the renewal date; 0 is the day itself
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_MINUTES": 15,
         "INVITATION_MAX_AGE_DAYS": 7,

@@ -309,3 +309,35 @@ class AuditEvent(db.Model):
 
     user: Mapped[User | None] = relationship()
     agreement: Mapped[Agreement | None] = relationship()
+
+
+class RenewalReminder(db.Model):
+    """A renewal reminder that has gone out (``days_before`` the renewal date; 0 is the day itself).
+    Unique per agreement and threshold, so no reminder is ever sent twice, even by two servers at once."""
+
+    __table_args__ = (UniqueConstraint("agreement_id", "days_before", name="uq_renewal_reminder_agreement_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column(Integer)
+    sent_on: Mapped[date] = mapped_column(Date)
+    recipients: Mapped[str] = mapped_column(Text, default="")
+
+
+# ---------------------------------------------------------------- the finalised document
+
+from sqlalchemy import LargeBinary  # noqa: E402
+from sqlalchemy.orm import backref  # noqa: E402
+
+
+class AgreementDocument(db.Model):
+    """The final PDF of one agreement version, stored exactly as it was rendered when the agreement was
+    finalised (PDF/A-2b with empty signature fields), with its SHA-256. One per agreement version."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"), unique=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))

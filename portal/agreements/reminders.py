@@ -1,0 +1,92 @@
+"""Renewal reminders by e-mail to the coordinators and the signatories, before the renewal date and on
+the day (``RENEWAL_REMINDER_DAYS``), each sent once, through the portal's one mail service."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..mail import send_mail
+from ..models import Agreement, AgreementStatus, MemberRole, Organisation, RenewalReminder, Role, User
+from .lifecycle import record_event
+
+SIGNATORY_ROLES = (MemberRole.MAYOR, MemberRole.STATION_CHIEF)
+
+
+def reminder_recipients(agreement: Agreement) -> list[str]:
+    """The coordinators of every organisation party to the agreement, and its signatories."""
+    coordinators = db.session.scalars(
+        select(User).join(Organisation).where(
+            User.role == Role.COORDINATOR,
+            User.password_hash.is_not(None),
+            or_(
+                Organisation.id == agreement.owner_organisation_id,
+                Organisation.municipality_number.in_([party.municipality_number for party in agreement.parties]),
+                Organisation.police_district_id == agreement.police_district_id,
+            ),
+        ).order_by(User.email)
+    )
+    addresses = [user.email for user in coordinators]
+    addresses += [member.email for member in agreement.fixed_members if member.role in SIGNATORY_ROLES and member.email]
+    return list(dict.fromkeys(address.lower() for address in addresses))
+
+
+def send_due_reminders(today: date) -> list[tuple[int, int]]:
+    """Send every reminder whose day has come and that has not gone out; return (agreement id, days before).
+
+    Where several thresholds have passed unsent (the command did not run for a while), only the latest
+    goes out and the earlier ones are recorded as passed, so nobody gets a pile of reminders at once.
+    """
+    thresholds = sorted(current_app.config["RENEWAL_REMINDER_DAYS"], reverse=True)
+    sent: list[tuple[int, int]] = []
+    candidates = db.session.scalars(
+        select(Agreement).where(
+            Agreement.status.in_((AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE)),
+            Agreement.renewal_due_on <= today + timedelta(days=max(thresholds)),
+        ).order_by(Agreement.id)
+    ).all()
+    for agreement in candidates:
+        done = set(db.session.scalars(select(RenewalReminder.days_before).where(RenewalReminder.agreement_id == agreement.id)))
+        passed = [days for days in thresholds if agreement.renewal_due_on - timedelta(days=days) <= today and days not in done]
+        if not passed:
+            continue
+        recipients = reminder_recipients(agreement)
+        try:
+            for days in passed:
+                db.session.add(RenewalReminder(agreement_id=agreement.id, days_before=days, sent_on=today,
+                                               recipients=", ".join(recipients) if days == passed[-1] else ""))
+            db.session.flush()  # another server that got here first makes this fail: then it has sent them
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        _send(agreement, passed[-1], recipients)
+        record_event(agreement, "renewal_reminder", None, f"{passed[-1]} days before; to {', '.join(recipients)}")
+        db.session.commit()
+        sent.append((agreement.id, passed[-1]))
+    return sent
+
+
+def _send(agreement: Agreement, days_before: int, recipients: list[str]) -> None:
+    municipalities = ", ".join(m.name for m in agreement.municipalities)
+    link = current_app.config["PUBLIC_BASE_URL"] + f"/agreements/{agreement.id}"
+    due = agreement.renewal_due_on.strftime("%d.%m.%Y")
+    language = agreement.written_standard.language_code if agreement.written_standard else "nb"
+    with force_locale(language):
+        if days_before:
+            subject = _("The politiråd agreement for %(municipalities)s is due for renewal on %(date)s", municipalities=municipalities, date=due)
+        else:
+            subject = _("The politiråd agreement for %(municipalities)s is due for renewal today", municipalities=municipalities)
+        body = _(
+            "The politiråd agreement %(reference)s between %(municipalities)s and %(district)s is revised every year. "
+            "It is due for renewal on %(date)s.\n\n"
+            "The coordinator starts the renewal in Politirådsportalen, beginning with the evaluation of last year's priority areas:\n\n%(link)s\n",
+            reference=agreement.reference, municipalities=municipalities,
+            district=agreement.police_district.name_in(agreement.written_standard or "bokmal") if agreement.police_district else "",
+            date=due, link=link,
+        )
+    send_mail(recipients, subject, body)
