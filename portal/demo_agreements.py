@@ -40,7 +40,7 @@ def create_demo_agreements(people: dict[str, User]) -> None:
         [("4621", "Ola Ordførar", "Vilde Vangen"), ("4620", "Ingrid Ulvik", "Lars Lie")]
     ):
         complete.parties.append(Party(municipality_number=number, position=position))
-        complete.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=mayor, title="Ordfører", email=f"ordforar@{number}.demo", position=position))
+        complete.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=mayor, title="Ordførar", email=f"ordforar@{number}.demo", position=position))
         complete.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=executive, title="Kommunedirektør", email=f"direktor@{number}.demo", position=position))
     complete.members += [
         Member(role=MemberRole.STATION_CHIEF, name="Siv Stasjonssjef", title="Politistasjonssjef", email="stasjonssjef@vest.demo"),

@@ -49,6 +49,7 @@ def test_a_coordinator_completes_every_step_and_reaches_check_your_answers(coord
     assert agreement.written_standard is WrittenStandard.NYNORSK
     assert agreement.additional_main_tasks == ["Følgje opp handlingsplanen", "Felles tryggleiksvandring"]
     assert [m.name for m in agreement.members_in(MemberRole.MAYOR)] == ["Ola Ordførar", "Ingrid Ulvik"]
+    assert {m.title for m in agreement.members_in(MemberRole.MAYOR)} == {"Ordførar"}  # nynorsk agreement
     assert agreement.members_in(MemberRole.STATION_CHIEF)[0].title == "Lensmann"
     assert [c.organisation_name for c in agreement.contacts] == ["Voss Næringsråd"]
     assert agreement.meetings_per_year == 4 and agreement.agenda_days_before == 10 and agreement.minutes_archived
@@ -214,6 +215,10 @@ def test_back_on_an_unfinished_page_keeps_the_input_without_saving_it(coordinato
     assert 'value="Arkivet i rådhuset"' in again and 'value="1"' in again
     assert "not saved" in again
 
+    answer_all(coordinator, agreement_id, until="meetings")
+    check = coordinator.get(f"/agreements/{agreement_id}/check")
+    assert check.location.endswith(step_url(agreement_id, "meetings"))  # the step with unsaved input is open
+
     assert answer(coordinator, agreement_id, "meetings").status_code == 302
     assert reload(agreement_id).unsaved_input == {}
     assert 'value="Arkivet i rådhuset"' not in coordinator.get(step_url(agreement_id, "meetings")).get_data(as_text=True)
@@ -312,3 +317,24 @@ def test_a_finalised_agreement_cannot_be_changed_in_the_wizard(coordinator):
     assert coordinator.get(step_url(agreement_id, "meetings")).location.endswith(f"/agreements/{agreement_id}")
     assert answer(coordinator, agreement_id, "meetings", {"meetings_per_year": "9"}).status_code == 302
     assert reload(agreement_id).meetings_per_year == 4
+
+
+def test_check_your_answers_warns_of_changes_left_unsaved_on_a_later_page(coordinator):
+    agreement_id = start_agreement(coordinator)
+    answer_all(coordinator, agreement_id)
+    answer(coordinator, agreement_id, "validity", {"start_date": "31.02.2027"}, action="back")
+    page = coordinator.get(f"/agreements/{agreement_id}/check").get_data(as_text=True)
+    assert "Some changes are not saved" in page
+    assert f'href="{step_url(agreement_id, "validity")}?return=check"' in page
+
+
+def test_the_mayors_title_follows_the_written_standard(client, people):
+    client.sign_in(people.other_coordinator)  # Bergen: neutral, so the standard is chosen
+    agreement_id = start_agreement(client)
+    answer(client, agreement_id, "parties", {"municipalities-0": "4601", "municipalities-1": None})
+    answer(client, agreement_id, "police", {"written_standard": "bokmal"})
+    answer(client, agreement_id, "purpose")
+    answer(client, agreement_id, "members", {key: None for key in VALID_ANSWERS["members"] if key.startswith("municipalities-1")} | {"municipalities-0-municipality_number": "4601"})
+    assert reload(agreement_id).members_in(MemberRole.MAYOR)[0].title == "Ordfører"
+    answer(client, agreement_id, "police", {"written_standard": "nynorsk"})
+    assert reload(agreement_id).members_in(MemberRole.MAYOR)[0].title == "Ordførar"

@@ -62,5 +62,5 @@ def show(agreement_id: int):
         events=events,
         step_titles={name: step.title for name, step in STEPS_BY_NAME.items()},
         first_open_step=first_open_step(agreement),
-        document=agreement_html(agreement, draft=agreement.is_editable) if agreement.parties else None,
+        document=agreement_html(agreement, draft=agreement.is_editable, heading_level=3) if agreement.parties else None,
     )

@@ -20,6 +20,10 @@ document.addEventListener("DOMContentLoaded", () => {
     input.autocomplete = "off";
     field.append(label, input);
     (select.closest(".ds-field") || select).before(field);
+    // Enter in the search box only picks the match; it does not send the form.
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") event.preventDefault();
+    });
     input.addEventListener("input", () => {
       const wanted = input.value.trim().toLocaleLowerCase("nb");
       let first = null;

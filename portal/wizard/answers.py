@@ -103,6 +103,10 @@ def standard_allowed(standard: WrittenStandard | None, municipalities: list[Muni
     return standard.value in allowed
 
 
+def mayor_title(standard: WrittenStandard | None) -> str:
+    return "Ordførar" if standard is WrittenStandard.NYNORSK else "Ordfører"
+
+
 class PoliceAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
         districts = db.session.scalars(select(PoliceDistrict).order_by(PoliceDistrict.id)).all()
@@ -129,6 +133,8 @@ class PoliceAnswers:
         agreement.police_district_id = int(form.police_district.data)
         agreement.police_station = form.police_station.data.strip()
         agreement.written_standard = WrittenStandard(form.written_standard.data)
+        for mayor in agreement.members_in(MemberRole.MAYOR):
+            mayor.title = mayor_title(agreement.written_standard)
 
 
 # ------------------------------------------------------------------ purpose
@@ -191,7 +197,7 @@ class MembersAnswers:
         for position, entry in enumerate(form.municipalities.entries):
             group = entry.form
             number = group.municipality_number.data
-            agreement.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=group.mayor_name.data.strip(), title="Ordfører", email=group.mayor_email.data.strip(), position=position))
+            agreement.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=group.mayor_name.data.strip(), title=mayor_title(agreement.written_standard), email=group.mayor_email.data.strip(), position=position))
             agreement.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=group.chief_executive_name.data.strip(), title=group.chief_executive_title.data, email=group.chief_executive_email.data.strip(), position=position))
         agreement.members.append(Member(role=MemberRole.STATION_CHIEF, name=form.station_chief_name.data.strip(), title=form.station_chief_title.data, email=form.station_chief_email.data.strip()))
         agreement.members.append(Member(role=MemberRole.POLICE_CONTACT, name=form.police_contact_name.data.strip(), title="Politikontakt", email=form.police_contact_email.data.strip()))

@@ -170,6 +170,8 @@ def check_answers(agreement_id: int):
     if first_open is not None:
         flash(_("Some answers are missing. Answer «%(step)s» first.", step=STEPS_BY_NAME[first_open].title), "warning")
         return redirect(_step_url(agreement, first_open))
+    unsaved = [STEPS_BY_NAME[name] for name in STEP_NAMES if name in (agreement.unsaved_input or {})]
     return render_template(
-        "wizard/check.html", agreement=agreement, steps=STEPS, document=agreement_html(agreement, draft=True)
+        "wizard/check.html", agreement=agreement, steps=STEPS, unsaved_steps=unsaved,
+        document=agreement_html(agreement, draft=True, heading_level=3),
     )
