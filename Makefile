@@ -10,9 +10,9 @@ FLASK := $(VENV)/bin/flask --app portal
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: WeasyPrint's Pango and fonts, Node for the npm packages; for tests also Chromium,
-# poppler-utils (pdfsig, pdftoppm), qpdf and SoftHSM2.
+# poppler-utils (pdfsig, pdftoppm), qpdf, and SoftHSM2 with OpenSC's pkcs11-tool for the PKCS#11 tests.
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf softhsm2 opensc
 # Node and npm count as present when the commands are, whichever way they were installed.
 NODE_PACKAGES := $(if $(shell command -v npm),,nodejs npm)
 

@@ -1,10 +1,471 @@
-# PLACEHOLDER written by the lead so the app imports; helper-1 owns this file and overwrites it freely.
+"""The agreement as a document: the same text on the portal's pages and in the archival PDF.
+
+One Jinja template over ``pdf_templates/`` (``_agreement.html``, with the standard wording per written
+standard in ``pdf_templates/texts/nn.toml`` and ``nb.toml``) renders both
+
+- the HTML fragment shown on the web pages («check your answers», the agreement page, the signing
+  page), and
+- the whole document that WeasyPrint lays out as the PDF,
+
+so what is read is what is signed.
+
+The PDF conforms to PDF/A-2b (ISO 19005-2:2011, conformance level B): every font embedded (DejaVu
+Sans from Debian's ``fonts-dejavu-core``), an sRGB output intent, XMP metadata that matches the
+document information dictionary, and no external content. It is also tagged (logical structure,
+ISO 32000-1 §14.8) and carries its language (``/Lang`` nn-NO or nb-NO); tagging is offered beyond
+what level B requires, so the file does not claim PDF/A-2a or PDF/UA.
+
+After layout, one incremental update (ISO 32000-1 §7.5.6) written with pyHanko adds one empty
+signature field (``/FT /Sig``, ISO 32000-1 §12.7.4.5) per signatory over the boxes of the signature
+block, so that a certification signature can later be made with every field already present.
+
+Rendering is reproducible: the same content gives the same bytes. The file's dates are the
+agreement's own (``created_at``, ``updated_at``), the file identifier is a digest of the content, and
+the update's producer is pyHanko's name in both the information dictionary and XMP, as PDF/A wants
+and as later pyHanko updates keep it.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
 from markupsafe import Markup
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR, DocumentMetadata
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+from .models import Agreement, Member, MemberRole, WrittenStandard
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "pdf_templates"
+#: Fonts from Debian's fonts-dejavu-core, named in pdf_templates/print.css.
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+
+PDF_VARIANT = "pdf/a-2b"
+#: WeasyPrint's options for every render. ``pdf_tags`` adds the logical structure; PDF/A-2b allows it.
+PDF_OPTIONS: dict[str, Any] = {"pdf_variant": PDF_VARIANT, "pdf_tags": True}
+
+#: CSS px (WeasyPrint's unit) to PDF points.
+PX_TO_PT = 0.75
+
+STATION_CHIEF_FIELD = "Signatur_stasjonssjef"
 
 
-def agreement_html(agreement, *, draft: bool) -> Markup:
-    return Markup("<p>(document rendering pending)</p>")
+def mayor_field(municipality_number: str) -> str:
+    return f"Signatur_ordforar_{municipality_number}"
 
 
-def purpose_html(agreement) -> Markup:
-    return Markup("<p>(purpose pending)</p>")
+# ---------------------------------------------------------------- the words
+
+
+@lru_cache(maxsize=None)
+def texts(standard: WrittenStandard) -> dict[str, Any]:
+    """The standard wording in ``standard`` (``pdf_templates/texts/nn.toml`` or ``nb.toml``)."""
+    with open(TEMPLATES_DIR / "texts" / f"{standard.language_code}.toml", "rb") as file:
+        return tomllib.load(file)
+
+
+def document_standard(agreement: Agreement) -> WrittenStandard:
+    """The agreement's written standard; before it is chosen, bokmål for a bokmål municipality, else the
+    template's own nynorsk."""
+    if agreement.written_standard is not None:
+        return WrittenStandard(agreement.written_standard)
+    municipalities = [party.municipality for party in agreement.parties if party.municipality is not None]
+    if municipalities and municipalities[0].written_standard == WrittenStandard.BOKMAL.value:
+        return WrittenStandard.BOKMAL
+    return WrittenStandard.NYNORSK
+
+
+def norwegian_date(value: date | None, standard: WrittenStandard) -> str:
+    """``1. januar 2027``."""
+    if value is None:
+        return ""
+    words = texts(standard)["dates"]
+    return words["format"].format(day=value.day, month=words["months"][value.month - 1], year=value.year)
+
+
+def join_names(names: list[str], conjunction: str) -> str:
+    """``A``, ``A og B``, ``A, B og C``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """A user's text as paragraphs: one per non-empty line."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# ---------------------------------------------------------------- what the template shows
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    role: str
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    kind: str
+    organisation: str
+    person: str
+
+
+@dataclass(frozen=True)
+class Signatory:
+    field_name: str  # the PDF's signature field
+    name: str
+    title: str
+    organisation: str
+
+    @property
+    def element_id(self) -> str:
+        return f"pr-sig-{self.field_name}"
+
+
+@dataclass(frozen=True)
+class PriorityAreaText:
+    title: str
+    expected_results: list[str]
+
+
+def _member(agreement: Agreement, role: MemberRole, municipality_number: str | None = None) -> Member | None:
+    for member in agreement.members_in(role):
+        if municipality_number is None or member.municipality_number == municipality_number:
+            return member
+    return None
+
+
+def signatories(agreement: Agreement) -> list[Signatory]:
+    """Who signs, in the order of the signature block: the station chief, then each municipality's mayor."""
+    standard = document_standard(agreement)
+    words = texts(standard)
+    chief = _member(agreement, MemberRole.STATION_CHIEF)
+    district = agreement.police_district.name_in(standard) if agreement.police_district else ""
+    result = [
+        Signatory(
+            STATION_CHIEF_FIELD,
+            chief.name if chief else "",
+            (chief.title if chief else "") or words["participation"]["station_chief"],
+            district,
+        )
+    ]
+    for party in agreement.parties:
+        mayor = _member(agreement, MemberRole.MAYOR, party.municipality_number)
+        result.append(
+            Signatory(
+                mayor_field(party.municipality_number),
+                mayor.name if mayor else "",
+                words["signatures"]["mayor_title"],
+                words["document"]["municipality"].format(name=party.municipality.name),
+            )
+        )
+    return result
+
+
+def signature_field_names(agreement: Agreement) -> list[str]:
+    """The names of the PDF's empty signature fields, in the order of the signature block:
+    ``Signatur_stasjonssjef``, then ``Signatur_ordforar_<kommunenummer>`` for each municipality."""
+    return [signatory.field_name for signatory in signatories(agreement)]
+
+
+def _as_utc(moment: datetime | None) -> datetime:
+    """A stored time in UTC to the second (SQLite gives naive datetimes back, PostgreSQL aware ones)."""
+    if moment is None:
+        return datetime(2000, 1, 1, tzinfo=timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[str, Any]:
+    if not 1 <= heading_level <= 4:
+        raise ValueError("The document's headings go two levels below its title: start at h1 to h4")
+    standard = document_standard(agreement)
+    words = texts(standard)
+    doc, part, goals = words["document"], words["participation"], words["goals"]
+    blank = doc["blank"]
+
+    def filled(value: object) -> str:
+        text = "" if value is None else str(value).strip()
+        return text or blank
+
+    municipality_names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
+    number_words = words["municipalities"]["many" if len(municipality_names) > 1 else "one"]
+    district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
+    municipalities = join_names(municipality_names, doc["and"]) or doc["municipality"].format(name=blank)
+    title = doc["title"].format(municipalities=municipalities, police_district=district)
+
+    # §2: the fixed members, in the template's order
+    members: list[MemberRow] = []
+    single = len(agreement.parties) == 1
+    for party, name in zip(agreement.parties, municipality_names):
+        mayor = _member(agreement, MemberRole.MAYOR, party.municipality_number)
+        leads = agreement.leadership == "mayor" and single
+        members.append(MemberRow(part["mayor"].format(municipality=name), filled(mayor and mayor.name), part["leader"] if leads else ""))
+    chief = _member(agreement, MemberRole.STATION_CHIEF)
+    chief_detail = ", ".join(value for value in ((chief.title if chief else ""), (agreement.police_station or "").strip()) if value)
+    members.append(MemberRow(part["station_chief"], filled(chief and chief.name), chief_detail))
+    for party, name in zip(agreement.parties, municipality_names):
+        executive = _member(agreement, MemberRole.CHIEF_EXECUTIVE, party.municipality_number)
+        members.append(MemberRow(part["chief_executive"].format(municipality=name), filled(executive and executive.name), executive.title if executive else ""))
+    for role, key in ((MemberRole.POLICE_CONTACT, "police_contact"), (MemberRole.SLT_COORDINATOR, "slt_coordinator")):
+        member = _member(agreement, role)
+        detail = member.title if member and member.title and member.title != part[key] else ""
+        members.append(MemberRow(part[key], filled(member and member.name), detail))
+
+    contacts = [
+        ContactRow(part[member.role.value], member.organisation_name.strip(), member.name.strip())
+        for member in agreement.contacts
+    ]
+
+    leadership = ""
+    if agreement.leadership in ("mayor", "rotating"):
+        leadership = part[f"leadership_{agreement.leadership}"].format(**number_words)
+    secretariat = ""
+    if agreement.secretariat == "other":
+        secretariat = part["secretariat_other"].format(other=filled(agreement.secretariat_other))
+    elif agreement.secretariat in ("slt_coordinator", "police_contact"):
+        secretariat = part[f"secretariat_{agreement.secretariat}"]
+
+    days = agreement.agenda_days_before
+    if days is None:
+        deadline = blank
+    elif days == 7:
+        deadline = part["one_week"]
+    elif days % 7 == 0:
+        deadline = part["weeks"].format(count=days // 7)
+    else:
+        deadline = part["days"].format(count=days)
+    location = (agreement.minutes_archive_location or "").strip()
+
+    slt = goals[f"slt_{agreement.slt_relation}"].format(**number_words) if agreement.slt_relation in ("steering_group", "coordinated", "no_slt") else blank
+
+    validity = words["validity"]
+    facts = [
+        (validity["place"], filled(agreement.place)),
+        (validity["municipalities" if len(municipality_names) > 1 else "municipality"], municipalities),
+        (validity["police_district"], district),
+    ]
+    start = norwegian_date(agreement.start_date, standard) or blank
+    reference_words = {"reference": agreement.reference, "version": agreement.version}
+    created, modified = _as_utc(agreement.created_at), _as_utc(agreement.updated_at)
+
+    return {
+        "t": words,
+        "lang": words["language"],
+        "html_lang": words["html_lang"],
+        "draft": draft,
+        "heading_level": heading_level,
+        "title": title,
+        "full_title": doc["full_title"].format(title=title),
+        "blank": blank,
+        "purpose_paragraphs": [text.format(**number_words) for text in words["purpose"]["paragraphs"]],
+        "purpose_addition": paragraphs(agreement.purpose_addition),
+        "standard_main_tasks": [text.format(**number_words) for text in words["purpose"]["main_tasks"]],
+        "additional_main_tasks": [task.strip() for task in agreement.additional_main_tasks or [] if task.strip()],
+        "participation_intro": part["intro"].format(**number_words),
+        "members": members,
+        "leadership": leadership,
+        "secretariat": secretariat,
+        "contacts": contacts,
+        "meetings": part["meetings"].format(count=filled(agreement.meetings_per_year)),
+        "agenda": part["agenda"].format(deadline=deadline),
+        "minutes": [part["minutes"]] + ([part["minutes_location"].format(location=location)] if location else []),
+        "goals_intro": goals["intro"],
+        "priority_areas": [PriorityAreaText(area.title.strip(), paragraphs(area.expected_results)) for area in agreement.priority_areas],
+        "follow_up": goals["follow_up"].format(responsible=filled(agreement.follow_up_responsible), **number_words),
+        "slt": slt,
+        "slt_description": paragraphs(agreement.slt_relation_description),
+        "valid_from": validity["valid_from"].format(date=start),
+        "facts": facts,
+        "signatories": signatories(agreement),
+        # for the PDF's running head, footer and metadata
+        "footer_reference": doc["footer_reference"].format(**reference_words),
+        "authors": join_names(municipality_names + ([district] if agreement.police_district else []), doc["and"]),
+        "subject": doc["subject_draft" if draft else "subject"].format(**reference_words),
+        "keywords": [*doc["keywords"], agreement.reference],
+        "created": created.isoformat(),
+        "modified": max(created, modified).isoformat(),
+    }
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    """The documents' own Jinja environment: no request, no Flask, so the CLI and tests can render."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["css_string"] = css_string
+    return environment
+
+
+def css_string(value: str) -> Markup:
+    """``value`` as a quoted CSS string, for the page furniture in agreement.html's ``<style>``."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '"\\<>&\n\r' else char for char in str(value))
+    return Markup(f'"{escaped}"')
+
+
+def agreement_html(agreement: Agreement, *, draft: bool, heading_level: int = 2) -> Markup:
+    """The agreement's text as an HTML fragment for a web page: an ``<article lang="nn|nb">`` whose
+    title is an ``h{heading_level}`` (default h2, under the page's own h1) and sections one level lower.
+    Drafts carry the «UTKAST» mark."""
+    context = _context(agreement, draft=draft, heading_level=heading_level)
+    return Markup(_environment().get_template("_agreement.html").render(context))
+
+
+def purpose_html(agreement: Agreement) -> Markup:
+    """§1's standard text (purpose and main tasks) in the agreement's written standard, for the wizard."""
+    context = _context(agreement, draft=False, heading_level=1)  # «Hovudoppgåver» as h3, under the page's h2
+    return Markup(_environment().get_template("purpose.html").render(context))
+
+
+def document_html(agreement: Agreement, *, draft: bool) -> str:
+    """The whole HTML document WeasyPrint lays out: the same fragment, with head, metadata and page CSS."""
+    context = _context(agreement, draft=draft, heading_level=1)
+    return _environment().get_template("agreement.html").render(context)
+
+
+# ---------------------------------------------------------------- the PDF
+
+
+class _LocalFilesOnly:
+    """WeasyPrint's URL fetcher, limited to the templates' CSS and the system's DejaVu fonts. Anything
+    else, or a file that is missing, stops the render rather than giving a PDF that looks different."""
+
+    def __init__(self) -> None:
+        from weasyprint.urls import URLFetcher
+
+        self._fetcher = URLFetcher(allowed_protocols={"file"})
+
+    def __call__(self, url: str):  # type: ignore[no-untyped-def]
+        from urllib.parse import unquote, urlparse
+
+        from weasyprint.urls import FatalURLFetchingError
+
+        parsed = urlparse(url)
+        path = Path(unquote(parsed.path)).resolve() if parsed.scheme == "file" else None
+        allowed = path is not None and any(path.is_relative_to(root) for root in (TEMPLATES_DIR, FONT_DIR))
+        if not allowed or path is None or not path.is_file():
+            raise FatalURLFetchingError(f"The agreement's PDF may use only its own files, not {url}")
+        return self._fetcher.fetch(url)
+
+
+@dataclass(frozen=True)
+class FieldPlacement:
+    name: str
+    page_index: int
+    box: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF points from the page's lower left
+
+
+def _signature_placements(document, wanted: dict[str, str]) -> list[FieldPlacement]:  # type: ignore[no-untyped-def]
+    """Where WeasyPrint laid out each signature area (element id → field name), in PDF coordinates."""
+    found: dict[str, FieldPlacement] = {}
+    for page_index, page in enumerate(document.pages):
+        # Page.anchors gives only an element's top-left corner; the box tree gives its whole border box.
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            element_id = element.get("id") if element is not None else None
+            if element_id not in wanted or getattr(box, "element_tag", None) != "div" or not hasattr(box, "border_box_x"):
+                continue
+            name = wanted[element_id]
+            if name in found:
+                raise RuntimeError(f"The signature area {name} was split over two pages")
+            x, y = box.border_box_x(), box.border_box_y()
+            width, height = box.border_width(), box.border_height()
+            top = page.height - y  # PDF's y axis points up from the page's bottom edge
+            found[name] = FieldPlacement(
+                name,
+                page_index,
+                (
+                    round(x * PX_TO_PT, 2),
+                    round((top - height) * PX_TO_PT, 2),
+                    round((x + width) * PX_TO_PT, 2),
+                    round(top * PX_TO_PT, 2),
+                ),
+            )
+    missing = set(wanted.values()) - set(found)
+    if missing:
+        raise RuntimeError(f"No signature area was laid out for {sorted(missing)}")
+    return [found[name] for name in wanted.values()]
+
+
+def _finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
+    """Show the document's title, not its file name, in the reader's window (ISO 32000-1 §12.2)."""
+    import pydyf
+
+    pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
+
+
+class _ReproducibleUpdate(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, made to give the same bytes for the same input.
+
+    pyHanko would give the update a random second file identifier and stamp the current time into the
+    information dictionary and XMP. Here the identifier is a digest of the original file, the dates stay
+    the document's own, and the producer becomes pyHanko's name in *both* the information dictionary and
+    XMP (PDF/A, ISO 19005-2 §6.6.3: they must agree); later pyHanko updates (the signatures) keep it so.
+    """
+
+    def __init__(self, original: bytes) -> None:
+        super().__init__(io.BytesIO(original))
+        first_id = self._document_id[0]
+        second_id = generic.ByteStringObject(hashlib.sha256(original).digest()[:16])
+        self._document_id = generic.ArrayObject([first_id, second_id])
+
+    def _update_meta(self) -> None:  # pyHanko's hook, called once before writing
+        info = self._info.get_object() if self._info is not None else None
+        if info is not None:
+            info[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
+            self.mark_update(self._info)
+        from pyhanko.pdf_utils.metadata import xmp_xml
+
+        metadata = self.root["/Metadata"] if "/Metadata" in self.root else None
+        if not isinstance(metadata, xmp_xml.MetadataStream):
+            raise RuntimeError("The rendered PDF has no XMP metadata stream")
+        # last_modified=None: keep the XMP dates WeasyPrint wrote; only the producer changes.
+        metadata.update_xmp_with_meta(DocumentMetadata(last_modified=None))
+        self.update_container(metadata)
+
+
+def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement]) -> bytes:
+    writer = _ReproducibleUpdate(pdf)
+    for placement in placements:
+        append_signature_field(
+            writer,
+            SigFieldSpec(placement.name, on_page=placement.page_index, box=placement.box),  # type: ignore[arg-type]
+        )
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
+    """The agreement as a PDF/A-2b document (ISO 19005-2), tagged, with one empty signature field per
+    signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page."""
+    from weasyprint import HTML
+
+    fetcher = _LocalFilesOnly()
+    html = HTML(string=document_html(agreement, draft=draft), base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher)
+    document = html.render(**PDF_OPTIONS)
+    placements = _signature_placements(
+        document, {signatory.element_id: signatory.field_name for signatory in signatories(agreement)}
+    )
+    rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
+    return _add_signature_fields(rendered, placements)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

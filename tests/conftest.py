@@ -40,6 +40,7 @@ def app(tmp_path_factory: pytest.TempPathFactory):
             "MAIL_SERVER": "",
             "MAIL_OUTBOX": str(outbox),
             "PUBLIC_BASE_URL": "https://portal.test",
+            "PKI_FOLDER": str(tmp_path_factory.mktemp("pki")),
         }
     )
     with app.app_context():

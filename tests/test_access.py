@@ -44,6 +44,11 @@ CASES = [
     Case("pages.vendor", "GET", lambda ids: "/vendor/designsystemet.css", everyone(200)),
     Case("pages.inter_font", "GET", lambda ids: "/vendor/inter/latin-400.css", everyone(200)),
     Case("static", "GET", lambda ids: "/static/portal.css", everyone(200)),
+    # The PKI's public services: anyone may fetch revocation lists and CA certificates; the time-stamp
+    # service takes only RFC 3161 queries (a form post is the wrong media type).
+    Case("pki.crl", "GET", lambda ids: "/pki/crl/root-ca.crl", everyone(200)),
+    Case("pki.ca_certificate", "GET", lambda ids: "/pki/ca/issuing-ca.crt", everyone(200)),
+    Case("pki.timestamp", "POST", lambda ids: "/pki/tsa", everyone(415)),
     Case("pages.choose_language", "POST", lambda ids: "/language", everyone(302)),
     Case("auth.sign_in", "GET", lambda ids: "/sign-in", {"anonymous": 200, **{role: 302 for role in SIGNED_IN}}),
     Case("auth.sign_out", "POST", lambda ids: "/sign-out", everyone(302)),
@@ -53,6 +58,9 @@ CASES = [
     Case("agreements.index", "GET", lambda ids: "/agreements/", only({role: 200 for role in SIGNED_IN})),
     Case("agreements.start", "POST", lambda ids: "/agreements/new", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 302})),
     Case("agreements.show", "GET", lambda ids: f"/agreements/{ids['draft']}", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
+    Case("agreements.preview_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/preview.pdf", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
+    Case("agreements.document_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/document.pdf", only({}, others=404)),  # a draft has no final document
+    Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("wizard.step", "GET", lambda ids: f"/agreements/{ids['draft']}/steps/members", only(DRAFT_EDITORS)),
     Case("wizard.check_answers", "GET", lambda ids: f"/agreements/{ids['draft']}/check", only(DRAFT_EDITORS)),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),

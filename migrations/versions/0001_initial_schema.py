@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 08:10:36.652209
+Create Date: 2026-11-23 08:23:23.833246
 
 """
 from alembic import op
@@ -110,6 +110,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agreement_reference'), ['reference'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_renewal_due_on'), ['renewal_due_on'], unique=False)
 
+    op.create_table('portal_signing_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('encrypted_key', sa.LargeBinary(), nullable=False),
+    sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
+    sa.Column('certificate_serial', sa.String(length=64), nullable=False),
+    sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_portal_signing_key_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_signing_key'))
+    )
+    with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_portal_signing_key_user_id'), ['user_id'], unique=False)
+
     op.create_table('agreement_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -192,6 +207,10 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('agreement_document')
+    with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_portal_signing_key_user_id'))
+
+    op.drop_table('portal_signing_key')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_due_on'))
         batch_op.drop_index(batch_op.f('ix_agreement_reference'))

@@ -1,1 +1,110 @@
-# PLACEHOLDER written by the lead so the app imports; helper-1 owns this file and overwrites it freely.
+"""The agreement as a PDF: the draft to read, finalising, and the final document to download.
+
+Finalising renders the final PDF once (PDF/A-2b with empty signature fields, see ``portal.documents``),
+stores it with its SHA-256 and moves the agreement to FINALISED, all in one transaction: if anything
+fails, nothing is stored and the agreement stays a draft. From then on the stored bytes are the
+agreement; they are served exactly as stored and never rendered again.
+"""
+from __future__ import annotations
+
+import base64
+import re
+
+from flask import Response, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from forms.steps import STEP_NAMES, STEPS_BY_NAME
+
+from ..access import agreement_for_editing, agreement_for_reading, roles_required
+from ..documents import agreement_pdf, sha256_hex
+from ..extensions import db
+from ..models import Agreement, AgreementDocument, AgreementStatus, Role
+from . import bp
+from .lifecycle import change_status
+
+
+def missing_steps(agreement: Agreement) -> list[str]:
+    """The wizard's steps not yet answered, in order."""
+    done = set(agreement.completed_steps or [])
+    return [name for name in STEP_NAMES if name not in done]
+
+
+@bp.app_template_global("agreement_is_complete")
+def agreement_is_complete(agreement: Agreement) -> bool:
+    """Every wizard step is answered, so the draft may be finalised."""
+    return set(STEP_NAMES) <= set(agreement.completed_steps or [])
+
+
+def pdf_filename(agreement: Agreement, *, draft: bool) -> str:
+    """``PR-2026-00001-v1.pdf``, or ``…-v1-utkast.pdf`` for a draft."""
+    reference = re.sub(r"[^A-Za-z0-9_-]", "_", agreement.reference)
+    return f"{reference}-v{agreement.version}{'-utkast' if draft else ''}.pdf"
+
+
+def _pdf_response(pdf: bytes, filename: str, *, attachment: bool, cache: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+    response.headers["Cache-Control"] = cache
+    # RFC 9530: lets a client check that it received the bytes whose SHA-256 the portal shows.
+    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(sha256_hex(pdf))).decode()}:"
+    return response
+
+
+@bp.route("/<int:agreement_id>/preview.pdf")
+@login_required
+def preview_pdf(agreement_id: int):
+    """The draft as a PDF marked «UTKAST», rendered from the answers as they are now."""
+    agreement = agreement_for_reading(agreement_id)
+    if not agreement.is_editable:
+        return redirect(url_for("agreements.document_pdf", agreement_id=agreement.id))
+    pdf = agreement_pdf(agreement, draft=True)
+    return _pdf_response(pdf, pdf_filename(agreement, draft=True), attachment=False, cache="no-store")
+
+
+@bp.route("/<int:agreement_id>/finalise", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def finalise(agreement_id: int):
+    agreement = agreement_for_editing(agreement_id)
+    page = url_for("agreements.show", agreement_id=agreement.id)
+    # Lock the row (PostgreSQL) so that two clicks cannot both finalise; the unique document per
+    # agreement version is the backstop where locks are not available (SQLite).
+    locked = select(Agreement).where(Agreement.id == agreement.id).with_for_update()
+    agreement = db.session.scalar(locked.execution_options(populate_existing=True)) or agreement
+    if not agreement.is_editable:
+        flash(_("This agreement is already finalised."), "info")
+        return redirect(page)
+    missing = missing_steps(agreement)
+    if missing:
+        flash(
+            _("The agreement cannot be finalised yet. Answer «%(step)s» first.", step=STEPS_BY_NAME[missing[0]].title),
+            "warning",
+        )
+        return redirect(page)
+
+    try:
+        pdf = agreement_pdf(agreement, draft=False)
+        digest = sha256_hex(pdf)
+        db.session.add(AgreementDocument(agreement=agreement, pdf=pdf, sha256=digest))
+        change_status(agreement, AgreementStatus.FINALISED, actor=current_user._get_current_object(), detail=f"SHA-256 {digest}")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("Finalising agreement %s failed", agreement_id)
+        flash(_("The agreement could not be finalised, and nothing was changed. Try again in a moment."), "danger")
+        return redirect(page)
+
+    flash(_("The agreement is finalised. The final PDF is stored and the agreement can no longer be changed."), "success")
+    return redirect(page)
+
+
+@bp.route("/<int:agreement_id>/document.pdf")
+@login_required
+def document_pdf(agreement_id: int):
+    """The final PDF, byte for byte as stored when the agreement was finalised."""
+    agreement = agreement_for_reading(agreement_id)
+    document = db.session.scalar(select(AgreementDocument).where(AgreementDocument.agreement_id == agreement.id))
+    if agreement.is_editable or document is None:
+        abort(404)
+    return _pdf_response(document.pdf, pdf_filename(agreement, draft=False), attachment=True, cache="private, no-cache")

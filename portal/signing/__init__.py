@@ -1,0 +1,3 @@
+"""Digital signatures for agreements: the demo PKI and its services, key sources, PAdES signing and
+verification. Service layer only: no Flask views (the routes of :mod:`.services` excepted)."""
+

@@ -1,0 +1,127 @@
+"""The signing configuration of an app: trust anchors, time-stamp service, seal, key sources.
+
+Read from ``app.config`` (all optional; the defaults run the demo PKI in ``instance/pki/`` so the portal
+signs out of the box):
+
+==========================  ==========================================================================
+``SIGNING_KEY_SOURCE``      ``portal`` (default: portal-issued keys), ``pkcs12`` (signatory uploads) or
+                            ``pkcs11`` (token/HSM)
+``PKI_FOLDER``              demo PKI folder (default ``<instance>/pki``); ``""`` with production settings
+``PKI_BASE_URL``            where :mod:`.services` is published (default ``PUBLIC_BASE_URL``)
+``TIMESTAMP_URL``           RFC 3161 service; unset: the demo TSA in-process; ``""``: none (PAdES B-B)
+``TRUST_ROOTS_FILE``        PEM file of trust anchors (default: the demo root)
+``SEAL_PKCS12_FILE``        the seal's PKCS#12 (default: the demo's ``seal.p12``)
+``SEAL_PKCS12_PASSPHRASE``  its passphrase (default: the demo's)
+``SEAL_PKCS11_TOKEN``       use a PKCS#11 seal instead: token label, with ``SEAL_PKCS11_PIN``,
+                            ``SEAL_PKCS11_KEY_LABEL``, ``PKCS11_MODULE``
+``PKCS11_MODULE``           PKCS#11 module (default ``/usr/lib/softhsm/libsofthsm2.so``)
+``REVOCATION_FETCHING``     fetch CRL/OCSP over the network when signing (default: off for the demo,
+                            whose CRLs are given in-process; on otherwise)
+``VERIFY_MAX_BYTES``        largest file :func:`.verify.verify_pdf` accepts (default 20 MiB)
+==========================  ==========================================================================
+
+With the demo PKI the portal does not call its own HTTP services while handling a request (a
+single-worker server would wait on itself): the demo TSA and CRLs are used in-process, and the same
+services are published under ``/pki/`` for others.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import pem, x509 as asn1_x509
+from pyhanko.sign.signers import Signer
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko_certvalidator import ValidationContext
+
+from . import keys, pades
+from .pki import DemoPki
+from .services import TimeStampAuthority
+from .timestamps import UrlTimeStamper
+
+__all__ = ["SigningSetup"]
+
+
+@dataclass
+class SigningSetup:
+    """Everything the pages need to seal, sign, close and verify, built once per app."""
+
+    key_source: str
+    trust_roots: list[asn1_x509.Certificate]
+    timestamper: TimeStamper | None
+    pki: DemoPki | None
+    verify_max_bytes: int
+    _config: Mapping[str, Any]
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], instance_path: str | Path) -> SigningSetup:
+        folder = config.get("PKI_FOLDER")
+        if folder is None:
+            folder = str(Path(instance_path) / "pki")
+        base_url = config.get("PKI_BASE_URL") or config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+        pki = DemoPki(folder, str(base_url)) if folder else None
+        if config.get("TRUST_ROOTS_FILE"):
+            roots = _load_certificates(Path(config["TRUST_ROOTS_FILE"]).read_bytes())
+        elif pki is not None:
+            roots = pki.trust_roots
+        else:
+            raise ValueError("TRUST_ROOTS_FILE is needed without the demo PKI (PKI_FOLDER empty).")
+        url = config.get("TIMESTAMP_URL")
+        timestamper: TimeStamper | None
+        if url:
+            timestamper = UrlTimeStamper(str(url))
+        elif url is None and pki is not None:
+            timestamper = TimeStampAuthority(pki)
+        else:
+            timestamper = None
+        source = str(config.get("SIGNING_KEY_SOURCE", "portal"))
+        if source not in {"portal", "pkcs12", "pkcs11"}:
+            raise ValueError(f"SIGNING_KEY_SOURCE must be portal, pkcs12 or pkcs11, not {source!r}")
+        return cls(source, roots, timestamper, pki, int(config.get("VERIFY_MAX_BYTES", 20 * 1024 * 1024)), config)
+
+    @property
+    def level_when_closed(self) -> pades.PadesLevel:
+        """The level a fully signed agreement reaches with this configuration."""
+        return pades.PadesLevel.B_LTA if self.timestamper is not None else pades.PadesLevel.B_B
+
+    def validation_context(self) -> ValidationContext:
+        """A fresh context for embedding validation data (one per signing or closing)."""
+        fetch = self._config.get("REVOCATION_FETCHING")
+        if self.pki is not None and not fetch:
+            return pades.demo_validation_context(self.pki)
+        chain = self.pki.chain if self.pki is not None else []
+        return pades.validation_context_for(self.trust_roots, chain, allow_fetching=True)
+
+    @functools.cached_property
+    def _seal(self) -> keys.Pkcs12Key | keys.Pkcs11Key:
+        config = self._config
+        if config.get("SEAL_PKCS11_TOKEN"):
+            return keys.Pkcs11Key(
+                str(config["SEAL_PKCS11_TOKEN"]), str(config.get("SEAL_PKCS11_PIN", "")), str(config["SEAL_PKCS11_KEY_LABEL"]),
+                module=str(config.get("PKCS11_MODULE") or keys.Pkcs11Key.DEFAULT_MODULE),
+                chain=self.pki.chain if self.pki is not None else (),
+            )
+        if config.get("SEAL_PKCS12_FILE"):
+            data = Path(config["SEAL_PKCS12_FILE"]).read_bytes()
+            passphrase = config.get("SEAL_PKCS12_PASSPHRASE")
+        elif self.pki is not None:
+            data, passphrase = self.pki.seal_pkcs12_path.read_bytes(), self.pki.seal_passphrase
+        else:
+            raise ValueError("SEAL_PKCS12_FILE or SEAL_PKCS11_TOKEN is needed without the demo PKI.")
+        return keys.Pkcs12Key(data, passphrase)
+
+    def seal_signer(self) -> Signer:
+        """The organisation seal, loaded once and kept (its key stays loaded: fast sealing)."""
+        return self._seal.signer()
+
+    def issuer_chain(self) -> list[asn1_x509.Certificate]:
+        return self.pki.chain if self.pki is not None else []
+
+
+def _load_certificates(data: bytes) -> list[asn1_x509.Certificate]:
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+    return [asn1_x509.Certificate.load(data)]

@@ -1,0 +1,303 @@
+"""Verifying a signed agreement: per signature and overall (ETSI EN 319 102-1 validation, PAdES levels of
+ETSI EN 319 142-1, ISO 32000-2 § 12.8 modification detection).
+
+The report says, for each signature, who signed, into which field, when (and whether that time comes
+from an RFC 3161 time-stamp token or is only claimed by the signer), the certificate chain and whether it
+leads to a trusted root (RFC 5280 § 6), whether the signed bytes are intact, how the document changed
+after signing and whether that change was allowed (pyHanko's difference analysis, not only the digest:
+a digest check alone accepts a page changed in a later incremental update), and the PAdES level.
+
+The report holds codes, not prose: the page words them. Errors the page must tell apart are raised as
+:class:`VerificationError` subclasses with a ``code``.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from io import BytesIO
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import dss
+from pyhanko.sign.validation.pdf_embedded import (
+    EmbeddedPdfSignature,
+    async_validate_pdf_signature,
+    async_validate_pdf_timestamp,
+)
+from pyhanko_certvalidator import ValidationContext
+
+from .pades import PadesLevel, _level_of, has_signature_timestamp
+
+__all__ = [
+    "CorruptPdf",
+    "DocumentTimestampReport",
+    "EncryptedPdf",
+    "NotAPdf",
+    "PdfTooLarge",
+    "SignatureReport",
+    "VerificationError",
+    "VerificationReport",
+    "Verdict",
+    "verify_pdf",
+]
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class VerificationError(Exception):
+    """The file cannot be verified at all; ``code`` names the reason."""
+
+    code = "unreadable"
+
+
+class NotAPdf(VerificationError):
+    code = "not_pdf"
+
+
+class CorruptPdf(VerificationError):
+    """Truncated or structurally broken."""
+
+    code = "corrupt"
+
+
+class EncryptedPdf(VerificationError):
+    code = "encrypted"
+
+
+class PdfTooLarge(VerificationError):
+    code = "too_large"
+
+
+class Verdict:
+    """Overall verdict codes, worst first."""
+
+    ALTERED = "altered"  # a signature is not intact, or the document changed in a way not allowed
+    INVALID = "invalid"  # a signature is cryptographically invalid or could not be checked
+    UNTRUSTED = "untrusted"  # intact, but a certificate chain does not lead to a trusted root
+    UNSIGNED = "unsigned"  # no signature at all
+    INCOMPLETE = "incomplete"  # all good so far, but signature fields remain empty
+    VALID = "valid"
+
+
+@dataclass
+class SignatureReport:
+    """One signature (ETSI EN 319 102-1 terms where they apply)."""
+
+    field: str
+    signer_name: str | None
+    signer_organisation: str | None
+    signer_email: str | None
+    certification: bool  # the certification (DocMDP) signature, else an approval
+    signing_time: str | None  # ISO 8601
+    signing_time_source: str  # "timestamp" (RFC 3161 token, trusted or not) | "claimed" | "none"
+    timestamp_trusted: bool | None
+    chain: list[str]  # certificate subjects, signer first
+    trusted: bool
+    intact: bool  # the digest of the signed byte ranges matches
+    valid: bool  # the cryptographic signature verifies
+    covers_whole_document: bool
+    modification_level: str | None  # pyHanko ModificationLevel name: NONE, LTA_UPDATES, FORM_FILLING, ANNOTATIONS, OTHER
+    changes_allowed: bool  # the changes after signing are allowed (DocMDP and pyHanko's diff policy)
+    pades_level: str
+    problem: str | None = None  # AdES sub-indication or error code, when something failed
+
+
+@dataclass
+class DocumentTimestampReport:
+    """A document time-stamp (ISO 32000-2 § 12.8.5)."""
+
+    field: str
+    time: str | None
+    tsa: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    modification_level: str | None
+    changes_allowed: bool
+
+
+@dataclass
+class VerificationReport:
+    """The whole document: verdict, PAdES level, signatures in signing order, document time-stamps."""
+
+    verdict: str
+    pades_level: str
+    signatures: list[SignatureReport] = field(default_factory=list)
+    document_timestamps: list[DocumentTimestampReport] = field(default_factory=list)
+    empty_signature_fields: list[str] = field(default_factory=list)
+    revisions: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify_pdf(
+    data: bytes,
+    trust_roots: Iterable[asn1_x509.Certificate],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    allow_fetching: bool = False,
+) -> VerificationReport:
+    """Verify every signature and document time-stamp in ``data`` against ``trust_roots``.
+
+    Validation data comes from the document's DSS (and, with ``allow_fetching``, from the network).
+    A signature covered by a later document time-stamp is validated at that time-stamp's time, so a
+    B-LTA document still validates once its certificates have expired (ETSI EN 319 102-1 § 5.6.2).
+    """
+    reader = _open(data, max_bytes)
+    return asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+
+
+def _open(data: bytes, max_bytes: int) -> PdfFileReader:
+    if len(data) > max_bytes:
+        raise PdfTooLarge(f"The file is larger than {max_bytes} bytes.")
+    if b"%PDF-" not in data[:1024]:
+        raise NotAPdf("The file is not a PDF.")
+    if b"%%EOF" not in data[-64:]:  # a PDF ends with %%EOF (ISO 32000-2 § 7.5.5), give or take line ends
+        raise CorruptPdf("The PDF is truncated.")
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        encrypted = reader.encrypt_dict is not None
+        if not encrypted:
+            reader.root  # noqa: B018  (resolve the catalogue now, to catch broken files here)
+            reader.embedded_signatures  # noqa: B018
+    except (PdfError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise CorruptPdf(f"The PDF cannot be read: {error}") from error
+    if encrypted:
+        raise EncryptedPdf("The PDF is encrypted.")
+    return reader
+
+
+async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate], allow_fetching: bool) -> VerificationReport:
+    try:
+        store = dss.DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS, or an unreadable one: validate without it
+        store = None
+
+    def context(moment: datetime | None = None) -> ValidationContext:
+        kwargs: dict[str, Any] = {
+            "trust_roots": trust_roots,
+            "allow_fetching": allow_fetching,
+            "revocation_mode": "soft-fail",
+            "moment": moment,
+        }
+        return store.as_validation_context(kwargs) if store is not None else ValidationContext(**kwargs)
+
+    level = _level_of(reader)
+    report = VerificationReport(verdict=Verdict.VALID, pades_level=level.value, revisions=reader.xrefs.total_revisions)
+
+    timestamps: list[tuple[EmbeddedPdfSignature, DocumentTimestampReport, datetime | None]] = []
+    for embedded in reader.embedded_timestamp_signatures:
+        ts_report, ts_time = await _document_timestamp(embedded, context())
+        timestamps.append((embedded, ts_report, ts_time))
+        report.document_timestamps.append(ts_report)
+
+    for embedded in reader.embedded_regular_signatures:
+        # The first good document time-stamp after this signature fixes the time it is validated at.
+        later = [t for sig, r, t in timestamps if sig.signed_revision > embedded.signed_revision and r.intact and r.valid and r.trusted and t]
+        moment = min(later) if later else None
+        report.signatures.append(await _signature(embedded, context(moment), context(), level))
+
+    report.empty_signature_fields = [name for name, value, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
+    report.verdict = _verdict(report)
+    return report
+
+
+async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_vc: ValidationContext, level: PadesLevel) -> SignatureReport:
+    cert = embedded.signer_cert
+    subject = cert.subject.native
+    signature_level = level.value if level is not PadesLevel.B_B else PadesLevel.B_B.value
+    if level is not PadesLevel.B_B and not has_signature_timestamp(embedded):
+        signature_level = PadesLevel.B_B.value
+    base = dict(
+        field=embedded.field_name,
+        signer_name=subject.get("common_name"),
+        signer_organisation=subject.get("organization_name"),
+        signer_email=subject.get("email_address"),
+        certification=embedded.docmdp_level is not None,
+        pades_level=signature_level,
+    )
+    try:
+        status = await async_validate_pdf_signature(embedded, signer_validation_context=vc, ts_validation_context=ts_vc)
+    except Exception as error:  # a malformed signature is reported, not raised
+        return SignatureReport(
+            **base, signing_time=None, signing_time_source="none", timestamp_trusted=None, chain=[subject_line(cert)],
+            trusted=False, intact=False, valid=False, covers_whole_document=False, modification_level=None,
+            changes_allowed=False, problem=type(error).__name__,
+        )
+    if status.timestamp_validity is not None:
+        time, source, ts_trusted = status.timestamp_validity.timestamp, "timestamp", bool(status.timestamp_validity.trusted)
+    elif status.signer_reported_dt is not None:
+        time, source, ts_trusted = status.signer_reported_dt, "claimed", None
+    else:
+        time, source, ts_trusted = None, "none", None
+    path = status.validation_path
+    chain = [subject_line(c) for c in reversed(list(path))] if path is not None else [subject_line(cert)]
+    modification = status.modification_level
+    return SignatureReport(
+        **base,
+        signing_time=time.isoformat() if time else None,
+        signing_time_source=source,
+        timestamp_trusted=ts_trusted,
+        chain=chain,
+        trusted=bool(status.trusted),
+        intact=bool(status.intact),
+        valid=bool(status.valid),
+        covers_whole_document=status.coverage is not None and status.coverage.name == "ENTIRE_FILE",
+        modification_level=modification.name if modification is not None else None,
+        changes_allowed=bool(status.docmdp_ok) and modification is not None and modification != ModificationLevel.OTHER,
+        problem=status.trust_problem_indic.name if status.trust_problem_indic is not None else None,
+    )
+
+
+async def _document_timestamp(embedded: EmbeddedPdfSignature, vc: ValidationContext) -> tuple[DocumentTimestampReport, datetime | None]:
+    try:
+        status = await async_validate_pdf_timestamp(embedded, validation_context=vc)
+    except Exception:
+        return DocumentTimestampReport(embedded.field_name, None, None, False, False, False, None, False), None
+    modification = status.modification_level
+    return (
+        DocumentTimestampReport(
+            field=embedded.field_name,
+            time=status.timestamp.isoformat(),
+            tsa=status.signing_cert.subject.human_friendly,
+            intact=bool(status.intact),
+            valid=bool(status.valid),
+            trusted=bool(status.trusted),
+            modification_level=modification.name if modification is not None else None,
+            # pyHanko sets no DocMDP verdict on document time-stamps: the diff analysis decides.
+            changes_allowed=status.docmdp_ok is not False and modification is not None and modification != ModificationLevel.OTHER,
+        ),
+        status.timestamp,
+    )
+
+
+def subject_line(cert: asn1_x509.Certificate) -> str:
+    return cert.subject.human_friendly
+
+
+def _verdict(report: VerificationReport) -> str:
+    entries: list[SignatureReport | DocumentTimestampReport] = [*report.signatures, *report.document_timestamps]
+    if not report.signatures:
+        return Verdict.UNSIGNED if not report.document_timestamps else _verdict_of(entries, report)
+    return _verdict_of(entries, report)
+
+
+def _verdict_of(entries: list[SignatureReport | DocumentTimestampReport], report: VerificationReport) -> str:
+    if any(not entry.intact or not entry.changes_allowed for entry in entries):
+        return Verdict.ALTERED
+    if any(not entry.valid for entry in entries):
+        return Verdict.INVALID
+    if any(not entry.trusted for entry in entries):
+        return Verdict.UNTRUSTED
+    if not report.signatures:
+        return Verdict.UNSIGNED
+    if report.empty_signature_fields:
+        return Verdict.INCOMPLETE
+    return Verdict.VALID
