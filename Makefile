@@ -73,6 +73,7 @@ schema:
 
 bench:
 	$(PYTHON) -m tests.bench.bench_render
+	$(PYTHON) -m tests.bench.bench_signing
 
 clean:
 	rm -rf $(VENV) node_modules

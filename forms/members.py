@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from .fields import Required, email_field, name_field, radio_field
+from .fields import Required, email_field, name_field, options, radio_field
 
 #: Titles in today's usage first; the older ones stay selectable.
 STATION_CHIEF_TITLES = [
@@ -88,8 +88,9 @@ class LeadershipForm(FlaskForm):
         validators=[Length(max=200, message=_l("Use at most 200 characters"))],
     )
 
-    def prepare(self) -> None:
-        pass
+    def prepare(self, leader_choices: list[tuple[str, str]]) -> None:
+        """Who may lead depends on the parties: «the mayor», or with several municipalities, which one."""
+        self.leadership.choices = options(leader_choices)
 
     def validate_secretariat_other(self, field: StringField) -> None:
         if self.secretariat.data == "other" and not (field.data or "").strip():

@@ -35,9 +35,10 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     from .pages import bp as pages_bp
     from .signing import models as signing_models  # noqa: F401  (the signing tables)
     from .signing.services import bp as pki_bp
+    from .verify_page import bp as verify_bp
     from .wizard import bp as wizard_bp
 
-    for blueprint in (pages_bp, auth_bp, agreements_bp, wizard_bp, admin_bp, pki_bp):
+    for blueprint in (pages_bp, auth_bp, agreements_bp, wizard_bp, admin_bp, pki_bp, verify_bp):
         app.register_blueprint(blueprint)
     register_commands(app)
     register_template_helpers(app)

@@ -39,7 +39,7 @@ def _organisation(kind: OrganisationKind, **where: object) -> Organisation:
 def create_demo() -> dict[str, User]:
     """One person in each role, in Voss kommune and Vest politidistrikt, and sample agreements. Safe to repeat."""
     from .auth.passwords import hash_password
-    from .demo_agreements import create_demo_agreements
+    from .demo_agreements import create_demo_agreements, create_signed_demo_agreement
 
     load_reference_data()
     district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == DEMO_POLICE_DISTRICT))
@@ -62,6 +62,9 @@ def create_demo() -> dict[str, User]:
     db.session.flush()
     if db.session.scalar(select(Agreement).where(Agreement.owner_organisation_id == organisations["voss"].id).limit(1)) is None:
         create_demo_agreements(people)
+        db.session.commit()
+        # Signed through the signing service, which commits as it goes: after the rest is stored.
+        create_signed_demo_agreement(people, DEMO_PASSWORD)
     db.session.commit()
     return people
 
@@ -91,7 +94,7 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("demo")
     def demo_command() -> None:
-        """Create demo people in every role and sample agreements (safe to run again)."""
+        """Create demo people in every role and sample agreements, one of them signed (safe to run again)."""
         people = create_demo()
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, user in people.items():

@@ -26,6 +26,20 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SESSION_COOKIE_SECURE": bool,
     "LOCKOUT_THRESHOLD": int,
     "LOCKOUT_MINUTES": int,
+    # Signing (see portal/signing/setup.py for what each means)
+    "SIGNING_KEY_SOURCE": str,
+    "PKI_FOLDER": str,
+    "PKI_BASE_URL": str,
+    "TIMESTAMP_URL": str,
+    "TRUST_ROOTS_FILE": str,
+    "SEAL_PKCS12_FILE": str,
+    "SEAL_PKCS12_PASSPHRASE": str,
+    "SEAL_PKCS11_TOKEN": str,
+    "SEAL_PKCS11_PIN": str,
+    "SEAL_PKCS11_KEY_LABEL": str,
+    "PKCS11_MODULE": str,
+    "REVOCATION_FETCHING": bool,
+    "VERIFY_MAX_BYTES": int,
 }
 
 

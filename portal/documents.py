@@ -203,14 +203,15 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     number_words = words["municipalities"]["many" if len(municipality_names) > 1 else "one"]
     district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
     municipalities = join_names(municipality_names, doc["and"]) or doc["municipality"].format(name=blank)
-    title = doc["title"].format(municipalities=municipalities, police_district=district)
+    # «mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one list
+    title = doc["title"].format(parties=join_names([*municipality_names, district], doc["and"]) if municipality_names else f"{municipalities} {doc['and']} {district}")
 
     # §2: the fixed members, in the template's order
     members: list[MemberRow] = []
     single = len(agreement.parties) == 1
     for party, name in zip(agreement.parties, municipality_names):
         mayor = _member(agreement, MemberRole.MAYOR, party.municipality_number)
-        leads = agreement.leadership == "mayor" and single
+        leads = (agreement.leadership == "mayor" and single) or agreement.leadership == f"mayor:{party.municipality_number}"
         members.append(MemberRow(part["mayor"].format(municipality=name), filled(mayor and mayor.name), part["leader"] if leads else ""))
     chief = _member(agreement, MemberRole.STATION_CHIEF)
     chief_detail = ", ".join(value for value in ((chief.title if chief else ""), (agreement.police_station or "").strip()) if value)
@@ -231,6 +232,10 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     leadership = ""
     if agreement.leadership in ("mayor", "rotating"):
         leadership = part[f"leadership_{agreement.leadership}"].format(**number_words)
+    elif (agreement.leadership or "").startswith("mayor:"):
+        leading = next((name for party, name in zip(agreement.parties, municipality_names)
+                        if agreement.leadership == f"mayor:{party.municipality_number}"), "")
+        leadership = part["leadership_named_mayor"].format(municipality=leading) if leading else ""
     secretariat = ""
     if agreement.secretariat == "other":
         secretariat = part["secretariat_other"].format(other=filled(agreement.secretariat_other))

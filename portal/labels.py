@@ -14,10 +14,12 @@ STATUS_LABELS = {
     "renewal_due": _l("Renewal due"),
     "superseded": _l("Superseded"),
     "expired": _l("Expired"),
+    "declined": _l("Declined by a signatory"),
 }
 STATUS_COLOURS = {
     "draft": "neutral", "finalised": "warning", "active": "success",
     "renewal_due": "warning", "superseded": "neutral", "expired": "danger",
+    "declined": "danger",
 }
 MEMBER_ROLE_LABELS = {
     "mayor": _l("Mayor"),
@@ -28,10 +30,6 @@ MEMBER_ROLE_LABELS = {
     "business_contact": _l("Business"),
     "voluntary_contact": _l("Voluntary organisation"),
     "interest_contact": _l("Interest organisation"),
-}
-LEADERSHIP_LABELS = {
-    "mayor": _l("The mayor leads the council"),
-    "rotating": _l("The leadership rotates between the mayor and the station chief"),
 }
 SECRETARIAT_LABELS = {
     "slt_coordinator": _l("The SLT coordinator"),
@@ -48,13 +46,28 @@ EVENT_LABELS = {
     "created": _l("Started"),
     "step_saved": _l("Answers saved"),
     "finalised": _l("Finalised"),
+    "sealed": _l("Sealed by the portal"),
+    "opened": _l("Opened for signing"),
+    "signed": _l("Signed"),
+    "active": _l("Fully signed and in force"),
+    "declined": _l("Declined"),
+    "new_version": _l("New version started"),
+    "downloaded": _l("Final PDF downloaded"),
+    "renewal_due": _l("Renewal due"),
 }
+
+
+def leadership_label(agreement) -> str:  # type: ignore[no-untyped-def]
+    """What the agreement says about who leads the council, for the pages."""
+    from .wizard.answers import leader_choices
+
+    return dict(leader_choices(agreement)).get(agreement.leadership or "", "")
 
 
 def all_labels() -> dict[str, dict]:
     return {
         "role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS, "status_colours": STATUS_COLOURS,
-        "member_role_labels": MEMBER_ROLE_LABELS, "leadership_labels": LEADERSHIP_LABELS,
+        "member_role_labels": MEMBER_ROLE_LABELS,
         "secretariat_labels": SECRETARIAT_LABELS, "slt_labels": SLT_LABELS,
-        "standard_labels": STANDARD_LABELS, "event_labels": EVENT_LABELS,
+        "standard_labels": STANDARD_LABELS, "event_labels": EVENT_LABELS, "leadership_label": leadership_label,
     }

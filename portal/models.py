@@ -55,6 +55,7 @@ class AgreementStatus(str, enum.Enum):
     RENEWAL_DUE = "renewal_due"
     SUPERSEDED = "superseded"
     EXPIRED = "expired"
+    DECLINED = "declined"  # a signatory declined this version; the coordinators work on a new one
 
 
 class MemberRole(str, enum.Enum):
@@ -339,5 +340,51 @@ class AgreementDocument(db.Model):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The current signed revision: the sealed PDF and every signature since, each an incremental update
+    # on top of the one before. ``revision`` counts the stored updates (optimistic locking: a writer
+    # stores only ``WHERE revision = <the revision it signed on>``).
+    signed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_sha256: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    pades_level: Mapped[str | None] = mapped_column(String(10))
 
     agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))
+
+    @property
+    def current_pdf(self) -> bytes:
+        """The bytes to serve: the latest signed revision, else the finalised PDF."""
+        return self.signed_pdf if self.signed_pdf is not None else self.pdf
+
+    @property
+    def current_sha256(self) -> str:
+        return self.signed_sha256 if self.signed_sha256 is not None else self.sha256
+
+
+# ---------------------------------------------------------------- signing
+
+
+class SignatureSlot(db.Model):
+    """One signatory's place in the final PDF (its signature field), and what became of it."""
+
+    __table_args__ = (UniqueConstraint("agreement_id", "field_name", name="uq_signature_slot_agreement_field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"), index=True)
+    field_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole, "member_role"))  # mayor or station chief
+    municipality_number: Mapped[str | None] = mapped_column(ForeignKey("municipality.number"))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
+
+    agreement: Mapped[Agreement] = relationship(
+        backref=backref("signature_slots", order_by="SignatureSlot.position", passive_deletes=True)
+    )
+    user: Mapped[User | None] = relationship()

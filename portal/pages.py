@@ -56,6 +56,12 @@ def vendor(name: str):
     return send_from_directory(folder, filename, max_age=3600)
 
 
+@bp.route("/agreement.css")
+def agreement_css():
+    """The agreement's own typography from ``pdf_templates/``, so the pages show the text as the PDF has it."""
+    return send_from_directory(PROJECT_ROOT / "pdf_templates", "agreement.css", max_age=3600)
+
+
 @bp.route("/vendor/inter/<path:filename>")
 def inter_font(filename: str):
     """Inter, the typeface Designsystemet's theme names (SIL Open Font License), Latin subset only."""

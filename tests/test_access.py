@@ -44,6 +44,7 @@ CASES = [
     Case("pages.vendor", "GET", lambda ids: "/vendor/designsystemet.css", everyone(200)),
     Case("pages.inter_font", "GET", lambda ids: "/vendor/inter/latin-400.css", everyone(200)),
     Case("static", "GET", lambda ids: "/static/portal.css", everyone(200)),
+    Case("pages.agreement_css", "GET", lambda ids: "/agreement.css", everyone(200)),
     # The PKI's public services: anyone may fetch revocation lists and CA certificates; the time-stamp
     # service takes only RFC 3161 queries (a form post is the wrong media type).
     Case("pki.crl", "GET", lambda ids: "/pki/crl/root-ca.crl", everyone(200)),
@@ -61,6 +62,13 @@ CASES = [
     Case("agreements.preview_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/preview.pdf", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
     Case("agreements.document_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/document.pdf", only({}, others=404)),  # a draft has no final document
     Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
+    # The signing page is for the signatories who hold a slot in a finalised agreement (see
+    # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
+    Case("agreements.sign", "GET", lambda ids: f"/agreements/{ids['draft']}/sign", only({"mayor": 404, "station_chief": 404})),
+    Case("agreements.decline", "POST", lambda ids: f"/agreements/{ids['draft']}/decline", only({"mayor": 404, "station_chief": 404})),
+    # Verifying a signed PDF is public: no sign-in. The JSON form answers 400 when no file is sent.
+    Case("verify.verify", "GET", lambda ids: "/verify", everyone(200)),
+    Case("verify.verify_json", "POST", lambda ids: "/verify.json", everyone(400)),
     Case("wizard.step", "GET", lambda ids: f"/agreements/{ids['draft']}/steps/members", only(DRAFT_EDITORS)),
     Case("wizard.check_answers", "GET", lambda ids: f"/agreements/{ids['draft']}/check", only(DRAFT_EDITORS)),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),

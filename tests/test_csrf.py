@@ -15,7 +15,8 @@ def post_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 #: Posted to by other programs, never by the portal's forms, and changing nothing: no CSRF token.
-CSRF_EXEMPT = {"pki.timestamp"}
+#: ``verify.verify_json`` is the verification report for programs (it reads an uploaded PDF, stores nothing).
+CSRF_EXEMPT = {"pki.timestamp", "verify.verify_json"}
 
 
 def test_every_post_route_is_covered(app):
@@ -31,6 +32,9 @@ URLS = {
     "auth.accept_invitation": lambda ids: "/invitation/whatever",
     "agreements.start": lambda ids: "/agreements/new",
     "agreements.finalise": lambda ids: f"/agreements/{ids['draft']}/finalise",
+    "agreements.sign": lambda ids: f"/agreements/{ids['draft']}/sign",
+    "agreements.decline": lambda ids: f"/agreements/{ids['draft']}/decline",
+    "verify.verify": lambda ids: "/verify",
     "wizard.step": lambda ids: f"/agreements/{ids['draft']}/steps/parties",
     "admin.invite": lambda ids: "/admin/users/invite",
     "admin.change_role": lambda ids: f"/admin/users/{ids['colleague']}/role",

@@ -156,10 +156,10 @@ def test_title_names_every_municipality_and_the_police_district(renders):
     assert renders.nn_draft.contains("POLITIET")
     assert renders.nn_draft.contains("POLITIRÅD Samarbeidsavtale mellom Voss kommune og Vest politidistrikt")
     assert renders.nb_three_final.contains(
-        "Samarbeidsavtale mellom Voss kommune, Ulvik kommune og Eidfjord kommune og Vest politidistrikt"
+        "Samarbeidsavtale mellom Voss kommune, Ulvik kommune, Eidfjord kommune og Vest politidistrikt"
     )
     assert renders.nb_three_final.reader.metadata.title == (
-        "Politiråd – Samarbeidsavtale mellom Voss kommune, Ulvik kommune og Eidfjord kommune og Vest politidistrikt"
+        "Politiråd – Samarbeidsavtale mellom Voss kommune, Ulvik kommune, Eidfjord kommune og Vest politidistrikt"
     )
 
 

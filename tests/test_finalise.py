@@ -117,21 +117,24 @@ def test_finalising_stores_the_final_pdf_and_serves_exactly_those_bytes(coordina
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.agreement_id == draft.id, AuditEvent.action == "finalised"))
     assert event is not None and event.user_id == people.coordinator.id and stored.sha256 in event.detail
 
+    # What is served is the sealed revision: the finalised bytes with the portal's seal appended.
+    assert stored.signed_pdf is not None and stored.signed_pdf.startswith(stored.pdf)
+    assert stored.signed_sha256 == hashlib.sha256(stored.signed_pdf).hexdigest()
     download = coordinator.get(f"/agreements/{draft.id}/document.pdf")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
-    assert download.data == stored.pdf
-    assert hashlib.sha256(download.data).hexdigest() == stored.sha256
+    assert download.data == stored.signed_pdf
+    assert hashlib.sha256(download.data).hexdigest() == stored.signed_sha256
     assert download.headers["Content-Disposition"] == f'attachment; filename="{draft.reference}-v1.pdf"'
 
     page = coordinator.get(f"/agreements/{draft.id}").get_data(as_text=True)
-    assert stored.sha256 in re.sub(r"<wbr>", "", page), "the page shows the checksum to compare with"
+    assert stored.signed_sha256 in re.sub(r"<wbr>", "", page), "the page shows the checksum to compare with"
     assert "Download the final agreement as PDF" in page and "Finalise the agreement" not in page
     # the draft link now leads to the final document, never to a new rendering
     assert coordinator.get(f"/agreements/{draft.id}/preview.pdf").location.endswith(f"/agreements/{draft.id}/document.pdf")
 
     # the signatories can now fetch the same bytes
     coordinator.sign_in(people.station_chief)
-    assert coordinator.get(f"/agreements/{draft.id}/document.pdf").data == stored.pdf
+    assert coordinator.get(f"/agreements/{draft.id}/document.pdf").data == stored.signed_pdf
 
 
 def test_after_finalising_nothing_changes_the_agreement(coordinator, draft):

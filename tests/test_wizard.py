@@ -338,3 +338,17 @@ def test_the_mayors_title_follows_the_written_standard(client, people):
     assert reload(agreement_id).members_in(MemberRole.MAYOR)[0].title == "Ordfører"
     answer(client, agreement_id, "police", {"written_standard": "nynorsk"})
     assert reload(agreement_id).members_in(MemberRole.MAYOR)[0].title == "Ordførar"
+
+
+def test_a_council_of_several_municipalities_names_the_mayor_who_leads_it(coordinator):
+    from portal.documents import agreement_html
+
+    agreement_id = start_agreement(coordinator)
+    answer_all(coordinator, agreement_id, until="leadership")
+    page = coordinator.get(step_url(agreement_id, "leadership")).get_data(as_text=True)
+    assert 'value="mayor:4621"' in page and 'value="mayor:4620"' in page and 'value="mayor"' not in page
+    assert answer(coordinator, agreement_id, "leadership", {"leadership": "mayor"}).status_code == 400  # which mayor?
+    assert answer(coordinator, agreement_id, "leadership", {"leadership": "mayor:4620"}).status_code == 302
+    agreement = reload(agreement_id)
+    assert agreement.leadership == "mayor:4620"
+    assert "Ordføraren i Ulvik kommune leier politirådet." in agreement_html(agreement, draft=True)

@@ -1,8 +1,10 @@
 """The agreement as a PDF: the draft to read, finalising, and the final document to download.
 
 Finalising renders the final PDF once (PDF/A-2b with empty signature fields, see ``portal.documents``),
-stores it with its SHA-256 and moves the agreement to FINALISED, all in one transaction: if anything
-fails, nothing is stored and the agreement stays a draft. From then on the stored bytes are the
+stores it with its SHA-256, seals it with the portal's certification signature (the first signed
+revision), creates a signature slot per signatory and moves the agreement to FINALISED, all in one
+transaction: if anything fails, nothing is stored and the agreement stays a draft. The signatories are
+e-mailed after the commit. From then on the stored bytes are the
 agreement; they are served exactly as stored and never rendered again.
 """
 from __future__ import annotations
@@ -22,7 +24,8 @@ from ..documents import agreement_pdf, sha256_hex
 from ..extensions import db
 from ..models import Agreement, AgreementDocument, AgreementStatus, Role
 from . import bp
-from .lifecycle import change_status
+from . import signing
+from .lifecycle import change_status, record_event
 
 
 def missing_steps(agreement: Agreement) -> list[str]:
@@ -83,11 +86,14 @@ def finalise(agreement_id: int):
         )
         return redirect(page)
 
+    actor = current_user._get_current_object()
     try:
         pdf = agreement_pdf(agreement, draft=False)
         digest = sha256_hex(pdf)
-        db.session.add(AgreementDocument(agreement=agreement, pdf=pdf, sha256=digest))
-        change_status(agreement, AgreementStatus.FINALISED, actor=current_user._get_current_object(), detail=f"SHA-256 {digest}")
+        document = AgreementDocument(agreement=agreement, pdf=pdf, sha256=digest)
+        db.session.add(document)
+        change_status(agreement, AgreementStatus.FINALISED, actor=actor, detail=f"SHA-256 {digest}")
+        invitations = signing.seal_and_prepare(agreement, document, actor)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -96,15 +102,25 @@ def finalise(agreement_id: int):
         return redirect(page)
 
     flash(_("The agreement is finalised. The final PDF is stored and the agreement can no longer be changed."), "success")
+    unreached = signing.send_signing_invitations(agreement, invitations, actor)
+    if unreached:
+        flash(_("The e-mail to %(addresses)s could not be sent. Send them the link to the signing page yourself.",
+                addresses=", ".join(unreached)), "warning")
+    else:
+        flash(_("Each signatory has been sent an e-mail with a link to sign."), "info")
     return redirect(page)
 
 
 @bp.route("/<int:agreement_id>/document.pdf")
 @login_required
 def document_pdf(agreement_id: int):
-    """The final PDF, byte for byte as stored when the agreement was finalised."""
+    """The final PDF as stored: the current signed revision (sealed, and every signature so far), or the
+    finalised PDF where there is none; byte for byte."""
     agreement = agreement_for_reading(agreement_id)
     document = db.session.scalar(select(AgreementDocument).where(AgreementDocument.agreement_id == agreement.id))
     if agreement.is_editable or document is None:
         abort(404)
-    return _pdf_response(document.pdf, pdf_filename(agreement, draft=False), attachment=True, cache="private, no-cache")
+    pdf = document.current_pdf
+    record_event(agreement, "downloaded", current_user._get_current_object(), f"SHA-256 {document.current_sha256}")
+    db.session.commit()
+    return _pdf_response(pdf, pdf_filename(agreement, draft=False), attachment=True, cache="private, no-cache")

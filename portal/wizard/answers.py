@@ -72,7 +72,7 @@ class PartiesAnswers:
                 member for member in agreement.members
                 if member.municipality_number is None or member.municipality_number in chosen
             ]
-            forget_steps(agreement, "members")
+            forget_steps(agreement, "members", "leadership")  # who leads depends on the municipalities too
             if not standard_allowed(agreement.written_standard, [db.session.get(Municipality, n) for n in chosen]):
                 forget_steps(agreement, "police")
 
@@ -204,10 +204,23 @@ class MembersAnswers:
         agreement.members.append(Member(role=MemberRole.SLT_COORDINATOR, name=form.slt_coordinator_name.data.strip(), title=form.slt_coordinator_title.data.strip(), email=form.slt_coordinator_email.data.strip()))
 
 
-class LeadershipAnswers(_NoOptions):
+def leader_choices(agreement: Agreement) -> list[tuple[str, str]]:
+    """«mayor» for a council of one municipality; with several, «mayor:<kommunenummer>» names which mayor."""
+    municipalities = agreement.municipalities
+    if len(municipalities) == 1:
+        mayors = [("mayor", _("The mayor leads the council"))]
+    else:
+        mayors = [(f"mayor:{m.number}", _("The mayor of %(name)s leads the council", name=m.name)) for m in municipalities]
+    return [*mayors, ("rotating", _("The leadership rotates between the mayor and the station chief"))]
+
+
+class LeadershipAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {"leader_choices": leader_choices(agreement)}
+
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         return {
-            "leadership": agreement.leadership or "mayor",
+            "leadership": agreement.leadership or options["leader_choices"][0][0],
             "secretariat": agreement.secretariat or "slt_coordinator",
             "secretariat_other": agreement.secretariat_other or "",
         }

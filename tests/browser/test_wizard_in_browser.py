@@ -333,12 +333,16 @@ def test_enter_in_a_text_box_saves_and_removes_nothing(page, people):  # type: i
         assert typed in answers, f"{typed!r} is not among the answers"
         assert ("Satsingsområde 1" if step == "priorities" else "Organisasjon 1") in answers, f"Enter on «{step}» removed the first group"
 
-    # The municipality search box: Enter chooses the match and saves, keeping the first municipality.
+    # The municipality search box: Enter only picks the match (the page stays, nothing is removed);
+    # the user then saves as usual.
     page.goto(f"/agreements/{agreement_id}/steps/parties")
     page.locator("main button[name=action][value=add-municipalities]").click()
     page.locator("#municipalities-1-filter").press_sequentially("Ulvik")
-    press_enter(page, "#municipalities-1-filter")
-    on_step(page, "police")  # saved and moved on
+    page.locator("#municipalities-1-filter").press("Enter")
+    assert urlsplit(page.url).path == f"/agreements/{agreement_id}/steps/parties"
+    assert [page.locator(f"#municipalities-{n}").input_value() for n in (0, 1)] == [factories.VOSS, factories.ULVIK]
+    continue_with_keyboard(page)
+    on_step(page, "police")
     page.goto(f"/agreements/{agreement_id}/steps/parties")
     assert [page.locator(f"#municipalities-{n}").input_value() for n in (0, 1)] == [factories.VOSS, factories.ULVIK]
 

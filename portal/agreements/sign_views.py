@@ -1,0 +1,137 @@
+"""The signing page: read the agreement as it will be signed, sign it, or decline it with a reason."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..access import agreement_for_reading, roles_required
+from ..documents import agreement_html
+from ..extensions import db
+from ..models import Agreement, AgreementStatus, Role
+from . import bp, signing
+from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
+from .lifecycle import record_event
+
+
+def _not_open_message(agreement: Agreement) -> str:
+    status = agreement.status
+    if status is AgreementStatus.DECLINED:
+        return _("This version was declined and can no longer be signed. The coordinators are working on a new version.")
+    if status is AgreementStatus.SUPERSEDED:
+        return _("This version has been replaced by a newer one and can no longer be signed.")
+    if status is AgreementStatus.DRAFT:
+        return _("This agreement is still a draft. It can be signed when it has been finalised.")
+    if status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE):
+        return _("Every signatory has signed. The agreement is in force.")
+    return _("This agreement cannot be signed now.")
+
+
+def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
+    if isinstance(error, signing.AlreadySigned):
+        return _("You have already signed this agreement. A person signs only once.")
+    if isinstance(error, signing.NotOpenForSigning):
+        return _not_open_message(agreement)
+    if isinstance(error, signing.Conflict):
+        return _("Many signed at the same moment and your signature could not be added. Nothing was changed. Try again.")
+    return _("The agreement could not be signed, and the document is unchanged. Try again in a moment.")
+
+
+def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
+    slot = signing.slot_for(agreement, current_user)
+    setup = signing.signing_setup()
+    return render_template(
+        "agreements/sign.html",
+        agreement=agreement,
+        slot=slot,
+        sign_form=sign_form,
+        decline_form=decline_form,
+        refusal=refusal,
+        can_sign=slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED,
+        not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
+        closed_level=setup.level_when_closed.value,
+        document=agreement_html(agreement, draft=False, heading_level=3),
+    ), status
+
+
+@bp.app_template_global("awaits_signature_of")
+def awaits_signature_of(agreement: Agreement, user) -> bool:  # type: ignore[no-untyped-def]
+    """``user`` holds an unsigned slot of ``agreement``, which is open for signing."""
+    if agreement.status is not AgreementStatus.FINALISED or not getattr(user, "is_authenticated", False):
+        return False
+    slot = signing.slot_for(agreement, user)
+    return slot is not None and slot.signed_at is None
+
+
+def _signatory_agreement(agreement_id: int) -> Agreement:
+    agreement = agreement_for_reading(agreement_id)
+    if signing.slot_for(agreement, current_user) is None:
+        abort(403)
+    return agreement
+
+
+@bp.route("/<int:agreement_id>/sign", methods=["GET", "POST"])
+@roles_required(Role.SIGNATORY)
+def sign(agreement_id: int):
+    agreement = _signatory_agreement(agreement_id)
+    form = SignForm()
+    if not form.is_submitted():
+        form.key_source.data = "pkcs12" if signing.signing_setup().key_source == "pkcs12" else "portal"
+        record_event(agreement, "opened", current_user._get_current_object())
+        db.session.commit()
+        return _page(agreement, form, DeclineForm(formdata=None))
+    if not form.validate():
+        return _page(agreement, form, DeclineForm(formdata=None), status=400)
+    choice = signing.KeyChoice(form.key_source.data)
+    if choice.source == "pkcs12":
+        data = form.pkcs12_file.data.read(PKCS12_MAX_BYTES + 1)
+        if len(data) > PKCS12_MAX_BYTES:
+            form.pkcs12_file.errors.append(_("The certificate file is too large to be a certificate file"))
+            return _page(agreement, form, DeclineForm(formdata=None), status=400)
+        choice.pkcs12_data, choice.pkcs12_passphrase = data, form.passphrase.data or ""
+    user = current_user._get_current_object()
+    try:
+        result = signing.sign(agreement, user, form.password.data, choice)
+    except signing.WrongPassword:
+        form.password.errors.append(_("The password is not right. Nothing was signed."))
+        return _page(agreement, form, DeclineForm(formdata=None), status=400)
+    except signing.Locked:
+        form.password.errors.append(_("Too many wrong passwords. Try again in %(minutes)d minutes. Nothing was signed.",
+                                      minutes=current_app.config["LOCKOUT_MINUTES"]))
+        return _page(agreement, form, DeclineForm(formdata=None), status=400)
+    except signing.KeyProblem as error:
+        db.session.rollback()
+        if str(error) == "wrong_passphrase":
+            form.passphrase.errors.append(_("The passphrase does not open the certificate file. Nothing was signed."))
+        elif str(error) == "invalid_pkcs12":
+            form.pkcs12_file.errors.append(_("The file is not a certificate file with a private key (PKCS#12). Nothing was signed."))
+        else:
+            form.key_source.errors.append(_("Signing with this key is not available. Nothing was signed."))
+        return _page(agreement, form, DeclineForm(formdata=None), status=400)
+    except signing.SigningError as error:
+        db.session.rollback()
+        agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
+        return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
+    if result.completed:
+        flash(_("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
+                level=result.pades_level), "success")
+    else:
+        flash(_("You have signed. The others who are to sign have not all done so yet."), "success")
+    return redirect(url_for("agreements.sign", agreement_id=agreement_id))
+
+
+@bp.route("/<int:agreement_id>/decline", methods=["POST"])
+@roles_required(Role.SIGNATORY)
+def decline(agreement_id: int):
+    agreement = _signatory_agreement(agreement_id)
+    form = DeclineForm()
+    if not form.validate():
+        return _page(agreement, SignForm(formdata=None), form, status=400)
+    try:
+        signing.decline(agreement, current_user._get_current_object(), form.reason.data.strip())
+    except signing.SigningError as error:
+        db.session.rollback()
+        agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
+        return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
+    flash(_("You have declined to sign. The coordinators have been told why and get a new version to change."), "success")
+    return redirect(url_for("agreements.sign", agreement_id=agreement_id))

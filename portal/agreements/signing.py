@@ -1,0 +1,480 @@
+"""Signing an agreement: sealing at finalising, the signatories' signatures, closing, declining.
+
+The service functions take and return plain objects and never touch a Flask request, so the pages and
+the ``flask demo`` command use the same code. They need an app context (configuration, database).
+
+Concurrency: the signed revision is stored in ``AgreementDocument.signed_pdf``; every signature is
+applied on top of the latest stored revision and stored with ``UPDATE ... WHERE revision = :seen``.
+When another signature was stored in the meantime the update touches no row: the signature is made
+again on the new revision (a few tries). No row is locked while signing, so this works the same on
+SQLite and PostgreSQL, and no signature is ever lost or applied twice.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields as pdf_fields
+from pyhanko.sign.signers import Signer
+from sqlalchemy import func, or_, select, update
+
+from ..documents import signatories
+from ..extensions import db
+from ..mail import send_mail
+from ..models import (
+    Agreement,
+    AgreementDocument,
+    AgreementStatus,
+    Member,
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    Party,
+    PriorityArea,
+    Role,
+    SignatureSlot,
+    User,
+)
+from ..signing import keys, pades
+from ..signing.models import PortalSigningKey
+from ..signing.pki import SignatoryIdentity
+from ..signing.setup import SigningSetup
+from .lifecycle import change_status, record_event
+from .renewals import activate
+
+_SETUP_KEY = "politirad_signing_setup"
+_OSLO = ZoneInfo("Europe/Oslo")
+#: How often a signature is made again on a newer revision before giving up.
+MAX_TRIES = 5
+
+# ---------------------------------------------------------------- errors the pages word
+
+
+class SigningError(Exception):
+    """The signature was not made; the document is unchanged. ``code`` names why."""
+
+    code = "failed"
+
+
+class NoSlot(SigningError):
+    code = "no_slot"
+
+
+class AlreadySigned(SigningError):
+    code = "already_signed"
+
+
+class NotOpenForSigning(SigningError):
+    code = "not_open"  # a draft, a declined or superseded version, or already fully signed
+
+
+class WrongPassword(SigningError):
+    code = "wrong_password"
+
+
+class Locked(SigningError):
+    code = "locked"  # too many wrong passwords: the same lock as signing in
+
+
+class KeyProblem(SigningError):
+    code = "key"
+
+
+class Conflict(SigningError):
+    code = "conflict"  # others kept signing at the same moment, MAX_TRIES times in a row
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def signing_setup() -> SigningSetup:
+    """The app's signing configuration, built once per app."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    setup = app.extensions.get(_SETUP_KEY)
+    if setup is None:
+        setup = SigningSetup.from_config(app.config, app.instance_path)
+        app.extensions[_SETUP_KEY] = setup
+    return setup
+
+
+def _link(endpoint: str, **values: object) -> str:
+    """An absolute link for an e-mail, from a request or not (the CLI)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["PUBLIC_BASE_URL"] + path
+
+
+def _language(agreement: Agreement) -> str:
+    return agreement.written_standard.language_code if agreement.written_standard else "nn"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- finalising: seal and slots
+
+
+@dataclass
+class Invitation:
+    slot: SignatureSlot
+    new_user: bool
+
+
+def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: User | None) -> list[Invitation]:
+    """Seal the final PDF with the portal's certification signature, store it as the first signed
+    revision, and create one signature slot per signatory (with an invited user where none exists).
+    The caller commits, then calls :func:`send_signing_invitations`."""
+    setup = signing_setup()
+    sealed = pades.seal_and_certify(document.pdf, setup.seal_signer(), setup.timestamper)
+    document.signed_pdf = sealed
+    document.signed_sha256 = sha256_hex(sealed)
+    document.revision = 1
+    document.pades_level = pades.pades_level(sealed).value
+    record_event(agreement, "sealed", actor, f"SHA-256 {document.signed_sha256}")
+    invitations = []
+    for position, signatory in enumerate(signatories(agreement)):
+        role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
+        number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
+        member = next(
+            (m for m in agreement.members_in(role) if role is MemberRole.STATION_CHIEF or m.municipality_number == number),
+            None,
+        )
+        email = (member.email if member else "").strip()
+        if not email:
+            raise SigningError(f"The signatory of {signatory.field_name} has no e-mail address.")
+        user, created = _signatory_user(email, signatory.name, signatory.title, role, number, agreement)
+        slot = SignatureSlot(
+            agreement=agreement, field_name=signatory.field_name, role=role, municipality_number=number,
+            name=signatory.name, title=signatory.title, organisation_name=signatory.organisation,
+            email=email, user=user, position=position,
+        )
+        db.session.add(slot)
+        invitations.append(Invitation(slot, created))
+    db.session.flush()
+    return invitations
+
+
+def _signatory_user(email: str, name: str, title: str, role: MemberRole, number: str | None, agreement: Agreement) -> tuple[User, bool]:
+    found = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if found is not None:
+        return found, False
+    if role is MemberRole.MAYOR:
+        organisation = db.session.scalar(select(Organisation).where(Organisation.municipality_number == number))
+        if organisation is None:
+            organisation = Organisation(kind=OrganisationKind.MUNICIPALITY, municipality_number=number)
+    else:
+        organisation = db.session.scalar(select(Organisation).where(Organisation.police_district_id == agreement.police_district_id))
+        if organisation is None:
+            organisation = Organisation(kind=OrganisationKind.POLICE_DISTRICT, police_district_id=agreement.police_district_id)
+    db.session.add(organisation)
+    user = User(email=email, name=name or email, title=title, role=Role.SIGNATORY, organisation=organisation, password_hash=None)
+    db.session.add(user)
+    db.session.flush()
+    return user, True
+
+
+def slot_belongs_to(slot: SignatureSlot, user: User) -> bool:
+    """A slot is the signatory's whose e-mail matches and whose role is signatory."""
+    return user.role is Role.SIGNATORY and slot.email.strip().lower() == user.email.strip().lower()
+
+
+def send_signing_invitations(agreement: Agreement, invitations: list[Invitation], invited_by: User | None) -> list[str]:
+    """E-mail every signatory the link to the signing page (and an account invitation to new users).
+    Returns the addresses that could not be reached."""
+    from ..auth.invitations import PURPOSE as INVITATION
+    from ..auth.passwords import make_link_token
+
+    failed = []
+    sign_link = _link("agreements.sign", agreement_id=agreement.id)
+    with force_locale(_language(agreement)):
+        for invitation in invitations:
+            slot = invitation.slot
+            body = _(
+                "Hello %(name)s,\n\nThe politiråd agreement %(reference)s (version %(version)d) is ready for your signature.\n"
+                "Read it and sign it here:\n\n%(link)s\n",
+                name=slot.name or slot.email, reference=agreement.reference, version=agreement.version, link=sign_link,
+            )
+            if invitation.new_user and slot.user is not None:
+                days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
+                body += "\n" + _(
+                    "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
+                    "your password first:\n\n%(link)s\n",
+                    days=days, link=account,
+                )
+            try:
+                send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
+            except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
+                current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
+                failed.append(slot.email)
+    return failed
+
+
+# ---------------------------------------------------------------- signing
+
+
+@dataclass
+class KeyChoice:
+    """How the signatory signs: ``portal`` (their portal-issued key, opened with their password) or
+    ``pkcs12`` (an uploaded PKCS#12 file and its passphrase, used once and never stored)."""
+
+    source: str = "portal"
+    pkcs12_data: bytes | None = None
+    pkcs12_passphrase: str | None = None
+
+
+@dataclass
+class SignResult:
+    slot: SignatureSlot
+    completed: bool  # this was the last signature: the agreement is closed and active
+    pades_level: str
+
+
+def slot_for(agreement: Agreement, user: User) -> SignatureSlot | None:
+    return next((slot for slot in agreement.signature_slots if slot_belongs_to(slot, user)), None)
+
+
+def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
+    """The user's slot, or the reason they cannot sign now."""
+    slot = slot_for(agreement, user)
+    if slot is None:
+        raise NoSlot("You are not a signatory of this agreement.")
+    if agreement.status is not AgreementStatus.FINALISED:
+        raise NotOpenForSigning(agreement.status.value)
+    if slot.signed_at is not None:
+        raise AlreadySigned(slot.field_name)
+    return slot
+
+
+def _portal_signer(user: User, password: str) -> Signer:
+    """The user's portal-issued key, opened with their password; enrolled on first use, and again when
+    the password has changed since (the old key can no longer be opened and is retired)."""
+    setup = signing_setup()
+    live = db.session.scalar(
+        select(PortalSigningKey).where(PortalSigningKey.user_id == user.id, PortalSigningKey.revoked_at.is_(None))
+        .order_by(PortalSigningKey.id.desc())
+    )
+    if live is not None:
+        try:
+            return keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain()).signer()
+        except keys.WrongSecret:
+            live.revoked_at = datetime.now(timezone.utc)
+    if setup.pki is None:
+        raise KeyProblem("Portal-issued keys need the portal's certificate authority, which is not configured.")
+    identity = SignatoryIdentity(user.name, user.title, user.organisation.name, user.email)
+    stored = keys.PortalIssuedKey.enrol(setup.pki, identity, password)
+    db.session.add(PortalSigningKey.from_stored(user.id, stored))
+    db.session.commit()  # the key is the signatory's whatever becomes of this signature
+    return keys.PortalIssuedKey(stored, password, setup.issuer_chain()).signer()
+
+
+def _confirm_password(user: User, password: str) -> None:
+    """The signatory's password, counted against the same lock-out as signing in (no guessing here instead)."""
+    from ..auth.passwords import password_matches
+
+    now = datetime.now(timezone.utc)
+    locked_until = user.locked_until
+    if locked_until is not None and locked_until.tzinfo is None:  # SQLite gives naive datetimes back
+        locked_until = locked_until.replace(tzinfo=timezone.utc)
+    if locked_until is not None and locked_until > now:
+        raise Locked("locked")
+    if password_matches(user, password):
+        user.failed_sign_ins, user.locked_until = 0, None
+        return
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+        user.failed_sign_ins = 0
+    db.session.commit()
+    raise WrongPassword("wrong password")
+
+
+def _signer(user: User, password: str, choice: KeyChoice) -> Signer:
+    if choice.source == "pkcs12":
+        try:
+            return keys.Pkcs12Key(choice.pkcs12_data or b"", choice.pkcs12_passphrase or None, signing_setup().issuer_chain()).signer()
+        except keys.WrongPassphrase as error:
+            raise KeyProblem("wrong_passphrase") from error
+        except keys.KeySourceError as error:
+            raise KeyProblem("invalid_pkcs12") from error
+    return _portal_signer(user, password)
+
+
+def _empty_fields(pdf: bytes) -> list[str]:
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
+
+
+def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | None = None, *, now: datetime | None = None) -> SignResult:
+    """Sign the user's field of ``agreement``. Raises :class:`SigningError` (document unchanged).
+
+    The password confirms who signs (and opens a portal-issued key). Each try signs the latest stored
+    revision and stores it only if no other signature was stored meanwhile; the last signature also
+    closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
+    """
+    choice = choice or KeyChoice(signing_setup().key_source if signing_setup().key_source != "pkcs11" else "portal")
+    slot = check_can_sign(agreement, user)
+    _confirm_password(user, password)
+    signer = _signer(user, password, choice)
+    try:
+        return _sign_latest(agreement, user, slot, signer, choice.source, now)
+    except SigningError:
+        db.session.rollback()
+        raise
+    except Exception as error:  # a time-stamp service down, a broken revision: nothing was stored
+        db.session.rollback()
+        current_app.logger.exception("Signing agreement %s as user %s failed", agreement.id, user.id)
+        raise SigningError(str(error)) from error
+
+
+def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None) -> SignResult:
+    setup = signing_setup()
+    document_id = agreement.document.id
+    slot_id = slot.id
+
+    for _attempt in range(MAX_TRIES):
+        db.session.rollback()  # see what others have stored since
+        row = db.session.execute(
+            select(AgreementDocument.signed_pdf, AgreementDocument.revision).where(AgreementDocument.id == document_id)
+        ).one()
+        state = db.session.execute(
+            select(SignatureSlot.signed_at, SignatureSlot.declined_at).where(SignatureSlot.id == slot_id)
+        ).one()
+        status = db.session.scalar(select(Agreement.status).where(Agreement.id == agreement.id))
+        if status is not AgreementStatus.FINALISED:
+            raise NotOpenForSigning(status.value if status else "gone")
+        if state.signed_at is not None:
+            raise AlreadySigned(slot.field_name)
+        seen_pdf, seen_revision = row.signed_pdf, row.revision
+        signed_at = now or datetime.now(timezone.utc)
+        stamp = pades.StampText(user.name, user.title, user.organisation.name, signed_at)
+        try:
+            signed = pades.sign_field(seen_pdf, slot.field_name, signer, stamp, setup.timestamper,
+                                      validation_context=setup.validation_context())
+        except pades.FieldAlreadySigned as error:
+            raise AlreadySigned(slot.field_name) from error
+        except pades.SigningRefused as error:
+            raise SigningError(str(error)) from error
+        completed = not _empty_fields(signed)
+        if completed and setup.timestamper is not None:
+            signed = pades.close_lta(signed, setup.validation_context(), setup.timestamper)
+        level = pades.pades_level(signed).value
+        stored = db.session.execute(
+            update(AgreementDocument)
+            .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)
+            .values(signed_pdf=signed, signed_sha256=sha256_hex(signed), revision=seen_revision + 1, pades_level=level)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if stored != 1:
+            continue  # someone else's signature came first: sign again on top of it
+        marked = db.session.execute(
+            update(SignatureSlot)
+            .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
+            .values(signed_at=signed_at, key_source=source)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if marked != 1:
+            db.session.rollback()
+            raise AlreadySigned(slot.field_name)
+        agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
+        record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+        if completed:
+            change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
+            activate(agreement, signed_at.astimezone(_OSLO).date())
+        db.session.commit()
+        db.session.expire_all()
+        return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
+    db.session.rollback()
+    raise Conflict("too many signatures at the same moment")
+
+
+# ---------------------------------------------------------------- declining
+
+
+def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
+    """The signatory declines this version: it is kept on record as DECLINED and the coordinators get a
+    new version (a copy, a complete draft) and an e-mail with the reason. Returns the new version."""
+    slot = check_can_sign(agreement, user)
+    now = datetime.now(timezone.utc)
+    # Guarded: only one of two simultaneous declines (or a decline racing the last signature) wins.
+    changed = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement.id, Agreement.status == AgreementStatus.FINALISED)
+        .values(status=AgreementStatus.DECLINED).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise NotOpenForSigning("changed")
+    agreement.status = AgreementStatus.FINALISED  # change_status below records the move
+    change_status(agreement, AgreementStatus.DECLINED, user, reason)
+    slot.declined_at, slot.decline_reason = now, reason
+    record_event(agreement, "declined", user, f"{slot.field_name}: {reason}")
+    new = new_version(agreement, user)
+    db.session.commit()
+    notify_coordinators_of_decline(agreement, new, user, reason)
+    return new
+
+
+def new_version(agreement: Agreement, actor: User | None) -> Agreement:
+    """A draft copy of ``agreement`` as version + 1 with every step answered (it opens at «check your answers»)."""
+    copied = {
+        column.key: getattr(agreement, column.key)
+        for column in Agreement.__table__.columns
+        if column.key not in {"id", "version", "status", "created_at", "updated_at", "previous_version_id",
+                              "active_from", "renewal_due_on", "created_by_id", "unsaved_input"}
+    }
+    copied["completed_steps"] = list(agreement.completed_steps or [])
+    copied["additional_main_tasks"] = list(agreement.additional_main_tasks or [])
+    new = Agreement(**copied, version=agreement.version + 1, status=AgreementStatus.DRAFT,
+                    previous_version_id=agreement.id, created_by=actor or agreement.created_by, unsaved_input={})
+    for party in agreement.parties:
+        new.parties.append(Party(municipality_number=party.municipality_number, position=party.position))
+    for member in agreement.members:
+        new.members.append(Member(role=member.role, municipality_number=member.municipality_number, name=member.name,
+                                  title=member.title, email=member.email, organisation_name=member.organisation_name,
+                                  position=member.position))
+    for area in agreement.priority_areas:
+        new.priority_areas.append(PriorityArea(title=area.title, expected_results=area.expected_results, position=area.position))
+    db.session.add(new)
+    db.session.flush()
+    record_event(new, "new_version", actor, f"version {new.version} after version {agreement.version} was declined")
+    return new
+
+
+def coordinators_of(agreement: Agreement) -> list[User]:
+    """The coordinators of the owning organisation and of every party (municipalities, police district)."""
+    clauses = [User.organisation_id == agreement.owner_organisation_id]
+    numbers = [party.municipality_number for party in agreement.parties]
+    if numbers:
+        clauses.append(User.organisation.has(Organisation.municipality_number.in_(numbers)))
+    if agreement.police_district_id:
+        clauses.append(User.organisation.has(Organisation.police_district_id == agreement.police_district_id))
+    return list(db.session.scalars(select(User).where(User.role == Role.COORDINATOR, or_(*clauses)).order_by(User.id)))
+
+
+def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
+    recipients = [person.email for person in coordinators_of(old)]
+    if not recipients:
+        return
+    with force_locale(_language(old)):
+        body = _(
+            "Hello,\n\n%(name)s (%(organisation)s) has declined to sign the politiråd agreement %(reference)s, version %(version)d.\n\n"
+            "The reason given:\n%(reason)s\n\nVersion %(new_version)d is ready for you to change and finalise again:\n\n%(link)s\n",
+            name=user.name, organisation=user.organisation.name, reference=old.reference, version=old.version,
+            reason=reason, new_version=new.version, link=_link("wizard.check_answers", agreement_id=new.id),
+        )
+        try:
+            send_mail(recipients, _("Agreement %(reference)s was declined", reference=old.reference), body)
+        except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
+            current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+

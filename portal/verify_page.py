@@ -1,0 +1,120 @@
+"""«Verify a signed PDF»: anyone may upload a PDF and read, per signature, who signed, when, with what
+certificate, whether it is intact and whether the document changed after signing; with an overall
+verdict in plain words. The same report as JSON at ``POST /verify.json`` for programs (no CSRF token:
+it reads the upload and stores nothing)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.validators import ValidationError
+
+from .agreements.signing import signing_setup
+from .extensions import csrf
+from .signing import verify
+
+bp = Blueprint("verify", __name__)
+
+VERDICTS = {
+    verify.Verdict.VALID: _l("Valid. Every signature is intact and made with a trusted certificate, and the document has not been changed since it was signed, apart from what signing allows."),
+    verify.Verdict.INCOMPLETE: _l("Not fully signed yet. The signatures so far are valid, but some signature fields are still empty."),
+    verify.Verdict.UNTRUSTED: _l("Not trusted. The signatures are intact, but a certificate does not lead to an authority this portal trusts."),
+    verify.Verdict.INVALID: _l("Invalid. A signature could not be verified."),
+    verify.Verdict.ALTERED: _l("Altered. The document has been changed after it was signed."),
+    verify.Verdict.UNSIGNED: _l("The PDF has no signatures."),
+}
+VERDICT_COLOURS = {
+    verify.Verdict.VALID: "success", verify.Verdict.INCOMPLETE: "warning", verify.Verdict.UNTRUSTED: "warning",
+    verify.Verdict.INVALID: "danger", verify.Verdict.ALTERED: "danger", verify.Verdict.UNSIGNED: "info",
+}
+MODIFICATIONS = {
+    "NONE": _l("No changes after signing"),
+    "LTA_UPDATES": _l("Only validation data and time-stamps were added"),
+    "FORM_FILLING": _l("Only form filling and further signatures were added"),
+    "ANNOTATIONS": _l("Comments (annotations) were added"),
+    "OTHER": _l("The content was changed"),
+}
+TIME_SOURCES = {
+    "timestamp": _l("from a time-stamp"),
+    "claimed": _l("as claimed by the signer's computer, not confirmed"),
+    "none": _l("unknown"),
+}
+
+
+def error_message(error: verify.VerificationError) -> str:
+    if isinstance(error, verify.NotAPdf):
+        return _("The file is not a PDF.")
+    if isinstance(error, verify.CorruptPdf):
+        return _("The PDF is damaged or incomplete (perhaps it was not downloaded in full), so it cannot be verified.")
+    if isinstance(error, verify.EncryptedPdf):
+        return _("The PDF is encrypted, so its signatures cannot be verified. Upload the file as it was signed.")
+    if isinstance(error, verify.PdfTooLarge):
+        return too_large_message()
+    return _("The file cannot be verified.")
+
+
+def too_large_message() -> str:
+    return _("The file is too large. The largest file that can be verified is %(size)d MB.",
+             size=signing_setup().verify_max_bytes // (1024 * 1024))
+
+
+class VerifyForm(FlaskForm):
+    pdf = FileField(_l("The signed PDF"), description=_l("The file is only read to make the report. It is not stored."))
+
+    def validate_pdf(self, field) -> None:  # type: ignore[no-untyped-def]
+        if field.data is None or not getattr(field.data, "filename", ""):
+            raise ValidationError(_l("Choose the PDF file to verify"))
+
+
+def _report(data: bytes) -> verify.VerificationReport:
+    setup = signing_setup()
+    try:
+        return verify.verify_pdf(data, setup.trust_roots, setup.verify_max_bytes)
+    except verify.VerificationError:
+        raise
+    except Exception as error:  # a PDF odd enough to break the validator: say so rather than fail
+        current_app.logger.warning("Verifying an uploaded PDF failed: %s", error)
+        raise verify.VerificationError(str(error)) from error
+
+
+def _read(upload) -> bytes:  # type: ignore[no-untyped-def]
+    return upload.read(signing_setup().verify_max_bytes + 1)
+
+
+@bp.route("/verify", methods=["GET", "POST"], endpoint="verify")
+def verify_page():
+    try:
+        form = VerifyForm()
+    except RequestEntityTooLarge:
+        form = VerifyForm(formdata=None)
+        return render_template("verify/verify.html", form=form, report=None, problem=too_large_message()), 413
+    report, problem = None, None
+    if form.validate_on_submit():
+        try:
+            report = _report(_read(form.pdf.data))
+        except verify.VerificationError as error:
+            problem = error_message(error)
+    status = 400 if form.errors else 422 if problem else 200
+    return render_template("verify/verify.html", form=form, report=report, problem=problem, verdicts=VERDICTS,
+                           verdict_colours=VERDICT_COLOURS, modifications=MODIFICATIONS, time_sources=TIME_SOURCES), status
+
+
+@bp.route("/verify.json", methods=["POST"])
+@csrf.exempt
+def verify_json():
+    """The report as JSON. Send the PDF as the multipart field ``pdf`` or as the body (``application/pdf``)."""
+    try:
+        upload = request.files.get("pdf")
+        data = _read(upload) if upload else (request.get_data() if request.mimetype == "application/pdf" else b"")
+    except RequestEntityTooLarge:
+        return jsonify(error="too_large", message=too_large_message()), 413
+    if not data:
+        return jsonify(error="no_file", message=_("Send the PDF as the form field «pdf» or as an application/pdf body.")), 400
+    try:
+        report = _report(data)
+    except verify.VerificationError as error:
+        return jsonify(error=error.code, message=error_message(error)), 422
+    return jsonify({**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict))})
