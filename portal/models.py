@@ -10,8 +10,8 @@ import enum
 from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from .extensions import db
 
@@ -327,8 +327,6 @@ class RenewalReminder(db.Model):
 
 # ---------------------------------------------------------------- the finalised document
 
-from sqlalchemy import LargeBinary  # noqa: E402
-from sqlalchemy.orm import backref  # noqa: E402
 
 
 class AgreementDocument(db.Model):

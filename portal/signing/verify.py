@@ -159,7 +159,7 @@ def _open(data: bytes, max_bytes: int) -> PdfFileReader:
         raise PdfTooLarge(f"The file is larger than {max_bytes} bytes.")
     if b"%PDF-" not in data[:1024]:
         raise NotAPdf("The file is not a PDF.")
-    if b"%%EOF" not in data[-64:]:  # a PDF ends with %%EOF (ISO 32000-2 § 7.5.5), give or take line ends
+    if not data.rstrip().endswith(b"%%EOF"):  # a complete PDF ends with %%EOF and a line end (ISO 32000-2 § 7.5.5)
         raise CorruptPdf("The PDF is truncated.")
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
