@@ -38,6 +38,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SEAL_PKCS11_PIN": str,
     "SEAL_PKCS11_KEY_LABEL": str,
     "PKCS11_MODULE": str,
+    "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
     "VERIFY_MAX_BYTES": int,
 }

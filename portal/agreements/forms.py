@@ -10,6 +10,8 @@ KEY_SOURCES = [
     SelectChoice("portal", _l("My signing key in the portal, opened with my password")),
     SelectChoice("pkcs12", _l("My own certificate file (PKCS#12: .p12 or .pfx) and its passphrase")),
 ]
+#: Offered instead of ``portal`` when the signatories' keys are on a token (``SIGNING_KEY_SOURCE=pkcs11``).
+PKCS11_CHOICE = SelectChoice("pkcs11", _l("My signing key in the key store (HSM), opened with its PIN"))
 PKCS12_MAX_BYTES = 1024 * 1024
 
 
@@ -23,6 +25,18 @@ class SignForm(FlaskForm):
                             validators=[DataRequired(_l("Choose what to sign with"))])
     pkcs12_file = FileField(_l("Certificate file (.p12 or .pfx)"), description=_l("Used for this signature only and never stored."))
     passphrase = PasswordField(_l("Passphrase of the certificate file"))
+    pin = PasswordField(_l("PIN for the signing key"), description=_l("The PIN of your signing key in the key store. It is never stored."))
+
+    def use_key_sources(self, configured: str) -> None:
+        """Offer the key sources of the configuration: a token replaces the portal-issued key."""
+        if configured == "pkcs11":
+            self.key_source.choices = [PKCS11_CHOICE, KEY_SOURCES[1]]
+        else:
+            self.key_source.choices = list(KEY_SOURCES)
+
+    def validate_pin(self, field) -> None:  # type: ignore[no-untyped-def]
+        if self.key_source.data == "pkcs11" and not field.data:
+            raise ValidationError(_l("Enter the PIN for your signing key"))
 
     def validate_pkcs12_file(self, field) -> None:  # type: ignore[no-untyped-def]
         if self.key_source.data != "pkcs12":

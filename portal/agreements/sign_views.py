@@ -40,6 +40,7 @@ def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
+    sign_form.use_key_sources(setup.key_source)
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -50,6 +51,7 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         can_sign=slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED,
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
+        uses_token=setup.key_source == "pkcs11",
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
 
@@ -75,8 +77,10 @@ def _signatory_agreement(agreement_id: int) -> Agreement:
 def sign(agreement_id: int):
     agreement = _signatory_agreement(agreement_id)
     form = SignForm()
+    configured = signing.signing_setup().key_source
+    form.use_key_sources(configured)
     if not form.is_submitted():
-        form.key_source.data = "pkcs12" if signing.signing_setup().key_source == "pkcs12" else "portal"
+        form.key_source.data = configured
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
@@ -89,6 +93,8 @@ def sign(agreement_id: int):
             form.pkcs12_file.errors.append(_("The certificate file is too large to be a certificate file"))
             return _page(agreement, form, DeclineForm(formdata=None), status=400)
         choice.pkcs12_data, choice.pkcs12_passphrase = data, form.passphrase.data or ""
+    elif choice.source == "pkcs11":
+        choice.pin = form.pin.data or ""
     user = current_user._get_current_object()
     try:
         result = signing.sign(agreement, user, form.password.data, choice)
@@ -105,6 +111,15 @@ def sign(agreement_id: int):
             form.passphrase.errors.append(_("The passphrase does not open the certificate file. Nothing was signed."))
         elif str(error) == "invalid_pkcs12":
             form.pkcs12_file.errors.append(_("The file is not a certificate file with a private key (PKCS#12). Nothing was signed."))
+        elif str(error) == "wrong_pin":
+            form.pin.errors.append(_("The PIN does not open your signing key. Nothing was signed."))
+        elif str(error) == "no_token_key":
+            form.key_source.errors.append(_("There is no signing key for %(email)s in the key store. Ask the portal's "
+                                            "administrator to install your key and certificate. Nothing was signed.",
+                                            email=user.email.strip().lower()))
+        elif str(error) == "no_token_certificate":
+            form.key_source.errors.append(_("Your signing key in the key store has no certificate. Ask the portal's "
+                                            "administrator to install your certificate. Nothing was signed."))
         else:
             form.key_source.errors.append(_("Signing with this key is not available. Nothing was signed."))
         return _page(agreement, form, DeclineForm(formdata=None), status=400)

@@ -12,6 +12,8 @@ SQLite and PostgreSQL, and no signature is ever lost or applied twice.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -226,12 +228,18 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
 
 @dataclass
 class KeyChoice:
-    """How the signatory signs: ``portal`` (their portal-issued key, opened with their password) or
-    ``pkcs12`` (an uploaded PKCS#12 file and its passphrase, used once and never stored)."""
+    """How the signatory signs: ``portal`` (their portal-issued key, opened with their password),
+    ``pkcs12`` (an uploaded PKCS#12 file and its passphrase, used once and never stored) or ``pkcs11``
+    (their key on the configured token, labelled with their e-mail address, opened with the token PIN,
+    used once and never stored)."""
 
     source: str = "portal"
     pkcs12_data: bytes | None = None
     pkcs12_passphrase: str | None = None
+    pin: str | None = None
+
+    def __repr__(self) -> str:  # never show the secrets in a log or a traceback
+        return f"KeyChoice(source={self.source!r})"
 
 
 @dataclass
@@ -300,15 +308,34 @@ def _confirm_password(user: User, password: str) -> None:
     raise WrongPassword("wrong password")
 
 
-def _signer(user: User, password: str, choice: KeyChoice) -> Signer:
+@contextmanager
+def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
     if choice.source == "pkcs12":
         try:
-            return keys.Pkcs12Key(choice.pkcs12_data or b"", choice.pkcs12_passphrase or None, signing_setup().issuer_chain()).signer()
+            uploaded = keys.Pkcs12Key(choice.pkcs12_data or b"", choice.pkcs12_passphrase or None, signing_setup().issuer_chain())
         except keys.WrongPassphrase as error:
             raise KeyProblem("wrong_passphrase") from error
         except keys.KeySourceError as error:
             raise KeyProblem("invalid_pkcs12") from error
-    return _portal_signer(user, password)
+        yield uploaded.signer()
+        return
+    if choice.source == "pkcs11":
+        try:
+            token_key = signing_setup().signatory_pkcs11_key(user.email, choice.pin or "")
+        except keys.WrongPin as error:
+            raise KeyProblem("wrong_pin") from error
+        except keys.NoKeyOnToken as error:
+            raise KeyProblem("no_token_key") from error
+        except keys.NoCertificateOnToken as error:
+            current_app.logger.error("The PKCS#11 token holds the key of user %s but no certificate for it", user.id)
+            raise KeyProblem("no_token_certificate") from error
+        except keys.KeySourceError as error:
+            current_app.logger.error("The PKCS#11 token could not be used for user %s: %s", user.id, error)
+            raise KeyProblem("token_unavailable") from error
+        with token_key:
+            yield token_key.signer()
+        return
+    yield _portal_signer(user, password)
 
 
 def _empty_fields(pdf: bytes) -> list[str]:
@@ -323,12 +350,13 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     revision and stores it only if no other signature was stored meanwhile; the last signature also
     closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
     """
+    # Without a choice (the ``flask demo`` command, which has no PIN to give) a token is not used.
     choice = choice or KeyChoice(signing_setup().key_source if signing_setup().key_source != "pkcs11" else "portal")
     slot = check_can_sign(agreement, user)
     _confirm_password(user, password)
-    signer = _signer(user, password, choice)
     try:
-        return _sign_latest(agreement, user, slot, signer, choice.source, now)
+        with _signer(user, password, choice) as signer:
+            return _sign_latest(agreement, user, slot, signer, choice.source, now)
     except SigningError:
         db.session.rollback()
         raise

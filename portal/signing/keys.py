@@ -36,12 +36,15 @@ __all__ = [
     "InvalidPkcs12",
     "KeySourceError",
     "LoadedKeySigner",
+    "NoCertificateOnToken",
+    "NoKeyOnToken",
     "Pkcs11Key",
     "Pkcs12Key",
     "PortalIssuedKey",
     "SigningKeySource",
     "StoredPortalKey",
     "WrongPassphrase",
+    "WrongPin",
     "WrongSecret",
 ]
 
@@ -68,6 +71,24 @@ class WrongSecret(KeySourceError):
     """The portal-issued key could not be decrypted with the secret given."""
 
     code = "wrong_secret"
+
+
+class WrongPin(KeySourceError):
+    """The PKCS#11 token refused the PIN (wrong, or of a length it never accepts)."""
+
+    code = "wrong_pin"
+
+
+class NoKeyOnToken(KeySourceError):
+    """The PKCS#11 token holds no private key with the label asked for."""
+
+    code = "no_key"
+
+
+class NoCertificateOnToken(KeySourceError):
+    """The PKCS#11 token holds the key but no certificate with the label asked for."""
+
+    code = "no_certificate"
 
 
 @runtime_checkable
@@ -241,10 +262,14 @@ class Pkcs11Key:
     :param pin: the user PIN.
     :param key_label: the private key's label.
     :param certificate: the signer's certificate, when it is not stored on the token
-        (else it is read from the token under ``cert_label``, default ``key_label``).
+        (else it is read from the token under ``cert_label``, default ``key_label``; none there:
+        :class:`NoCertificateOnToken`).
     :param chain: the other certificates to embed.
     :param use_raw_mechanism: hash in software and have the token sign the digest (default: for EC keys,
         which SoftHSM2 and many tokens support only as raw ``CKM_ECDSA``).
+
+    Raises :class:`WrongPin` when the token refuses the PIN, :class:`NoKeyOnToken` when no private key
+    has ``key_label``, :class:`KeySourceError` for other reasons (no such token...).
 
     Use as a context manager, or call :meth:`close`: the PKCS#11 session stays open until then.
     """
@@ -263,25 +288,45 @@ class Pkcs11Key:
         chain: Iterable[asn1_x509.Certificate] = (),
         use_raw_mechanism: bool | None = None,
     ) -> None:
-        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+        import pkcs11
         from pyhanko.config.pkcs11 import TokenCriteria
+        from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
         try:
             self._session = open_pkcs11_session(module, token_criteria=TokenCriteria(label=token_label), user_pin=pin)
-        except Exception as error:  # python-pkcs11 raises many kinds (PinIncorrect, NoSuchToken...)
+        except (pkcs11.PinIncorrect, pkcs11.PinInvalid, pkcs11.PinLenRange) as error:
+            raise WrongPin("The PIN does not open the PKCS#11 token.") from error
+        except Exception as error:  # python-pkcs11 raises many kinds (NoSuchToken, PinLocked...)
             raise KeySourceError(f"The PKCS#11 token could not be opened: {type(error).__name__}") from error
+        try:
+            if not self._find(pkcs11.ObjectClass.PRIVATE_KEY, key_label):
+                raise NoKeyOnToken(f"The PKCS#11 token holds no private key labelled {key_label!r}.")
+            if certificate is None:
+                label = cert_label or key_label
+                found = self._find(pkcs11.ObjectClass.CERTIFICATE, label)
+                if not found:
+                    raise NoCertificateOnToken(f"The PKCS#11 token holds no certificate labelled {label!r}.")
+                certificate = x509.load_der_x509_certificate(bytes(found[0][pkcs11.Attribute.VALUE]))
+        except BaseException:
+            self._session.close()
+            raise
+        self.certificate = certificate
         self._signer = PKCS11Signer(
             self._session,
             key_label=key_label,
-            cert_label=None if certificate is not None else (cert_label or key_label),
-            signing_cert=to_asn1(certificate) if certificate is not None else None,
+            signing_cert=to_asn1(certificate),
             ca_chain=list(chain),
             # Hash here and let the token sign the digest (CKM_ECDSA): SoftHSM2 has no CKM_ECDSA_SHA256.
             use_raw_mechanism=(
-                isinstance(certificate.public_key(), ec.EllipticCurvePublicKey) if use_raw_mechanism is None and certificate
-                else bool(use_raw_mechanism)
+                isinstance(certificate.public_key(), ec.EllipticCurvePublicKey) if use_raw_mechanism is None
+                else use_raw_mechanism
             ),
         )
+
+    def _find(self, object_class: object, label: str) -> list:  # type: ignore[type-arg]
+        from pkcs11 import Attribute
+
+        return list(self._session.get_objects({Attribute.CLASS: object_class, Attribute.LABEL: label}))
 
     def signer(self) -> Signer:
         return self._signer

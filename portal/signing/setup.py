@@ -5,7 +5,9 @@ signs out of the box):
 
 ==========================  ==========================================================================
 ``SIGNING_KEY_SOURCE``      ``portal`` (default: portal-issued keys), ``pkcs12`` (signatory uploads) or
-                            ``pkcs11`` (token/HSM)
+                            ``pkcs11`` (the signatories' keys on a token/HSM, see below)
+``SIGNATORY_PKCS11_TOKEN``  with ``pkcs11``: label of the token (e.g. an HSM partition) that holds the
+                            signatories' keys, reached through ``PKCS11_MODULE``
 ``PKI_FOLDER``              demo PKI folder (default ``<instance>/pki``); ``""`` with production settings
 ``PKI_BASE_URL``            where :mod:`.services` is published (default ``PUBLIC_BASE_URL``)
 ``TIMESTAMP_URL``           RFC 3161 service; unset: the demo TSA in-process; ``""``: none (PAdES B-B)
@@ -23,6 +25,15 @@ signs out of the box):
 With the demo PKI the portal does not call its own HTTP services while handling a request (a
 single-worker server would wait on itself): the demo TSA and CRLs are used in-process, and the same
 services are published under ``/pki/`` for others.
+
+Signatories' keys on a PKCS#11 token (``SIGNING_KEY_SOURCE=pkcs11``): the operator installs, on the token
+``SIGNATORY_PKCS11_TOKEN``, one private key per signatory whose label (``CKA_LABEL``) is the signatory's
+e-mail address in lower case, and next to it the signatory's certificate as a certificate object with
+the same label. The signatory opens the token with its user PIN, typed on the signing page with their
+portal password; the PIN is used for that one signature and never stored or logged. A key without a
+certificate on the token is refused (:class:`~.keys.NoCertificateOnToken`): the certificate is not made
+by the portal. The chain embedded with each signature is the configured trust chain (the demo PKI's
+issuing CA and root).
 """
 from __future__ import annotations
 
@@ -80,6 +91,8 @@ class SigningSetup:
         source = str(config.get("SIGNING_KEY_SOURCE", "portal"))
         if source not in {"portal", "pkcs12", "pkcs11"}:
             raise ValueError(f"SIGNING_KEY_SOURCE must be portal, pkcs12 or pkcs11, not {source!r}")
+        if source == "pkcs11" and not config.get("SIGNATORY_PKCS11_TOKEN"):
+            raise ValueError("SIGNING_KEY_SOURCE=pkcs11 needs SIGNATORY_PKCS11_TOKEN, the token holding the signatories' keys.")
         return cls(source, roots, timestamper, pki, int(config.get("VERIFY_MAX_BYTES", 20 * 1024 * 1024)), config)
 
     @property
@@ -119,6 +132,22 @@ class SigningSetup:
 
     def issuer_chain(self) -> list[asn1_x509.Certificate]:
         return self.pki.chain if self.pki is not None else []
+
+    def signatory_pkcs11_key(self, email: str, pin: str) -> keys.Pkcs11Key:
+        """The key of the signatory ``email`` on ``SIGNATORY_PKCS11_TOKEN`` (label: the address in lower
+        case), with its certificate from the token. Close it (or use it as a context manager) after signing.
+
+        Raises :class:`~.keys.WrongPin`, :class:`~.keys.NoKeyOnToken`, :class:`~.keys.NoCertificateOnToken`
+        or :class:`~.keys.KeySourceError`.
+        """
+        token = self._config.get("SIGNATORY_PKCS11_TOKEN")
+        if not token:
+            raise keys.KeySourceError("SIGNATORY_PKCS11_TOKEN is not configured.")
+        return keys.Pkcs11Key(
+            str(token), pin, email.strip().lower(),
+            module=str(self._config.get("PKCS11_MODULE") or keys.Pkcs11Key.DEFAULT_MODULE),
+            chain=self.issuer_chain(),
+        )
 
 
 def _load_certificates(data: bytes) -> list[asn1_x509.Certificate]:

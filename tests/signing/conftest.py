@@ -2,9 +2,6 @@
 loopback, a SoftHSM2 token, and an agreement taken through the whole signing workflow once."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -15,9 +12,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from portal.signing import keys, pades
 from portal.signing.pki import DemoPki, SignatoryIdentity, new_private_key
 
-from .support import CHIEF_FIELD, MAYOR_FIELDS, ServedPki, agreement_pdf, serve_pki
+from .support import (
+    CHIEF_FIELD, MAYOR_FIELDS, SOFTHSM_MODULE, ServedPki, agreement_pdf, serve_pki, softhsm_available,
+)
+from .support import softhsm_token as make_softhsm_token
 
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN_LABEL, TOKEN_PIN, KEY_LABEL = "politirad-test", "1234", "ordforar-bergen"
 PORTAL_SECRET = "korrekt hest batteri"
 P12_PASSPHRASE = "stasjonssjef-passord"
@@ -92,25 +91,10 @@ class Token:
 @pytest.fixture(scope="session")
 def softhsm_token(pki: DemoPki, tmp_path_factory: pytest.TempPathFactory) -> Token:
     """A SoftHSM2 token in a temporary folder holding the second mayor's ECDSA key."""
-    if not (shutil.which("softhsm2-util") and os.path.exists(SOFTHSM_MODULE)):
+    if not softhsm_available():
         pytest.skip("SoftHSM2 is not installed (Debian package softhsm2)")
-    folder = tmp_path_factory.mktemp("softhsm")
-    (folder / "tokens").mkdir()
-    conf = folder / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL, "--so-pin", "5678", "--pin", TOKEN_PIN],
-        check=True, capture_output=True,
-    )
     key = new_private_key("ec")
-    pem = folder / "key.pem"
-    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    subprocess.run(
-        ["softhsm2-util", "--import", str(pem), "--token", TOKEN_LABEL, "--label", KEY_LABEL, "--id", "01", "--pin", TOKEN_PIN],
-        check=True, capture_output=True,
-    )
-    pem.unlink()
+    make_softhsm_token(TOKEN_LABEL, TOKEN_PIN, [(KEY_LABEL, key, None)])
     return Token(SOFTHSM_MODULE, TOKEN_LABEL, TOKEN_PIN, KEY_LABEL, pki.issue_signing_certificate(SECOND_MAYOR, key.public_key()))
 
 

@@ -1,13 +1,21 @@
 """Helpers shared by the signing tests and the benchmark: a demo PKI served over real HTTP on loopback,
-and a one-page PDF/A-2b agreement with the signatories' empty signature fields."""
+a one-page PDF/A-2b agreement with the signatories' empty signature fields, and SoftHSM2 tokens."""
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -69,3 +77,67 @@ def agreement_pdf(field_names: tuple[str, ...] = ALL_FIELDS) -> bytes:
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------- SoftHSM2 tokens
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+_softhsm_folder: Path | None = None
+
+
+def softhsm_available() -> bool:
+    return bool(shutil.which("softhsm2-util")) and os.path.exists(SOFTHSM_MODULE)
+
+
+def _softhsm_tokens() -> Path:
+    """One SoftHSM2 token folder for the whole test process (``SOFTHSM2_CONF`` points at it).
+
+    SoftHSM2 reads its configuration and finds its tokens when the library is initialised, once per
+    process: every token is made in this one folder and the library is initialised again after each
+    (see :func:`softhsm_token`), so tokens made by different tests in any order are all seen.
+    """
+    global _softhsm_folder
+    if _softhsm_folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="softhsm-"))
+        atexit.register(shutil.rmtree, folder, True)
+        (folder / "tokens").mkdir()
+        conf = folder / "softhsm2.conf"
+        conf.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+        _softhsm_folder = folder
+    os.environ["SOFTHSM2_CONF"] = str(_softhsm_folder / "softhsm2.conf")
+    return _softhsm_folder
+
+
+def softhsm_token(label: str, pin: str, objects: Iterable[tuple[str, object, x509.Certificate | None]] = (), *, so_pin: str = "5678") -> None:
+    """A new SoftHSM2 token ``label`` holding, for each ``(object label, private key, certificate or None)``,
+    the key and (when given) the certificate under that label; then the PKCS#11 library of this process is
+    initialised again so that it sees the new token."""
+    import pkcs11
+    from pkcs11.util.x509 import decode_x509_certificate
+
+    folder = _softhsm_tokens()
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", label, "--so-pin", so_pin, "--pin", pin],
+        check=True, capture_output=True,
+    )
+    objects = list(objects)
+    for number, (object_label, key, _certificate) in enumerate(objects, start=1):
+        pem = folder / "key.pem"
+        pem.write_bytes(key.private_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        try:
+            subprocess.run(
+                ["softhsm2-util", "--import", str(pem), "--token", label, "--label", object_label, "--id", f"{number:02x}", "--pin", pin],
+                check=True, capture_output=True,
+            )
+        finally:
+            pem.unlink()
+    library = pkcs11.lib(SOFTHSM_MODULE)
+    library.reinitialize()
+    certificates = [(number, object_label, cert) for number, (object_label, _key, cert) in enumerate(objects, start=1) if cert is not None]
+    if certificates:
+        with library.get_token(token_label=label).open(user_pin=pin, rw=True) as session:
+            for number, object_label, cert in certificates:
+                attributes = decode_x509_certificate(cert.public_bytes(serialization.Encoding.DER))
+                attributes.update({pkcs11.Attribute.LABEL: object_label, pkcs11.Attribute.ID: bytes([number]),
+                                   pkcs11.Attribute.TOKEN: True})
+                session.create_object(attributes)
