@@ -209,3 +209,9 @@ def link_in(message: email.message.EmailMessage) -> str:
     match = re.search(r"https://portal\.test(/\S+)", body)
     assert match, body
     return match.group(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last. Once Playwright's sync API has started it keeps an event loop running in this
+    thread, and pyHanko's synchronous calls (``asyncio.run``) cannot run inside one."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
