@@ -54,7 +54,7 @@ def email_field(label: str, required_message: str | None = None) -> EmailField:
         validators=[
             presence,
             Email(_l("Enter an e-mail address in the right format, like navn@kommune.no")),
-            Length(max=254),
+            Length(max=254, message=_l("Enter an e-mail address in the right format, like navn@kommune.no")),
         ],
     )
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .config import load_settings
@@ -70,7 +71,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
         message = _("The form had expired or was sent from elsewhere. Nothing was saved. Go back, reload the page and try again.")
         return render_template("error.html", title=_("The form could not be sent"), message=message), 400
 
-    for code, title in ((403, "You do not have access to this page"), (404, "Page not found")):
+    for code, title in ((403, _l("You do not have access to this page")), (404, _l("Page not found"))):
         app.register_error_handler(code, _error_page(code, title))
 
     return app
@@ -78,7 +79,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
 
 def _error_page(code: int, title: str):  # type: ignore[no-untyped-def]
     def handler(error):  # type: ignore[no-untyped-def]
-        return render_template("error.html", title=_(title), message=None), code
+        return render_template("error.html", title=title, message=None), code
 
     return handler
 

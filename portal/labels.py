@@ -54,6 +54,7 @@ EVENT_LABELS = {
     "new_version": _l("New version started"),
     "downloaded": _l("Final PDF downloaded"),
     "renewal_due": _l("Renewal due"),
+    "renewal_reminder": _l("Renewal reminder sent"),
 }
 
 

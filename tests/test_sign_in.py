@@ -110,3 +110,11 @@ def test_an_invited_person_without_a_password_cannot_sign_in(client, people, pas
     db.session.commit()
     response = client.submit("/sign-in", {"email": people.mayor.email, "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_the_chosen_language_survives_signing_in_and_out(client, people):
+    client.choose_language("nn")
+    assert client.submit("/sign-in", {"email": people.coordinator.email, "password": PASSWORD}).status_code == 302
+    assert '<html lang="nn"' in client.get("/agreements/").get_data(as_text=True)
+    client.submit("/sign-out", token_from="/agreements/")
+    assert '<html lang="nn"' in client.get("/sign-in").get_data(as_text=True)

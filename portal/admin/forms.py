@@ -16,7 +16,7 @@ ROLE_CHOICES = [
 class InviteForm(FlaskForm):
     name = name_field(_l("Full name"), _l("Enter the person's full name"))
     email = email_field(_l("E-mail address"), _l("Enter the person's e-mail address"))
-    title = StringField(_l("Title (optional)"), description=_l("For example «Ordfører» or «SLT-koordinator»."), validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title (optional)"), description=_l("For example «Ordfører» or «SLT-koordinator»."), validators=[Optional(), Length(max=200, message=_l("Use at most 200 characters"))])
     role = radio_field(_l("Role"), ROLE_CHOICES, _l("Choose a role"))
 
 

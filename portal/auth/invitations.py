@@ -1,12 +1,13 @@
 """Accepting an invitation: the invited person chooses a password and is signed in."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, session, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
 from . import bp
 from .choose_password import choose_password_from_link
+from .sign_in import fresh_session
 
 PURPOSE = "invitation"
 
@@ -14,7 +15,7 @@ PURPOSE = "invitation"
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     def welcome(user):  # type: ignore[no-untyped-def]
-        session.clear()
+        fresh_session()
         login_user(user)
         flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
         return redirect(url_for("pages.home"))

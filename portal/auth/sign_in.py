@@ -20,6 +20,14 @@ def _find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def fresh_session() -> None:
+    """Start a new session (no session fixation), keeping only the language the person chose."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+
+
 def _is_locked(user: User, now: datetime) -> bool:
     locked_until = user.locked_until
     if locked_until is None:
@@ -45,7 +53,7 @@ def sign_in():
             user.failed_sign_ins = 0
             user.locked_until = None
             db.session.commit()
-            session.clear()  # a fresh session on sign-in (no session fixation)
+            fresh_session()
             login_user(user)
             if user.language:
                 session["language"] = user.language
@@ -67,6 +75,6 @@ def sign_in():
 @login_required
 def sign_out():
     logout_user()
-    session.clear()
+    fresh_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.sign_in"))

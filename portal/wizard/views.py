@@ -118,7 +118,7 @@ def step(agreement_id: int, step_name: str):
     if action == "back":
         return redirect(_step_url(agreement, _neighbour(step, -1) or step.name))
     if action == "save":
-        flash(_("Your answers are saved. You can continue later from «My agreements»."), "success")
+        flash(_("Your answers are saved. You can continue later from «Agreements»."), "success")
         return redirect(url_for("agreements.index"))
     if returning_to_check:
         return redirect(_step_url(agreement, first_open_step(agreement)))
