@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from .agreements.lifecycle import record_event
+from .agreements.lifecycle import start_agreement
 from .extensions import db
 from .models import Agreement, Member, MemberRole, Party, PoliceDistrict, PriorityArea, User, WrittenStandard
 from sqlalchemy import select
@@ -11,22 +11,11 @@ from sqlalchemy import select
 from forms.steps import STEP_NAMES
 
 
-def _agreement(creator: User, **answers: object) -> Agreement:
-    answers.setdefault("completed_steps", [])
-    agreement = Agreement(reference="pending", owner_organisation=creator.organisation, created_by=creator,
-                          unsaved_input={}, **answers)
-    db.session.add(agreement)
-    db.session.flush()
-    agreement.reference = f"PR-{date.today().year}-{agreement.id:05d}"
-    record_event(agreement, "created", creator, "demo")
-    return agreement
-
-
 def create_demo_agreements(people: dict[str, User]) -> None:
     coordinator = people["koordinator@voss.demo"]
     district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == "Vest politidistrikt"))
-    complete = _agreement(
-        coordinator,
+    complete = start_agreement(
+        coordinator, "demo",
         written_standard=WrittenStandard.NYNORSK, police_district=district, police_station="Voss politistasjon",
         purpose_addition="Politirådet skal særleg arbeide for trygge møteplassar for ungdom i heile regionen.",
         additional_main_tasks=["Følgje opp handlingsplanen mot vald i nære relasjonar."],
@@ -54,7 +43,7 @@ def create_demo_agreements(people: dict[str, User]) -> None:
         PriorityArea(title="Skjenking og utelivsbransjen", expected_results="Ingen skjenking til mindreårige ved kontrollar; færre valdssaker i sentrum i helgane.", position=1),
         PriorityArea(title="Vald i nære relasjonar", expected_results="Alle tilsette i skule og barnehage kjenner rettleiaren; fleire saker blir melde tidleg.", position=2),
     ]
-    started = _agreement(coordinator, completed_steps=["parties"])
+    started = start_agreement(coordinator, "demo", completed_steps=["parties"])
     started.parties.append(Party(municipality_number="4621", position=0))
 
 
@@ -68,8 +57,8 @@ def create_signed_demo_agreement(people: dict[str, User], password: str) -> Agre
 
     coordinator = people["koordinator@voss.demo"]
     district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == "Vest politidistrikt"))
-    agreement = _agreement(
-        coordinator,
+    agreement = start_agreement(
+        coordinator, "demo",
         written_standard=WrittenStandard.NYNORSK, police_district=district, police_station="Voss politistasjon",
         leadership="rotating", secretariat="police_contact", meetings_per_year=2, agenda_days_before=14,
         minutes_archived=True, minutes_archive_location="Voss herad sitt sak- og arkivsystem",

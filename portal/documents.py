@@ -42,7 +42,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import VENDOR, DocumentMetadata
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
-from .models import Agreement, Member, MemberRole, WrittenStandard
+from .models import Agreement, MemberRole, WrittenStandard
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "pdf_templates"
 #: Fonts from Debian's fonts-dejavu-core, named in pdf_templates/print.css.
@@ -138,18 +138,11 @@ class PriorityAreaText:
     expected_results: list[str]
 
 
-def _member(agreement: Agreement, role: MemberRole, municipality_number: str | None = None) -> Member | None:
-    for member in agreement.members_in(role):
-        if municipality_number is None or member.municipality_number == municipality_number:
-            return member
-    return None
-
-
 def signatories(agreement: Agreement) -> list[Signatory]:
     """Who signs, in the order of the signature block: the station chief, then each municipality's mayor."""
     standard = document_standard(agreement)
     words = texts(standard)
-    chief = _member(agreement, MemberRole.STATION_CHIEF)
+    chief = agreement.member(MemberRole.STATION_CHIEF)
     district = agreement.police_district.name_in(standard) if agreement.police_district else ""
     result = [
         Signatory(
@@ -160,7 +153,7 @@ def signatories(agreement: Agreement) -> list[Signatory]:
         )
     ]
     for party in agreement.parties:
-        mayor = _member(agreement, MemberRole.MAYOR, party.municipality_number)
+        mayor = agreement.member(MemberRole.MAYOR, party.municipality_number)
         result.append(
             Signatory(
                 mayor_field(party.municipality_number),
@@ -210,17 +203,17 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     members: list[MemberRow] = []
     single = len(agreement.parties) == 1
     for party, name in zip(agreement.parties, municipality_names):
-        mayor = _member(agreement, MemberRole.MAYOR, party.municipality_number)
+        mayor = agreement.member(MemberRole.MAYOR, party.municipality_number)
         leads = (agreement.leadership == "mayor" and single) or agreement.leadership == f"mayor:{party.municipality_number}"
         members.append(MemberRow(part["mayor"].format(municipality=name), filled(mayor and mayor.name), part["leader"] if leads else ""))
-    chief = _member(agreement, MemberRole.STATION_CHIEF)
+    chief = agreement.member(MemberRole.STATION_CHIEF)
     chief_detail = ", ".join(value for value in ((chief.title if chief else ""), (agreement.police_station or "").strip()) if value)
     members.append(MemberRow(part["station_chief"], filled(chief and chief.name), chief_detail))
     for party, name in zip(agreement.parties, municipality_names):
-        executive = _member(agreement, MemberRole.CHIEF_EXECUTIVE, party.municipality_number)
+        executive = agreement.member(MemberRole.CHIEF_EXECUTIVE, party.municipality_number)
         members.append(MemberRow(part["chief_executive"].format(municipality=name), filled(executive and executive.name), executive.title if executive else ""))
     for role, key in ((MemberRole.POLICE_CONTACT, "police_contact"), (MemberRole.SLT_COORDINATOR, "slt_coordinator")):
-        member = _member(agreement, role)
+        member = agreement.member(role)
         detail = member.title if member and member.title and member.title != part[key] else ""
         members.append(MemberRow(part[key], filled(member and member.name), detail))
 

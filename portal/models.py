@@ -231,6 +231,10 @@ class Agreement(db.Model):
     def members_in(self, role: MemberRole) -> list[Member]:
         return [member for member in self.members if member.role is role]
 
+    def member(self, role: MemberRole, municipality_number: str | None = None) -> Member | None:
+        """The member in ``role`` (for one municipality: its mayor or chief executive), if answered."""
+        return next((m for m in self.members_in(role) if m.municipality_number == municipality_number), None)
+
     @property
     def fixed_members(self) -> list[Member]:
         """The fixed members in the template's order: mayors, station chief, chief executives, police contact, SLT."""

@@ -460,12 +460,11 @@ def test_agenda_deadline_and_leadership_wording(app, people):
 
 
 def test_an_unfinished_draft_shows_blanks_where_answers_are_missing(app, people):
-    from portal.models import Agreement, Party
+    from portal.agreements.lifecycle import start_agreement
+    from portal.models import Party
 
-    agreement = Agreement(reference="PR-2026-09999", owner_organisation=people.coordinator.organisation,
-                          created_by=people.coordinator, completed_steps=["parties"], unsaved_input={})
+    agreement = start_agreement(people.coordinator, completed_steps=["parties"])
     agreement.parties.append(Party(municipality_number=factories.VOSS, position=0))
-    db.session.add(agreement)
     db.session.flush()
     html = str(documents.agreement_html(agreement, draft=True))
     assert "Samarbeidsavtale mellom Voss kommune og ________ politidistrikt" in html

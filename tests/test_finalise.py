@@ -174,12 +174,11 @@ def test_a_failure_while_finalising_stores_nothing(coordinator, draft, monkeypat
 
 
 def test_a_just_started_draft_can_be_previewed_with_blanks(coordinator, people):
+    from portal.agreements.lifecycle import start_agreement
     from portal.models import Party
 
-    agreement = Agreement(reference="PR-2026-09998", owner_organisation=people.coordinator.organisation,
-                          created_by=people.coordinator, completed_steps=["parties"], unsaved_input={})
+    agreement = start_agreement(people.coordinator, completed_steps=["parties"])
     agreement.parties.append(Party(municipality_number=factories.VOSS, position=0))
-    db.session.add(agreement)
     db.session.commit()
     response = coordinator.get(f"/agreements/{agreement.id}/preview.pdf")
     assert response.status_code == 200

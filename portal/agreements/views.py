@@ -1,7 +1,5 @@
-"""«My agreements», «Start a new agreement» and the agreement page."""
+"""«Agreements», «Start a new agreement» and the agreement page."""
 from __future__ import annotations
-
-from datetime import date
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -16,7 +14,7 @@ from ..extensions import db
 from ..models import Agreement, AuditEvent, Role
 from ..wizard.answers import first_open_step
 from . import bp
-from .lifecycle import record_event
+from .lifecycle import start_agreement
 
 
 @bp.route("/")
@@ -31,19 +29,7 @@ def index():
 @bp.route("/new", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def start():
-    organisation = current_user.organisation
-    agreement = Agreement(
-        reference="pending",
-        owner_organisation=organisation,
-        created_by=current_user,
-        police_district_id=organisation.police_district_id,
-        completed_steps=[],
-        unsaved_input={},
-    )
-    db.session.add(agreement)
-    db.session.flush()  # the id makes the reference unique without a race
-    agreement.reference = f"PR-{date.today().year}-{agreement.id:05d}"
-    record_event(agreement, "created", current_user)
+    agreement = start_agreement(current_user)
     db.session.commit()
     flash(_("A new draft agreement %(reference)s is started. It is saved at every step.", reference=agreement.reference), "success")
     return redirect(url_for("wizard.step", agreement_id=agreement.id, step_name=STEPS[0].name))

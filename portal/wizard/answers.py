@@ -156,19 +156,13 @@ class PurposeAnswers(_NoOptions):
 # ------------------------------------------------------------------ members
 
 
-def _one(agreement: Agreement, role: MemberRole, municipality_number: str | None = None) -> Member | None:
-    return next(
-        (m for m in agreement.members if m.role is role and m.municipality_number == municipality_number), None
-    )
-
-
 class MembersAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
         return {"municipality_names": {m.number: m.name for m in agreement.municipalities}}
 
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         def person(role: MemberRole, number: str | None = None) -> Member:
-            return _one(agreement, role, number) or Member(name="", email="", title="")
+            return agreement.member(role, number) or Member(name="", email="", title="")
 
         groups = []
         for number in options["municipality_names"]:
