@@ -74,12 +74,11 @@ def add_or_remove(field_list: FieldList, action: str) -> bool:
     if action.startswith(prefix):
         index_text = action[len(prefix):]
         if index_text.isdigit() and int(index_text) < len(field_list.entries):
-            removed = field_list.entries.pop(int(index_text))
+            field_list.entries.pop(int(index_text))
             # Renumber what follows, so the names on the page stay in order (name-0, name-1, ...).
             for position, entry in enumerate(field_list.entries):
                 _rename(entry, f"{name}-{position}")
             field_list.last_index = len(field_list.entries) - 1
-            del removed
         return True
     return False
 

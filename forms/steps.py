@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
+from .evaluation import EvaluationForm
 from .goals import PriorityAreasForm, SltForm
 from .meetings import MeetingsForm
 from .members import ContactsForm, LeadershipForm, MembersForm
@@ -39,4 +40,11 @@ STEPS: tuple[Step, ...] = (
     Step("validity", _l("Validity"), ValidityForm, _l("§4 Validity")),
 )
 STEP_NAMES: tuple[str, ...] = tuple(step.name for step in STEPS)
-STEPS_BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
+#: A renewal starts with the evaluation of the agreement it renews, then the same steps, prefilled.
+EVALUATION = Step("evaluation", _l("Evaluation of the past year"), EvaluationForm, _l("Evaluation"))
+RENEWAL_STEPS: tuple[Step, ...] = (EVALUATION, *STEPS)
+STEPS_BY_NAME: dict[str, Step] = {step.name: step for step in RENEWAL_STEPS}
+
+
+def steps_for(*, renewal: bool) -> tuple[Step, ...]:
+    return RENEWAL_STEPS if renewal else STEPS

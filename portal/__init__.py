@@ -30,8 +30,10 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables with the metadata)
     from .admin import bp as admin_bp
     from .agreements import bp as agreements_bp
+    from .archive import bp as archive_bp
     from .auth import bp as auth_bp
     from .cli import register_commands
+    from .dashboard import bp as dashboard_bp
     from .templating import register_template_helpers
     from .pages import bp as pages_bp
     from .signing import models as signing_models  # noqa: F401  (the signing tables)
@@ -41,6 +43,8 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
 
     for blueprint in (pages_bp, auth_bp, agreements_bp, wizard_bp, admin_bp, pki_bp, verify_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(archive_bp)
     register_commands(app)
     register_template_helpers(app)
 

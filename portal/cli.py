@@ -5,6 +5,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
+from . import clock
 from .extensions import db
 from .models import Agreement, Organisation, OrganisationKind, PoliceDistrict, Role, User
 from .reference_data import load_reference_data
@@ -23,6 +24,7 @@ DEMO_PEOPLE = [
     ("stasjonssjef@vest.demo", "Siv Stasjonssjef", "Politistasjonssjef", Role.SIGNATORY, "vest"),
     ("koordinator@vest.demo", "Per Politikontakt", "Politikontakt", Role.COORDINATOR, "vest"),
     ("koordinator@bergen.demo", "Berit Bergen", "SLT-koordinator", Role.COORDINATOR, "bergen"),
+    ("ordforer@bergen.demo", "Marit Mjelde", "Ordfører", Role.SIGNATORY, "bergen"),
 ]
 
 
@@ -39,7 +41,7 @@ def _organisation(kind: OrganisationKind, **where: object) -> Organisation:
 def create_demo() -> dict[str, User]:
     """One person in each role, in Voss kommune and Vest politidistrikt, and sample agreements. Safe to repeat."""
     from .auth.passwords import hash_password
-    from .demo_agreements import create_demo_agreements, create_signed_demo_agreement
+    from .demo_agreements import create_demo_agreements, create_signed_demo_agreements
 
     load_reference_data()
     district = db.session.scalar(select(PoliceDistrict).where(PoliceDistrict.name_bokmal == DEMO_POLICE_DISTRICT))
@@ -64,12 +66,16 @@ def create_demo() -> dict[str, User]:
         create_demo_agreements(people)
         db.session.commit()
         # Signed through the signing service, which commits as it goes: after the rest is stored.
-        create_signed_demo_agreement(people, DEMO_PASSWORD)
+        create_signed_demo_agreements(people, DEMO_PASSWORD, clock.today())
     db.session.commit()
     return people
 
 
 def register_commands(app: Flask) -> None:
+    from .archive.cli import archive_group
+
+    app.cli.add_command(archive_group)
+
     @app.cli.command("reference-data")
     def reference_data_command() -> None:
         """Load the municipalities, counties and police districts (safe to run again)."""
@@ -80,21 +86,21 @@ def register_commands(app: Flask) -> None:
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="The day to mark for (default: today). For catching up or testing.")
     def renewals_command(today) -> None:  # type: ignore[no-untyped-def]
-        """Mark agreements due for renewal and send the reminders whose day has come (for cron; safe to repeat)."""
-        from datetime import date
-
+        """Mark agreements due for renewal or expired and send the reminders whose day has come (for cron; safe to repeat)."""
         from .agreements.reminders import send_due_reminders
-        from .agreements.renewals import mark_due_renewals
+        from .agreements.renewals import mark_due_renewals, mark_expired
 
-        day = today.date() if today else date.today()
+        day = today.date() if today else clock.today()
         marked = mark_due_renewals(day)
         click.echo(f"{len(marked)} agreement(s) marked for renewal on {day.isoformat()}.")
+        expired = mark_expired(day)
+        click.echo(f"{len(expired)} agreement(s) marked as expired, a year after their renewal date.")
         reminded = send_due_reminders(day)
         click.echo(f"{len(reminded)} renewal reminder(s) sent.")
 
     @app.cli.command("demo")
     def demo_command() -> None:
-        """Create demo people in every role and sample agreements, one of them signed (safe to run again)."""
+        """Create demo people in every role and sample agreements: drafts, one due for renewal, one renewed (safe to run again)."""
         people = create_demo()
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, user in people.items():

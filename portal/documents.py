@@ -450,14 +450,17 @@ def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement]) -> bytes
     return output.getvalue()
 
 
+def weasyprint_html(html: str):  # type: ignore[no-untyped-def]
+    """WeasyPrint's document for one of ``pdf_templates/``'s HTML documents, limited to their own files."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly())
+
+
 def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
     """The agreement as a PDF/A-2b document (ISO 19005-2), tagged, with one empty signature field per
     signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page."""
-    from weasyprint import HTML
-
-    fetcher = _LocalFilesOnly()
-    html = HTML(string=document_html(agreement, draft=draft), base_url=str(TEMPLATES_DIR) + "/", url_fetcher=fetcher)
-    document = html.render(**PDF_OPTIONS)
+    document = weasyprint_html(document_html(agreement, draft=draft)).render(**PDF_OPTIONS)
     placements = _signature_placements(
         document, {signatory.element_id: signatory.field_name for signatory in signatories(agreement)}
     )

@@ -53,8 +53,15 @@ EVENT_LABELS = {
     "declined": _l("Declined"),
     "new_version": _l("New version started"),
     "downloaded": _l("Final PDF downloaded"),
+    "validation_report_downloaded": _l("Validation report read or downloaded"),
+    "package_downloaded": _l("Archive package downloaded"),
     "renewal_due": _l("Renewal due"),
     "renewal_reminder": _l("Renewal reminder sent"),
+    "renewal_started": _l("Renewal started"),
+    "demo": _l("Demo data"),
+    "evaluation_downloaded": _l("Evaluation PDF downloaded"),
+    "superseded": _l("Superseded by its renewal"),
+    "expired": _l("Expired: not renewed within a year of the renewal date"),
 }
 
 

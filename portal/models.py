@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from .clock import twelve_months_after
 from .extensions import db
 
 
@@ -173,6 +174,8 @@ class Agreement(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     previous_version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"))
+    # A renewal (and each new version of it) names the signed agreement it is to supersede.
+    renewal_of_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
     # Steps whose answers have been saved; the wizard lets nobody past a step not yet in this list.
     completed_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Input a user left behind with «Back» on a page that was not yet valid, by step: shown again when
@@ -213,7 +216,8 @@ class Agreement(db.Model):
     owner_organisation: Mapped[Organisation] = relationship(foreign_keys=[owner_organisation_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     police_district: Mapped[PoliceDistrict | None] = relationship()
-    previous_version: Mapped[Agreement | None] = relationship(remote_side=[id])
+    previous_version: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[previous_version_id])
+    renewal_of: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[renewal_of_id])
     parties: Mapped[list[Party]] = relationship(
         back_populates="agreement", order_by="Party.position", cascade="all, delete-orphan"
     )
@@ -247,14 +251,26 @@ class Agreement(db.Model):
         return [member for member in self.members if member.role.is_contact]
 
     @property
+    def is_renewal(self) -> bool:
+        return self.renewal_of_id is not None
+
+    @property
     def is_editable(self) -> bool:
         return self.status is AgreementStatus.DRAFT
 
+    @property
+    def expires_on(self) -> date | None:
+        """An agreement not renewed within twelve months of its renewal date has expired on this day."""
+        return twelve_months_after(self.renewal_due_on) if self.renewal_due_on is not None else None
+
     def status_on(self, today: date) -> AgreementStatus:
-        """The state as it is on ``today``: an active agreement past its renewal date is due for renewal
-        even before the nightly ``flask renewals`` has marked it."""
-        if self.status is AgreementStatus.ACTIVE and self.renewal_due_on is not None and self.renewal_due_on <= today:
-            return AgreementStatus.RENEWAL_DUE
+        """The state as it is on ``today``: an active agreement past its renewal date is due for renewal,
+        and a year after that it has expired, even before the nightly ``flask renewals`` has marked it."""
+        if self.status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE) and self.renewal_due_on is not None:
+            if self.expires_on is not None and self.expires_on <= today:
+                return AgreementStatus.EXPIRED
+            if self.renewal_due_on <= today:
+                return AgreementStatus.RENEWAL_DUE
         return self.status
 
 
@@ -299,6 +315,25 @@ class PriorityArea(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     agreement: Mapped[Agreement] = relationship(back_populates="priority_areas")
+    evaluation: Mapped[PriorityAreaEvaluation | None] = relationship(
+        back_populates="priority_area", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class PriorityAreaEvaluation(db.Model):
+    """The year-end evaluation of one priority area (the template's «evaluering» and «læringspunkter»),
+    written when the agreement is renewed and kept with the agreement it evaluates."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    priority_area_id: Mapped[int] = mapped_column(ForeignKey("priority_area.id", ondelete="CASCADE"), unique=True)
+    what_was_done: Mapped[str] = mapped_column(Text)
+    achieved: Mapped[str] = mapped_column(Text)
+    carried_forward: Mapped[str] = mapped_column(Text, default="")  # læringspunkter for next year
+    evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    priority_area: Mapped[PriorityArea] = relationship(back_populates="evaluation")
+    evaluated_by: Mapped[User | None] = relationship()
 
 
 class AuditEvent(db.Model):

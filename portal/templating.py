@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime
 from wtforms import Field, FieldList, FormField
 
-from . import documents
+from . import clock, documents
 
 
 def form_errors(form) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -69,3 +69,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["own_errors"] = own_errors
     app.jinja_env.globals["standard_purpose"] = documents.purpose_html
     app.jinja_env.filters["date"] = norwegian_date
+    # An agreement's state as it is today (``Agreement.status_on``), also before the nightly command ran.
+    app.jinja_env.filters["state_today"] = lambda agreement: agreement.status_on(clock.today())

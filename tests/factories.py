@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import (
     Agreement,
+    AgreementStatus,
     Member,
     MemberRole,
     Municipality,
@@ -119,3 +120,77 @@ def complete_agreement(
         agreement.priority_areas.append(PriorityArea(title=f"Satsingsområde {position + 1}", expected_results=results.strip(), position=position))
     db.session.flush()
     return agreement
+
+
+def archived_agreement(
+    created_by: User,
+    municipality_numbers: tuple[str, ...] = (VOSS,),
+    *,
+    status: AgreementStatus = AgreementStatus.ACTIVE,
+    active_from: date = date(2026, 3, 1),
+) -> Agreement:
+    """A complete agreement in a signed state (default ACTIVE) with a stand-in document: a tiny PDF that
+    is *not* really signed, and a signed slot per signatory. Cheap; for lists, filters and access. Use
+    :func:`signed_agreement` where the signatures themselves matter."""
+    from portal.documents import sha256_hex
+    from datetime import datetime, timezone
+
+    from portal.models import AgreementDocument, SignatureSlot
+
+    agreement = complete_agreement(created_by, municipality_numbers)
+    agreement.status = status
+    agreement.active_from = active_from
+    pdf = f"%PDF-1.7\n% stand-in for {agreement.reference}\n%%EOF\n".encode()
+    db.session.add(AgreementDocument(agreement=agreement, pdf=pdf, sha256=sha256_hex(pdf), signed_pdf=pdf,
+                                     signed_sha256=sha256_hex(pdf), revision=1))
+    signed_at = datetime(active_from.year, active_from.month, active_from.day, 12, tzinfo=timezone.utc)
+    for position, member in enumerate(m for m in agreement.members if m.role in (MemberRole.MAYOR, MemberRole.STATION_CHIEF)):
+        field = "Signatur_stasjonssjef" if member.role is MemberRole.STATION_CHIEF else f"Signatur_ordforar_{member.municipality_number}"
+        db.session.add(SignatureSlot(agreement=agreement, field_name=field, role=member.role, municipality_number=member.municipality_number,
+                                     name=member.name, title=member.title, email=member.email, position=position, signed_at=signed_at))
+    db.session.flush()
+    return agreement
+
+
+def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
+                        municipality_numbers: tuple[str, ...] = (VOSS,)) -> Agreement:
+    """A complete agreement finalised and sealed through the signing service (as the finalise page does),
+    ``mayor`` the signatory for Voss and ``station_chief`` for the police; the mayors of other
+    municipalities are invited signatories with the mayor's password. Commits. Needs the signing PKI and
+    must not run in a thread where Playwright has started (see tests/browser/test_signing_in_browser.py)."""
+    from portal.agreements import signing
+
+    agreement = complete_agreement(coordinator, municipality_numbers)
+    for member in agreement.members:
+        if member.role is MemberRole.MAYOR and member.municipality_number == VOSS:
+            member.email = mayor.email
+        if member.role is MemberRole.STATION_CHIEF:
+            member.email = station_chief.email
+    for invitation in signing.finalise(agreement, coordinator):
+        if invitation.slot.user is not None and invitation.slot.user.password_hash is None:
+            invitation.slot.user.password_hash = mayor.password_hash
+    db.session.commit()
+    return agreement
+
+
+def signed_agreement(people, municipality_numbers: tuple[str, ...] = (VOSS,), *, created_by: User | None = None,  # type: ignore[no-untyped-def]
+                     active_from: date | None = None) -> Agreement:
+    """:func:`finalised_agreement` for the ``people`` fixture, then signed by every signatory, so ACTIVE
+    and closed at B-LTA. ``active_from`` moves the dates of coming into force (and of renewal) to that day."""
+    from portal.agreements import signing
+    from portal.agreements.renewals import activate
+
+    from .conftest import PASSWORD
+
+    agreement = finalised_agreement(created_by or people.coordinator, people.mayor, people.station_chief, municipality_numbers)
+    agreement_id = agreement.id
+    for slot_id in [slot.id for slot in agreement.signature_slots]:
+        current = db.session.get(Agreement, agreement_id)
+        slot = next(s for s in current.signature_slots if s.id == slot_id)
+        signing.sign(current, slot.user, PASSWORD)
+    signed = db.session.get(Agreement, agreement_id)
+    assert signed is not None and signed.status is AgreementStatus.ACTIVE
+    if active_from is not None:
+        activate(signed, active_from)
+        db.session.commit()
+    return signed

@@ -11,6 +11,7 @@ from typing import Callable
 import pytest
 
 from portal.extensions import db
+from portal.models import PriorityAreaEvaluation
 
 from . import factories
 
@@ -36,6 +37,7 @@ def only(allowed: dict[str, int], others: int = 403) -> dict[str, int]:
 
 DRAFT_READERS = {"coordinator": 200, "police_coordinator": 200, "administrator": 200}
 DRAFT_HIDDEN = {"other_coordinator": 404, "mayor": 404, "station_chief": 404, "archivist": 404}
+ARCHIVE_READERS = {role: 200 for role in ("coordinator", "police_coordinator", "mayor", "station_chief", "archivist", "administrator")}
 DRAFT_EDITORS = {"coordinator": 200, "police_coordinator": 200, "other_coordinator": 404}
 
 CASES = [
@@ -61,6 +63,11 @@ CASES = [
     Case("agreements.show", "GET", lambda ids: f"/agreements/{ids['draft']}", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
     Case("agreements.preview_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/preview.pdf", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
     Case("agreements.document_pdf", "GET", lambda ids: f"/agreements/{ids['draft']}/document.pdf", only({}, others=404)),  # a draft has no final document
+    # A renewal is started by a coordinator of a party to a signed agreement; its evaluation is read by
+    # whoever may read the evaluated agreement.
+    Case("agreements.renew", "POST", lambda ids: f"/agreements/{ids['signed']}/renew", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
+    Case("agreements.evaluation_document", "GET", lambda ids: f"/agreements/{ids['signed']}/evaluation.pdf",
+         only({role: 200 for role in ("coordinator", "police_coordinator", "mayor", "station_chief", "archivist", "administrator")}, others=404)),
     Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     # The signing page is for the signatories who hold a slot in a finalised agreement (see
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
@@ -71,6 +78,15 @@ CASES = [
     Case("verify.verify_json", "POST", lambda ids: "/verify.json", everyone(400)),
     Case("wizard.step", "GET", lambda ids: f"/agreements/{ids['draft']}/steps/members", only(DRAFT_EDITORS)),
     Case("wizard.check_answers", "GET", lambda ids: f"/agreements/{ids['draft']}/check", only(DRAFT_EDITORS)),
+    Case("dashboard.dashboard", "GET", lambda ids: "/dashboard", only({"coordinator": 200, "police_coordinator": 200, "other_coordinator": 200, "administrator": 200})),
+    # The archive: signed agreements only (a draft is never there), for archivists all of them, for the
+    # others their own organisation's; a coordinator of another municipality gets 404.
+    Case("archive.index", "GET", lambda ids: "/archive/", only({role: 200 for role in SIGNED_IN})),
+    *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
+      for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
+                             ("validation_json", "/validation-report.json"), ("package", "/package.zip"))],
+    Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
+    Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),
@@ -81,8 +97,10 @@ CASES = [
 @pytest.fixture
 def ids(people) -> dict[str, int]:
     draft = factories.complete_agreement(people.coordinator)
+    signed = factories.archived_agreement(people.coordinator)
+    signed.priority_areas[0].evaluation = PriorityAreaEvaluation(what_was_done="Kontrollar", achieved="Færre saker")
     db.session.commit()
-    return {"draft": draft.id, "colleague": people.mayor.id}
+    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -32,6 +32,7 @@ URLS = {
     "auth.accept_invitation": lambda ids: "/invitation/whatever",
     "agreements.start": lambda ids: "/agreements/new",
     "agreements.finalise": lambda ids: f"/agreements/{ids['draft']}/finalise",
+    "agreements.renew": lambda ids: f"/agreements/{ids['draft']}/renew",
     "agreements.sign": lambda ids: f"/agreements/{ids['draft']}/sign",
     "agreements.decline": lambda ids: f"/agreements/{ids['draft']}/decline",
     "verify.verify": lambda ids: "/verify",

@@ -159,7 +159,7 @@ def test_after_finalising_nothing_changes_the_agreement(coordinator, draft):
 
 @pytest.mark.parametrize("failing", ["agreement_pdf", "change_status"])
 def test_a_failure_while_finalising_stores_nothing(coordinator, draft, monkeypatch, failing):
-    from portal.agreements import finalise as module
+    from portal.agreements import signing as module  # where finalising renders, stores and seals
 
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the disk is full")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.agreements.renewals import activate, mark_due_renewals, twelve_months_after
+from portal.agreements.renewals import activate, mark_due_renewals, mark_expired, twelve_months_after
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent
 
@@ -68,6 +68,29 @@ def test_the_state_is_right_before_the_command_has_run(people):
     assert agreement.status_on(date(2026, 3, 30)) is AgreementStatus.ACTIVE
     assert agreement.status_on(date(2026, 3, 31)) is AgreementStatus.RENEWAL_DUE
     assert agreement.status is AgreementStatus.ACTIVE  # nothing stored until the command runs
+
+
+def test_an_agreement_not_renewed_within_twelve_months_of_its_renewal_date_expires(people):
+    agreement = active_agreement(people, date(2023, 2, 28))  # due 28 February 2024, expires 28 February 2025
+    assert agreement.status_on(date(2025, 2, 27)) is AgreementStatus.RENEWAL_DUE
+    assert agreement.status_on(date(2025, 2, 28)) is AgreementStatus.EXPIRED  # shown before the command runs
+    assert mark_expired(date(2025, 2, 27)) == []
+    assert mark_due_renewals(date(2025, 2, 28)) == [agreement.id]
+    assert mark_expired(date(2025, 2, 28)) == [agreement.id]
+    assert mark_expired(date(2025, 3, 1)) == []  # once
+    db.session.expire_all()
+    assert db.session.get(Agreement, agreement.id).status is AgreementStatus.EXPIRED
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.agreement_id == agreement.id, AuditEvent.action == "expired")) == 1
+
+
+def test_expiry_counts_calendar_months_from_a_leap_day(people):
+    agreement = active_agreement(people, date(2023, 2, 28))
+    agreement.renewal_due_on = date(2024, 2, 29)
+    db.session.commit()
+    assert agreement.expires_on == date(2025, 2, 28)
+    assert mark_expired(date(2025, 2, 27)) == []
+    assert mark_expired(date(2025, 2, 28)) == [agreement.id]
 
 
 def test_two_runs_at_the_same_moment_mark_each_agreement_once(app, people):

@@ -370,16 +370,24 @@ def test_the_verify_page_asks_for_a_file(client):
     assert response.status_code == 400 and "Choose the PDF file to verify" in text_of(response)
 
 
-def test_the_demo_leaves_one_agreement_signed_at_b_lta_by_the_demo_signatories():
+def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_signed_renewal():
     from portal.cli import create_demo
+    from portal.evaluation import has_evaluation
 
     create_demo()
     db.session.expire_all()
-    (signed,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.ACTIVE))
-    assert signed.document.pades_level == "B-LTA" and signed.renewal_due_on is not None
-    report = verify.verify_pdf(signed.document.signed_pdf, signing.signing_setup().trust_roots)
-    assert report.verdict == verify.Verdict.VALID
-    assert [s.signer_email for s in report.signatures if not s.certification] == ["ordforar@voss.demo", "stasjonssjef@vest.demo"]
+    (due,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.RENEWAL_DUE))
+    (renewal,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.ACTIVE))
+    (superseded,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.SUPERSEDED))
+    assert due.renewal_due_on <= date.today() and [p.municipality.name for p in due.parties] == ["Voss"]
+    assert renewal.renewal_of_id == superseded.id and renewal.reference == superseded.reference
+    assert has_evaluation(superseded)
+    for signed, emails in ((due, ["ordforar@voss.demo", "stasjonssjef@vest.demo"]),
+                           (renewal, ["ordforer@bergen.demo", "stasjonssjef@vest.demo"])):
+        assert signed.document.pades_level == "B-LTA"
+        report = verify.verify_pdf(signed.document.signed_pdf, signing.signing_setup().trust_roots)
+        assert report.verdict == verify.Verdict.VALID
+        assert [s.signer_email for s in report.signatures if not s.certification] == emails
 
 
 def test_a_failure_while_sealing_stores_nothing(client, people, monkeypatch, outbox):

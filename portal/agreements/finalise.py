@@ -17,33 +17,28 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forms.steps import STEP_NAMES, STEPS_BY_NAME
+from forms.steps import STEPS_BY_NAME
 
 from ..access import agreement_for_editing, agreement_for_reading, roles_required
 from ..documents import agreement_pdf, sha256_hex
 from ..extensions import db
-from ..models import Agreement, AgreementDocument, AgreementStatus, Role
+from ..models import Agreement, AgreementDocument, Role
 from . import bp
 from . import signing
-from .lifecycle import change_status, record_event
-
-
-def missing_steps(agreement: Agreement) -> list[str]:
-    """The wizard's steps not yet answered, in order."""
-    done = set(agreement.completed_steps or [])
-    return [name for name in STEP_NAMES if name not in done]
+from ..wizard.answers import missing_steps
+from .lifecycle import record_event
 
 
 @bp.app_template_global("agreement_is_complete")
 def agreement_is_complete(agreement: Agreement) -> bool:
     """Every wizard step is answered, so the draft may be finalised."""
-    return set(STEP_NAMES) <= set(agreement.completed_steps or [])
+    return not missing_steps(agreement)
 
 
-def pdf_filename(agreement: Agreement, *, draft: bool) -> str:
-    """``PR-2026-00001-v1.pdf``, or ``…-v1-utkast.pdf`` for a draft."""
+def pdf_filename(agreement: Agreement, *, draft: bool, kind: str = "") -> str:
+    """``PR-2026-00001-v1.pdf``, ``…-v1-utkast.pdf`` for a draft, ``…-v1-evaluering.pdf`` for a kind."""
     reference = re.sub(r"[^A-Za-z0-9_-]", "_", agreement.reference)
-    return f"{reference}-v{agreement.version}{'-utkast' if draft else ''}.pdf"
+    return f"{reference}-v{agreement.version}{f'-{kind}' if kind else ''}{'-utkast' if draft else ''}.pdf"
 
 
 def _pdf_response(pdf: bytes, filename: str, *, attachment: bool, cache: str) -> Response:
@@ -88,12 +83,7 @@ def finalise(agreement_id: int):
 
     actor = current_user._get_current_object()
     try:
-        pdf = agreement_pdf(agreement, draft=False)
-        digest = sha256_hex(pdf)
-        document = AgreementDocument(agreement=agreement, pdf=pdf, sha256=digest)
-        db.session.add(document)
-        change_status(agreement, AgreementStatus.FINALISED, actor=actor, detail=f"SHA-256 {digest}")
-        invitations = signing.seal_and_prepare(agreement, document, actor)
+        invitations = signing.finalise(agreement, actor)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -5,8 +5,16 @@ from datetime import date, datetime, timezone
 
 from flask import has_request_context, request
 
+from sqlalchemy import func, select
+
+from .. import clock
 from ..extensions import db
-from ..models import Agreement, AgreementStatus, AuditEvent, User
+from ..models import Agreement, AgreementStatus, AuditEvent, Member, Party, PriorityArea, User
+
+#: The states from which a signed agreement can be renewed (an expired one too: the renewal revives it).
+RENEWABLE_STATES = (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE, AgreementStatus.EXPIRED)
+#: A renewal in these states is still under way (not yet signed, not declined).
+UNDER_WAY_STATES = (AgreementStatus.DRAFT, AgreementStatus.FINALISED)
 
 
 def record_event(agreement: Agreement | None, action: str, actor: User | None, detail: str = "") -> AuditEvent:
@@ -33,7 +41,7 @@ def start_agreement(creator: User, detail: str = "", **answers: object) -> Agree
                           unsaved_input={}, **answers)
     db.session.add(agreement)
     db.session.flush()
-    agreement.reference = f"PR-{date.today().year}-{agreement.id:05d}"
+    agreement.reference = f"PR-{clock.today().year}-{agreement.id:05d}"
     record_event(agreement, "created", creator, detail)
     return agreement
 
@@ -43,3 +51,62 @@ def change_status(agreement: Agreement, status: AgreementStatus, actor: User | N
     previous = agreement.status
     agreement.status = status
     return record_event(agreement, status.value, actor, detail or f"{previous.value} → {status.value}")
+
+
+def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewal_of: Agreement | None = None) -> Agreement:
+    """A draft copy of ``agreement`` as the next version of its reference, every answer and step copied;
+    the caller commits. A renewal names the signed agreement it will supersede (a new version of a
+    declined renewal keeps naming it)."""
+    skipped = {"id", "reference", "version", "status", "created_at", "updated_at", "previous_version_id",
+               "renewal_of_id", "active_from", "renewal_due_on", "created_by_id", "unsaved_input"}
+    copied = {column.key: getattr(agreement, column.key) for column in Agreement.__table__.columns if column.key not in skipped}
+    copied["completed_steps"] = list(agreement.completed_steps or [])
+    copied["additional_main_tasks"] = list(agreement.additional_main_tasks or [])
+    latest = db.session.scalar(select(func.max(Agreement.version)).where(Agreement.reference == agreement.reference))
+    new = Agreement(**copied, reference=agreement.reference, version=(latest or agreement.version) + 1,
+                    status=AgreementStatus.DRAFT, previous_version_id=agreement.id,
+                    renewal_of=renewal_of or agreement.renewal_of, created_by=actor or agreement.created_by,
+                    unsaved_input={})
+    for party in agreement.parties:
+        new.parties.append(Party(municipality_number=party.municipality_number, position=party.position))
+    for member in agreement.members:
+        new.members.append(Member(role=member.role, municipality_number=member.municipality_number, name=member.name,
+                                  title=member.title, email=member.email, organisation_name=member.organisation_name,
+                                  position=member.position))
+    for area in agreement.priority_areas:
+        new.priority_areas.append(PriorityArea(title=area.title, expected_results=area.expected_results, position=area.position))
+    db.session.add(new)
+    db.session.flush()
+    record_event(new, "new_version", actor, detail)
+    return new
+
+
+def renewal_under_way(agreement: Agreement) -> Agreement | None:
+    """The renewal of ``agreement`` being drafted or signed, if one is."""
+    return db.session.scalar(
+        select(Agreement).where(Agreement.renewal_of_id == agreement.id, Agreement.status.in_(UNDER_WAY_STATES))
+        .order_by(Agreement.version.desc()).limit(1)
+    )
+
+
+def start_renewal(agreement: Agreement, actor: User, today: date) -> Agreement:
+    """The yearly revision: a new draft version prefilled from the signed ``agreement``. It opens with
+    the evaluation of last year's priority areas; its start date is offered as the renewal date and must
+    be confirmed. A renewal already under way is returned instead of a second one. The caller commits."""
+    under_way = renewal_under_way(agreement)
+    if under_way is not None:
+        return under_way
+    renewal = new_version(agreement, actor, f"renewal of version {agreement.version}", renewal_of=agreement)
+    renewal.completed_steps = [name for name in renewal.completed_steps if name != "validity"]
+    renewal.start_date = max(agreement.renewal_due_on or today, today)
+    record_event(agreement, "renewal_started", actor, f"version {renewal.version}")
+    return renewal
+
+
+def versions_of(agreement: Agreement, *, drafts: bool = True) -> list[Agreement]:
+    """Every version of the agreement's reference, oldest first: the chain a renewal or a decline adds to
+    (without drafts for the archive, which never shows that one exists)."""
+    query = select(Agreement).where(Agreement.reference == agreement.reference)
+    if not drafts:
+        query = query.where(Agreement.status != AgreementStatus.DRAFT)
+    return list(db.session.scalars(query.order_by(Agreement.version)))

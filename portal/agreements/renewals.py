@@ -1,31 +1,33 @@
-"""The yearly revision: twelve calendar months after the last signature an agreement is due for renewal.
+"""The yearly revision: twelve calendar months after the last signature an agreement is due for renewal;
+one not renewed within twelve months of that has expired.
 
-``mark_due_renewals`` is what ``flask --app portal renewals`` runs from cron. It is one guarded UPDATE, so
-running it twice, or on several app servers at the same moment, marks each agreement exactly once: the
-database's row locks decide, and the second run finds nothing left to mark.
+``mark_due_renewals`` and ``mark_expired`` are what ``flask --app portal renewals`` runs from cron. Each is
+one guarded UPDATE, so running it twice, or on several app servers at the same moment, marks each agreement
+exactly once: the database's row locks decide, and the second run finds nothing left to mark.
 """
 from __future__ import annotations
 
-import calendar
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from ..clock import twelve_months_after
 from ..extensions import db
-from ..models import Agreement, AgreementStatus
-from .lifecycle import record_event
-
-
-def twelve_months_after(day: date) -> date:
-    """The same day a year later; 29 February becomes 28 February when the next year has none."""
-    year = day.year + 1
-    return date(year, day.month, min(day.day, calendar.monthrange(year, day.month)[1]))
+from ..models import Agreement, AgreementStatus, User
+from .lifecycle import RENEWABLE_STATES, change_status, record_event
 
 
 def activate(agreement: Agreement, last_signed_on: date) -> None:
     """The agreement is in force from its last signature and is to be renewed twelve months later."""
     agreement.active_from = last_signed_on
     agreement.renewal_due_on = twelve_months_after(last_signed_on)
+
+
+def supersede_renewed(renewal: Agreement, actor: User | None) -> None:
+    """A fully signed renewal takes the place of the agreement it renews; the caller commits."""
+    old = renewal.renewal_of
+    if old is not None and old.status in RENEWABLE_STATES:
+        change_status(old, AgreementStatus.SUPERSEDED, actor, f"superseded by version {renewal.version}")
 
 
 def mark_due_renewals(today: date) -> list[int]:
@@ -42,3 +44,29 @@ def mark_due_renewals(today: date) -> list[int]:
                      f"twelve months after the last signature; marked on {today.isoformat()}")
     db.session.commit()
     return list(marked)
+
+
+def mark_expired(today: date) -> list[int]:
+    """Mark every agreement whose renewal date passed twelve months ago without a signed renewal as
+    expired; return the ids marked by this run."""
+    waiting = (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE)
+    rows = db.session.execute(
+        select(Agreement.id, Agreement.renewal_due_on)
+        .where(Agreement.status.in_(waiting), Agreement.renewal_due_on <= today - timedelta(days=365))
+    ).all()
+    # Calendar months in Python (leap days), the guarded UPDATE in the database.
+    ids = [agreement_id for agreement_id, due in rows if twelve_months_after(due) <= today]
+    if not ids:
+        return []
+    expired = db.session.execute(
+        update(Agreement)
+        .where(Agreement.id.in_(ids), Agreement.status.in_(waiting))
+        .values(status=AgreementStatus.EXPIRED)
+        .returning(Agreement.id)
+        .execution_options(synchronize_session=False)
+    ).scalars().all()
+    for agreement_id in expired:
+        record_event(db.session.get(Agreement, agreement_id), AgreementStatus.EXPIRED.value, None,
+                     f"not renewed within twelve months of the renewal date; marked on {today.isoformat()}")
+    db.session.commit()
+    return list(expired)

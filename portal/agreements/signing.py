@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
@@ -27,19 +26,17 @@ from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
 from sqlalchemy import func, or_, select, update
 
-from ..documents import signatories
+from ..documents import agreement_pdf, signatories
+from .. import clock
 from ..extensions import db
 from ..mail import send_mail
 from ..models import (
     Agreement,
     AgreementDocument,
     AgreementStatus,
-    Member,
     MemberRole,
     Organisation,
     OrganisationKind,
-    Party,
-    PriorityArea,
     Role,
     SignatureSlot,
     User,
@@ -48,11 +45,10 @@ from ..signing import keys, pades
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
-from .lifecycle import change_status, record_event
-from .renewals import activate
+from .lifecycle import change_status, new_version, record_event
+from .renewals import activate, supersede_renewed
 
 _SETUP_KEY = "politirad_signing_setup"
-_OSLO = ZoneInfo("Europe/Oslo")
 #: How often a signature is made again on a newer revision before giving up.
 MAX_TRIES = 5
 
@@ -131,6 +127,16 @@ def sha256_hex(data: bytes) -> str:
 class Invitation:
     slot: SignatureSlot
     new_user: bool
+
+
+def finalise(agreement: Agreement, actor: User | None) -> list[Invitation]:
+    """Freeze a complete draft: render and store the final PDF with its SHA-256, mark the agreement
+    finalised, seal it and prepare a slot per signatory. The caller commits, then sends the invitations."""
+    pdf = agreement_pdf(agreement, draft=False)
+    document = AgreementDocument(agreement=agreement, pdf=pdf, sha256=sha256_hex(pdf))
+    db.session.add(document)
+    change_status(agreement, AgreementStatus.FINALISED, actor, f"SHA-256 {document.sha256}")
+    return seal_and_prepare(agreement, document, actor)
 
 
 def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: User | None) -> list[Invitation]:
@@ -419,7 +425,8 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
         record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
         if completed:
             change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
-            activate(agreement, signed_at.astimezone(_OSLO).date())
+            activate(agreement, signed_at.astimezone(clock.OSLO).date())
+            supersede_renewed(agreement, user)
         db.session.commit()
         db.session.expire_all()
         return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
@@ -447,35 +454,9 @@ def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     change_status(agreement, AgreementStatus.DECLINED, user, reason)
     slot.declined_at, slot.decline_reason = now, reason
     record_event(agreement, "declined", user, f"{slot.field_name}: {reason}")
-    new = new_version(agreement, user)
+    new = new_version(agreement, user, f"version {agreement.version + 1} after version {agreement.version} was declined")
     db.session.commit()
     notify_coordinators_of_decline(agreement, new, user, reason)
-    return new
-
-
-def new_version(agreement: Agreement, actor: User | None) -> Agreement:
-    """A draft copy of ``agreement`` as version + 1 with every step answered (it opens at «check your answers»)."""
-    copied = {
-        column.key: getattr(agreement, column.key)
-        for column in Agreement.__table__.columns
-        if column.key not in {"id", "version", "status", "created_at", "updated_at", "previous_version_id",
-                              "active_from", "renewal_due_on", "created_by_id", "unsaved_input"}
-    }
-    copied["completed_steps"] = list(agreement.completed_steps or [])
-    copied["additional_main_tasks"] = list(agreement.additional_main_tasks or [])
-    new = Agreement(**copied, version=agreement.version + 1, status=AgreementStatus.DRAFT,
-                    previous_version_id=agreement.id, created_by=actor or agreement.created_by, unsaved_input={})
-    for party in agreement.parties:
-        new.parties.append(Party(municipality_number=party.municipality_number, position=party.position))
-    for member in agreement.members:
-        new.members.append(Member(role=member.role, municipality_number=member.municipality_number, name=member.name,
-                                  title=member.title, email=member.email, organisation_name=member.organisation_name,
-                                  position=member.position))
-    for area in agreement.priority_areas:
-        new.priority_areas.append(PriorityArea(title=area.title, expected_results=area.expected_results, position=area.position))
-    db.session.add(new)
-    db.session.flush()
-    record_event(new, "new_version", actor, f"version {new.version} after version {agreement.version} was declined")
     return new
 
 

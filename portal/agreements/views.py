@@ -10,11 +10,13 @@ from forms.steps import STEPS, STEPS_BY_NAME
 
 from ..access import agreement_for_reading, roles_required, visible_agreements
 from ..documents import agreement_html
+from .. import clock
 from ..extensions import db
 from ..models import Agreement, AuditEvent, Role
 from ..wizard.answers import first_open_step
 from . import bp
-from .lifecycle import start_agreement
+from ..evaluation import has_evaluation
+from .lifecycle import RENEWABLE_STATES, renewal_under_way, start_agreement, versions_of
 
 
 @bp.route("/")
@@ -42,9 +44,17 @@ def show(agreement_id: int):
     events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.agreement_id == agreement.id).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     ).all()
+    status = agreement.status_on(clock.today())
     return render_template(
         "agreements/show.html",
         agreement=agreement,
+        status=status,
+        renewable=status in RENEWABLE_STATES,
+        renewal=renewal_under_way(agreement) if status in RENEWABLE_STATES else None,
+        has_evaluation=has_evaluation(agreement),
+        versions=versions_of(agreement),
+        readable_ids=set(db.session.scalars(visible_agreements(current_user).with_only_columns(Agreement.id)
+                                            .where(Agreement.reference == agreement.reference))),
         events=events,
         step_titles={name: step.title for name, step in STEPS_BY_NAME.items()},
         first_open_step=first_open_step(agreement),

@@ -12,10 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from forms.purpose import task_lines
-from forms.steps import STEP_NAMES
+from forms.steps import STEPS_BY_NAME, Step, steps_for
 
 from ..extensions import db
-from ..models import Agreement, Member, MemberRole, Municipality, Party, PoliceDistrict, PriorityArea, User, WrittenStandard
+from ..models import (
+    Agreement, Member, MemberRole, Municipality, Party, PoliceDistrict, PriorityArea, PriorityAreaEvaluation, User,
+    WrittenStandard,
+)
 from ..reference_data import suggested_police_district
 
 
@@ -302,7 +305,35 @@ class ValidityAnswers:
         agreement.place = form.place.data.strip()
 
 
+# ------------------------------------------------------------------ evaluation (renewals only)
+
+
+class EvaluationAnswers:
+    """The evaluation is written into the agreement being renewed, where it stays with the areas it judges."""
+
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        evaluated = agreement.renewal_of.priority_areas if agreement.renewal_of else []
+        return {"areas": [(area.title, area.expected_results) for area in evaluated], "_evaluated": evaluated, "_user": user}
+
+    def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
+        fields = ("what_was_done", "achieved", "carried_forward")
+        return {"areas": [
+            {name: getattr(area.evaluation, name) for name in fields} if area.evaluation else {}
+            for area in options["_evaluated"]
+        ]}
+
+    def save(self, agreement: Agreement, form: Any, options: dict[str, Any]) -> None:
+        for area, entry in zip(options["_evaluated"], form.areas.entries):
+            evaluation = area.evaluation or PriorityAreaEvaluation(priority_area=area)
+            evaluation.what_was_done = entry.form.what_was_done.data.strip()
+            evaluation.achieved = entry.form.achieved.data.strip()
+            evaluation.carried_forward = (entry.form.carried_forward.data or "").strip()
+            evaluation.evaluated_by = options["_user"]
+            db.session.add(evaluation)
+
+
 ANSWERS: dict[str, StepAnswers] = {
+    "evaluation": EvaluationAnswers(),
     "parties": PartiesAnswers(),
     "police": PoliceAnswers(),
     "purpose": PurposeAnswers(),
@@ -314,7 +345,7 @@ ANSWERS: dict[str, StepAnswers] = {
     "slt": SltAnswers(),
     "validity": ValidityAnswers(),
 }
-assert set(ANSWERS) == set(STEP_NAMES)
+assert set(ANSWERS) == set(STEPS_BY_NAME)
 
 
 # ------------------------------------------------------------------ progress
@@ -338,10 +369,24 @@ def forget_steps(agreement: Agreement, *step_names: str) -> None:
     agreement.completed_steps = [name for name in (agreement.completed_steps or []) if name not in step_names]
 
 
+def steps_of(agreement: Agreement) -> tuple[Step, ...]:
+    """The wizard's steps for this draft: a renewal has the evaluation first."""
+    return steps_for(renewal=agreement.is_renewal)
+
+
+def step_names_of(agreement: Agreement) -> tuple[str, ...]:
+    return tuple(step.name for step in steps_of(agreement))
+
+
+def missing_steps(agreement: Agreement) -> list[str]:
+    """The draft's steps not yet answered, in order."""
+    done = set(agreement.completed_steps or [])
+    return [name for name in step_names_of(agreement) if name not in done]
+
+
 def first_open_step(agreement: Agreement) -> str | None:
     """The first step not yet answered, or None when the draft is complete."""
-    done = set(agreement.completed_steps or [])
-    return next((name for name in STEP_NAMES if name not in done), None)
+    return next(iter(missing_steps(agreement)), None)
 
 
 def is_complete(agreement: Agreement) -> bool:

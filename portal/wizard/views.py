@@ -7,7 +7,6 @@ Rules a user can rely on:
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,20 +18,21 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FieldList
 
 from forms.fields import add_or_remove
-from forms.steps import STEP_NAMES, STEPS, STEPS_BY_NAME, Step
+from forms.steps import STEPS_BY_NAME, Step
 
 from ..access import agreement_for_editing, roles_required
 from ..agreements.lifecycle import record_event
 from ..documents import agreement_html
+from .. import clock
 from ..extensions import db
 from ..models import Agreement, Role
 from . import bp
-from .answers import ANSWERS, first_open_step, keep_unsaved_input, mark_complete
+from .answers import ANSWERS, first_open_step, keep_unsaved_input, mark_complete, step_names_of, steps_of
 
 
-def _step_or_404(step_name: str) -> Step:
+def _step_or_404(agreement: Agreement, step_name: str) -> Step:
     step = STEPS_BY_NAME.get(step_name)
-    if step is None:
+    if step is None or step not in steps_of(agreement):
         abort(404)
     return step
 
@@ -61,27 +61,29 @@ def _step_url(agreement: Agreement, step_name: str | None) -> str:
     return url_for("wizard.step", agreement_id=agreement.id, step_name=step_name)
 
 
-def _neighbour(step: Step, offset: int) -> str | None:
-    index = STEP_NAMES.index(step.name) + offset
-    return STEP_NAMES[index] if 0 <= index < len(STEP_NAMES) else None
+def _neighbour(agreement: Agreement, step: Step, offset: int) -> str | None:
+    names = step_names_of(agreement)
+    index = names.index(step.name) + offset
+    return names[index] if 0 <= index < len(names) else None
 
 
 @bp.route("/steps/<step_name>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def step(agreement_id: int, step_name: str):
-    step = _step_or_404(step_name)
     agreement = _editable_draft(agreement_id)
     if agreement is None:
         flash(_("This agreement is finalised and can no longer be changed. Changes need a new version."), "warning")
         return redirect(url_for("agreements.show", agreement_id=agreement_id))
+    step = _step_or_404(agreement, step_name)
 
     first_open = first_open_step(agreement)
-    if first_open is not None and STEP_NAMES.index(step.name) > STEP_NAMES.index(first_open):
+    names = step_names_of(agreement)
+    if first_open is not None and names.index(step.name) > names.index(first_open):
         flash(_("Answer «%(step)s» first.", step=STEPS_BY_NAME[first_open].title), "warning")
         return redirect(_step_url(agreement, first_open))
 
     answers = ANSWERS[step.name]
-    options = answers.options(agreement, current_user, date.today())
+    options = answers.options(agreement, current_user, clock.today())
     returning_to_check = request.args.get("return") == "check"
 
     if request.method == "GET":
@@ -116,14 +118,14 @@ def step(agreement_id: int, step_name: str):
         return _render(step, agreement, form, returning_to_check), 503
 
     if action == "back":
-        return redirect(_step_url(agreement, _neighbour(step, -1) or step.name))
+        return redirect(_step_url(agreement, _neighbour(agreement, step, -1) or step.name))
     if action == "save":
         flash(_("Your answers are saved. You can continue later from «Agreements»."), "success")
         return redirect(url_for("agreements.index"))
     if returning_to_check:
         return redirect(_step_url(agreement, first_open_step(agreement)))
     next_open = first_open_step(agreement)
-    following = _neighbour(step, +1)
+    following = _neighbour(agreement, step, +1)
     if following is None or next_open is None:
         return redirect(_step_url(agreement, next_open))
     return redirect(_step_url(agreement, following))
@@ -137,7 +139,7 @@ def _go_back_keeping_input(step: Step, agreement: Agreement, answers, options, f
             [key, value] for key, value in request.form.items(multi=True) if key not in ("csrf_token", "action")
         ])
         db.session.commit()
-    return redirect(_step_url(agreement, _neighbour(step, -1) or step.name))
+    return redirect(_step_url(agreement, _neighbour(agreement, step, -1) or step.name))
 
 
 def _answers_of(form: FlaskForm) -> dict[str, Any]:
@@ -145,16 +147,16 @@ def _answers_of(form: FlaskForm) -> dict[str, Any]:
 
 
 def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_check: bool, restored: bool = False):  # type: ignore[no-untyped-def]
-    position = STEP_NAMES.index(step.name)
+    steps = steps_of(agreement)
     return render_template(
         step.template,
         step=step,
-        steps=STEPS,
-        position=position + 1,
-        step_count=len(STEPS),
+        steps=steps,
+        position=steps.index(step) + 1,
+        step_count=len(steps),
         agreement=agreement,
         form=form,
-        previous_step=_neighbour(step, -1),
+        previous_step=_neighbour(agreement, step, -1),
         returning_to_check=returning_to_check,
         restored=restored,
     )
@@ -170,8 +172,9 @@ def check_answers(agreement_id: int):
     if first_open is not None:
         flash(_("Some answers are missing. Answer «%(step)s» first.", step=STEPS_BY_NAME[first_open].title), "warning")
         return redirect(_step_url(agreement, first_open))
-    unsaved = [STEPS_BY_NAME[name] for name in STEP_NAMES if name in (agreement.unsaved_input or {})]
+    steps = steps_of(agreement)
+    unsaved = [step for step in steps if step.name in (agreement.unsaved_input or {})]
     return render_template(
-        "wizard/check.html", agreement=agreement, steps=STEPS, unsaved_steps=unsaved,
+        "wizard/check.html", agreement=agreement, steps=steps, unsaved_steps=unsaved,
         document=agreement_html(agreement, draft=True, heading_level=3),
     )

@@ -12,11 +12,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from portal.agreements import signing
-from portal.agreements.lifecycle import change_status
-from portal.documents import agreement_pdf, sha256_hex
+from sqlalchemy import select
+
 from portal.extensions import db
-from portal.models import Agreement, AgreementDocument, AgreementStatus, User
+from portal.models import Agreement, AgreementStatus, User
 from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 from tests import factories
@@ -31,20 +30,8 @@ SIGN_BUTTON = "main form[action$='/sign'] button[type=submit]"
 
 def _finalise(app, coordinator_id: int, mayor_email: str, chief_email: str) -> int:  # type: ignore[no-untyped-def]
     with app.app_context():
-        coordinator = db.session.get(User, coordinator_id)
-        agreement = factories.complete_agreement(coordinator)
-        for member in agreement.members:
-            if member.role.value == "mayor":
-                member.email = mayor_email
-            if member.role.value == "station_chief":
-                member.email = chief_email
-        pdf = agreement_pdf(agreement, draft=False)
-        document = AgreementDocument(agreement=agreement, pdf=pdf, sha256=sha256_hex(pdf))
-        db.session.add(document)
-        change_status(agreement, AgreementStatus.FINALISED, coordinator)
-        signing.seal_and_prepare(agreement, document, coordinator)
-        db.session.commit()
-        return agreement.id
+        users = [db.session.scalar(select(User).where(User.email == email)) for email in (mayor_email, chief_email)]
+        return factories.finalised_agreement(db.session.get(User, coordinator_id), *users).id
 
 
 @pytest.fixture

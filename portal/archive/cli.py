@@ -1,0 +1,55 @@
+"""``flask --app portal archive export --out DIR [--since DATE]``: archive packages for scripted transfers."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..agreements.lifecycle import record_event
+from ..extensions import db
+from ..models import Agreement
+from .package import archived, file_stem, package_name, package_zip
+
+archive_group = AppGroup("archive", help="The archive of signed agreements.")
+
+
+@archive_group.command("export")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write to (created if missing). Packages already there are replaced.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only agreements that came into force (their last signature) on or after this day, YYYY-MM-DD. "
+                   "Default: every signed agreement.")
+@click.option("--unpacked", is_flag=True, help="Write a folder per agreement instead of a ZIP file.")
+def export_command(out: Path, since: datetime | None, unpacked: bool) -> None:
+    """Write the archive package of every signed agreement (active, renewal due, superseded, expired):
+    PR-2026-00001-v1-arkiv.zip, or with --unpacked a folder PR-2026-00001-v1/, each with the signed PDF,
+    the evaluation PDF where there is one, validation-report.json, audit-trail.json, metadata.json and
+    metadata.xml (with the SHA-256 of every other file). Each export is recorded in the agreement's history."""
+    query = archived(select(Agreement))
+    if since is not None:
+        query = query.where(Agreement.active_from >= since.date())
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for agreement in db.session.scalars(query).all():
+        if agreement.document is None or agreement.document.signed_pdf is None:
+            click.echo(f"{agreement.reference} v{agreement.version}: no signed document, skipped", err=True)
+            continue
+        data = package_zip(agreement)
+        if unpacked:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                archive.extractall(out / file_stem(agreement))
+            written = out / file_stem(agreement)
+        else:
+            written = out / package_name(agreement)
+            written.write_bytes(data)
+        record_event(agreement, "package_downloaded", None, f"flask archive export to {written}")
+        db.session.commit()
+        click.echo(str(written))
+        count += 1
+    click.echo(f"{count} archive package(s) written to {out}.")
+

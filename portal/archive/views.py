@@ -1,0 +1,142 @@
+"""The archive's pages: the list with its filter, one agreement, and the downloads (each one recorded)."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import extract, select
+
+from ..access import SIGNED_STATES, visible_agreements
+from ..agreements.finalise import _pdf_response
+from ..agreements.lifecycle import record_event, versions_of
+from ..evaluation import has_evaluation
+from ..extensions import db
+from ..models import Agreement, Municipality, Party, PoliceDistrict
+from ..verify_page import MODIFICATIONS, TIME_SOURCES, VERDICT_COLOURS, VERDICTS
+from . import bp
+from .package import (
+    ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
+    validation_report,
+)
+
+PER_PAGE = 25
+#: The most packages in one bulk download: each validation report takes seconds. More: `flask archive export`.
+BULK_LIMIT = 50
+
+
+def _archived_agreement(agreement_id: int) -> Agreement:
+    """A signed agreement the current user may read; 404 otherwise (drafts are never in the archive)."""
+    agreement = db.session.scalar(archived(visible_agreements(current_user)).where(Agreement.id == agreement_id))
+    if agreement is None or agreement.document is None or agreement.document.signed_pdf is None:
+        abort(404)
+    return agreement
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _record(agreement: Agreement, action: str, detail: str) -> None:
+    record_event(agreement, action, current_user._get_current_object(), detail)
+
+
+def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """The municipalities, police districts and years that occur among the agreements of ``query``."""
+    ids = archived(query).with_only_columns(Agreement.id).order_by(None).scalar_subquery()
+    return {
+        "municipalities": db.session.scalars(select(Municipality).where(Municipality.number.in_(
+            select(Party.municipality_number).where(Party.agreement_id.in_(ids)))).order_by(Municipality.name)).all(),
+        "districts": db.session.scalars(select(PoliceDistrict).where(PoliceDistrict.id.in_(
+            select(Agreement.police_district_id).where(Agreement.id.in_(ids)))).order_by(PoliceDistrict.name_bokmal)).all(),
+        "years": sorted((int(year) for year in db.session.scalars(
+            select(extract("year", Agreement.active_from)).where(Agreement.id.in_(ids)).distinct()) if year), reverse=True),
+    }
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Signed agreements the user may read, filtered and searched, 25 to a page."""
+    chosen = ArchiveFilter.from_args(request.args)
+    query = chosen.apply(archived(visible_agreements(current_user)))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("archive/index.html", page=page, chosen=chosen, states=SIGNED_STATES,
+                           **_filter_choices(visible_agreements(current_user)))
+
+
+@bp.route("/<int:agreement_id>")
+@login_required
+def show(agreement_id: int):
+    agreement = _archived_agreement(agreement_id)
+    return render_template("archive/show.html", agreement=agreement, versions=versions_of(agreement, drafts=False), archived_states=SIGNED_STATES,
+                           has_evaluation=has_evaluation(agreement),
+                           signed_pdf_name=signed_pdf_name(agreement))
+
+
+@bp.route("/<int:agreement_id>/signed.pdf")
+@login_required
+def signed_pdf_download(agreement_id: int):
+    """The signed PDF byte for byte as stored."""
+    agreement = _archived_agreement(agreement_id)
+    pdf = signed_pdf(agreement)
+    _record(agreement, "downloaded", f"archive: signed PDF; SHA-256 {agreement.document.signed_sha256}")
+    db.session.commit()
+    return _pdf_response(pdf, signed_pdf_name(agreement), attachment=True, cache="private, no-cache")
+
+
+@bp.route("/<int:agreement_id>/validation")
+@login_required
+def validation(agreement_id: int):
+    """The validation report of the signed PDF as a page, as /verify shows it."""
+    agreement = _archived_agreement(agreement_id)
+    report = validation_report(signed_pdf(agreement))
+    _record(agreement, "validation_report_downloaded", "archive: validation report (page)")
+    db.session.commit()
+    return render_template("archive/validation.html", agreement=agreement, report=report, verdicts=VERDICTS,
+                           verdict_colours=VERDICT_COLOURS, modifications=MODIFICATIONS, time_sources=TIME_SOURCES)
+
+
+@bp.route("/<int:agreement_id>/validation-report.json")
+@login_required
+def validation_json(agreement_id: int):
+    agreement = _archived_agreement(agreement_id)
+    data = json_bytes(validation_report(signed_pdf(agreement)))
+    _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
+    db.session.commit()
+    return _download(data, f"{file_stem(agreement)}-validation-report.json", "application/json")
+
+
+@bp.route("/<int:agreement_id>/package.zip")
+@login_required
+def package(agreement_id: int):
+    """The agreement's archive package (see ``portal.archive.package``)."""
+    agreement = _archived_agreement(agreement_id)
+    data = package_zip(agreement)
+    _record(agreement, "package_downloaded", f"archive package {package_name(agreement)}")
+    db.session.commit()
+    return _download(data, package_name(agreement), "application/zip")
+
+
+@bp.route("/package.zip")
+@login_required
+def bulk_package():
+    """The archive packages of every agreement the current filter finds, in one ZIP, a folder each."""
+    chosen = ArchiveFilter.from_args(request.args)
+    query = chosen.apply(archived(visible_agreements(current_user)))
+    agreements = [agreement for agreement in db.session.scalars(query.limit(BULK_LIMIT + 1))
+                  if agreement.document is not None and agreement.document.signed_pdf is not None]
+    if not agreements:
+        abort(404)
+    if len(agreements) > BULK_LIMIT:
+        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
+                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+        return redirect(url_for("archive.index", **chosen.as_args()))
+    data = bundle_zip(agreements)
+    detail = f"archive: bulk package of {len(agreements)} agreement(s); filter {chosen.as_args() or 'none'}"
+    for agreement in agreements:
+        _record(agreement, "package_downloaded", detail)
+    db.session.commit()
+    return _download(data, "politirad-arkiv.zip", "application/zip")

@@ -1,0 +1,125 @@
+"""The dashboard for coordinators and administrators: their agreements by state, renewals coming up,
+renewals overdue, and signatures still missing, with whom they wait for.
+
+Only the agreements the user may read (``access.visible_agreements``) are counted or listed. States are
+taken as they are *today* (``Agreement.status_on``), so an agreement past its renewal date shows as due
+even before the nightly ``flask renewals`` has marked it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, render_template
+from flask_babel import to_user_timezone
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .access import roles_required, visible_agreements
+from .agreements.lifecycle import UNDER_WAY_STATES
+from .clock import today  # the day the dashboard is drawn for; tests replace it here
+from .extensions import db
+from .models import Agreement, AgreementStatus, AuditEvent, Role, SignatureSlot, User
+
+bp = Blueprint("dashboard", __name__)
+
+#: How far ahead «renewals due soon» looks.
+HORIZON_DAYS = 90
+
+
+@dataclass
+class Renewal:
+    """An agreement to be renewed: ``days`` until its renewal date (negative: overdue), and the renewal
+    being written for it, if any."""
+
+    agreement: Agreement
+    days: int
+    renewal: Agreement | None
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days
+
+
+@dataclass
+class MissingSignature:
+    slot: SignatureSlot
+    waiting_since: date
+    days_waiting: int
+
+
+@dataclass
+class Overview:
+    today: date
+    counts: dict[AgreementStatus, int]
+    due_soon: list[Renewal]
+    overdue: list[Renewal]
+    missing_signatures: list[MissingSignature]
+
+
+def overview(user: User, day: date) -> Overview:
+    """What the dashboard shows ``user`` on ``day``."""
+    agreements = db.session.scalars(visible_agreements(user).order_by(Agreement.id)).all()
+    states = {agreement.id: agreement.status_on(day) for agreement in agreements}
+    counts = {status: 0 for status in AgreementStatus}
+    for status in states.values():
+        counts[status] += 1
+
+    horizon = day + timedelta(days=HORIZON_DAYS)
+    due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE and a.renewal_due_on and a.renewal_due_on <= horizon]
+    overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE and a.renewal_due_on]
+    renewals = _renewals_under_way(user, [a.id for a in due_soon + overdue])
+
+    def renewal(agreement: Agreement) -> Renewal:
+        assert agreement.renewal_due_on is not None
+        return Renewal(agreement, (agreement.renewal_due_on - day).days, renewals.get(agreement.id))
+
+    finalised = [a.id for a in agreements if states[a.id] is AgreementStatus.FINALISED]
+    return Overview(
+        today=day,
+        counts=counts,
+        due_soon=sorted(map(renewal, due_soon), key=lambda r: (r.days, r.agreement.id)),
+        overdue=sorted(map(renewal, overdue), key=lambda r: (r.days, r.agreement.id)),
+        missing_signatures=_missing_signatures(finalised, day),
+    )
+
+
+def _renewals_under_way(user: User, agreement_ids: list[int]) -> dict[int, Agreement]:
+    """For each of ``agreement_ids``, the newest draft or finalised agreement that renews it."""
+    if not agreement_ids:
+        return {}
+    found = db.session.scalars(
+        visible_agreements(user)
+        .where(Agreement.renewal_of_id.in_(agreement_ids), Agreement.status.in_(UNDER_WAY_STATES))
+        .order_by(Agreement.version, Agreement.id)
+    ).all()
+    return {agreement.renewal_of_id: agreement for agreement in found if agreement.renewal_of_id is not None}
+
+
+def _missing_signatures(agreement_ids: list[int], day: date) -> list[MissingSignature]:
+    """The slots of finalised agreements neither signed nor declined, longest waiting first. They wait
+    since the agreement was (last) finalised."""
+    if not agreement_ids:
+        return []
+    slots = db.session.scalars(
+        select(SignatureSlot)
+        .where(SignatureSlot.agreement_id.in_(agreement_ids), SignatureSlot.signed_at.is_(None), SignatureSlot.declined_at.is_(None))
+        .order_by(SignatureSlot.agreement_id, SignatureSlot.position)
+    ).all()
+    finalised_at: dict[int, datetime] = dict(db.session.execute(
+        select(AuditEvent.agreement_id, func.max(AuditEvent.at))
+        .where(AuditEvent.agreement_id.in_(agreement_ids), AuditEvent.action == AgreementStatus.FINALISED.value)
+        .group_by(AuditEvent.agreement_id)
+    ).all())
+    missing = []
+    for slot in slots:
+        when = finalised_at.get(slot.agreement_id) or (slot.agreement.document.created_at if slot.agreement.document else None)
+        since = to_user_timezone(when).date() if when else day  # the day in Norway
+        missing.append(MissingSignature(slot, since, (day - since).days))
+    return sorted(missing, key=lambda m: (m.waiting_since, m.slot.agreement_id, m.slot.position))
+
+
+@bp.route("/dashboard")
+@roles_required(Role.COORDINATOR, Role.ADMINISTRATOR)
+def dashboard():
+    return render_template("dashboard.html", overview=overview(current_user, today()), horizon_days=HORIZON_DAYS)
