@@ -117,6 +117,8 @@ def test_renewal_from_evaluation_to_signed_supersedes_the_old_agreement(client, 
     validity = client.submit(f"/agreements/{renewal.id}/steps/validity",
                              {"start_date": start.isoformat(), "place": "Voss", "action": "next"})
     assert validity.headers["Location"].endswith(f"/agreements/{renewal.id}/check")
+    check = client.get(f"/agreements/{renewal.id}/check").get_data(as_text=True)
+    assert "Natteravnar og nye fritidstilbod i område 1." in check and f"/agreements/{renewal.id}/steps/evaluation" in check
     finalised = client.submit(f"/agreements/{renewal.id}/finalise", token_from=f"/agreements/{renewal.id}")
     assert finalised.status_code == 302
     renewal = reload(renewal.id)

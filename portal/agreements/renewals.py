@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
 from ..clock import twelve_months_after
 from ..extensions import db
@@ -30,20 +30,22 @@ def supersede_renewed(renewal: Agreement, actor: User | None) -> None:
         change_status(old, AgreementStatus.SUPERSEDED, actor, f"superseded by version {renewal.version}")
 
 
-def mark_due_renewals(today: date) -> list[int]:
-    """Mark every active agreement whose renewal date has come; return the ids marked by this run."""
+def _mark(condition, status: AgreementStatus, reason: str, today: date) -> list[int]:  # type: ignore[no-untyped-def]
+    """One guarded UPDATE to ``status`` of the agreements meeting ``condition``, an audit event for each."""
     marked = db.session.execute(
-        update(Agreement)
-        .where(Agreement.status == AgreementStatus.ACTIVE, Agreement.renewal_due_on <= today)
-        .values(status=AgreementStatus.RENEWAL_DUE)
-        .returning(Agreement.id)
-        .execution_options(synchronize_session=False)
+        update(Agreement).where(condition).values(status=status)
+        .returning(Agreement.id).execution_options(synchronize_session=False)
     ).scalars().all()
     for agreement_id in marked:
-        record_event(db.session.get(Agreement, agreement_id), AgreementStatus.RENEWAL_DUE.value, None,
-                     f"twelve months after the last signature; marked on {today.isoformat()}")
+        record_event(db.session.get(Agreement, agreement_id), status.value, None, f"{reason}; marked on {today.isoformat()}")
     db.session.commit()
     return list(marked)
+
+
+def mark_due_renewals(today: date) -> list[int]:
+    """Mark every active agreement whose renewal date has come; return the ids marked by this run."""
+    return _mark(and_(Agreement.status == AgreementStatus.ACTIVE, Agreement.renewal_due_on <= today),
+                 AgreementStatus.RENEWAL_DUE, "twelve months after the last signature", today)
 
 
 def mark_expired(today: date) -> list[int]:
@@ -58,15 +60,5 @@ def mark_expired(today: date) -> list[int]:
     ids = [agreement_id for agreement_id, due in rows if twelve_months_after(due) <= today]
     if not ids:
         return []
-    expired = db.session.execute(
-        update(Agreement)
-        .where(Agreement.id.in_(ids), Agreement.status.in_(waiting))
-        .values(status=AgreementStatus.EXPIRED)
-        .returning(Agreement.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
-    for agreement_id in expired:
-        record_event(db.session.get(Agreement, agreement_id), AgreementStatus.EXPIRED.value, None,
-                     f"not renewed within twelve months of the renewal date; marked on {today.isoformat()}")
-    db.session.commit()
-    return list(expired)
+    return _mark(and_(Agreement.id.in_(ids), Agreement.status.in_(waiting)),
+                 AgreementStatus.EXPIRED, "not renewed within twelve months of the renewal date", today)

@@ -68,6 +68,15 @@ def test_a_coordinator_starts_a_renewal_and_evaluates_last_year(page, people):  
     assert "Involver skulane tidlegare." in page.locator("main").inner_text()
     axe_check(page)
 
+    # The start date is offered and only confirmed; «check your answers» then shows the evaluation too.
+    page.goto(f"{renewal_path}/steps/validity")
+    assert page.locator("#start_date").input_value(), "the renewal date is offered as the start date"
+    with page.expect_navigation():
+        page.locator("main form .portal-buttons button[value=next]").click()
+    assert urlsplit(page.url).path == f"{renewal_path}/check"
+    assert "Tiltak i satsingsområde 2." in page.locator("section[aria-labelledby=evaluation-heading]").inner_text()
+    axe_check(page)
+
     # Both versions, from the old agreement's page; the evaluation is there to download.
     page.goto(f"/agreements/{agreement_id}")
     versions = page.locator("section[aria-labelledby=versions-heading] table tbody tr")
