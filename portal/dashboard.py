@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from .access import roles_required, visible_agreements
-from .agreements.lifecycle import UNDER_WAY_STATES
+from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
 from .extensions import db
 from .models import Agreement, AgreementStatus, AuditEvent, Role, SignatureSlot, User
@@ -68,7 +68,7 @@ def overview(user: User, day: date) -> Overview:
     horizon = day + timedelta(days=HORIZON_DAYS)
     due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE and a.renewal_due_on and a.renewal_due_on <= horizon]
     overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE and a.renewal_due_on]
-    renewals = _renewals_under_way(user, [a.id for a in due_soon + overdue])
+    renewals = renewals_under_way([a.id for a in due_soon + overdue])
 
     def renewal(agreement: Agreement) -> Renewal:
         assert agreement.renewal_due_on is not None
@@ -82,18 +82,6 @@ def overview(user: User, day: date) -> Overview:
         overdue=sorted(map(renewal, overdue), key=lambda r: (r.days, r.agreement.id)),
         missing_signatures=_missing_signatures(finalised, day),
     )
-
-
-def _renewals_under_way(user: User, agreement_ids: list[int]) -> dict[int, Agreement]:
-    """For each of ``agreement_ids``, the newest draft or finalised agreement that renews it."""
-    if not agreement_ids:
-        return {}
-    found = db.session.scalars(
-        visible_agreements(user)
-        .where(Agreement.renewal_of_id.in_(agreement_ids), Agreement.status.in_(UNDER_WAY_STATES))
-        .order_by(Agreement.version, Agreement.id)
-    ).all()
-    return {agreement.renewal_of_id: agreement for agreement in found if agreement.renewal_of_id is not None}
 
 
 def _missing_signatures(agreement_ids: list[int], day: date) -> list[MissingSignature]:

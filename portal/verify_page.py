@@ -69,15 +69,26 @@ class VerifyForm(FlaskForm):
             raise ValidationError(_l("Choose the PDF file to verify"))
 
 
-def _report(data: bytes) -> verify.VerificationReport:
+#: The words the report template (verify/_report.html) needs, for every page that shows a report.
+REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS, "time_sources": TIME_SOURCES}
+
+
+def report_of(data: bytes, max_bytes: int | None = None) -> verify.VerificationReport:
+    """The report on ``data`` (at most ``max_bytes``, default ``VERIFY_MAX_BYTES``); raises
+    :class:`verify.VerificationError` for a file that cannot be verified at all."""
     setup = signing_setup()
     try:
-        return verify.verify_pdf(data, setup.trust_roots, setup.verify_max_bytes)
+        return verify.verify_pdf(data, setup.trust_roots, max_bytes or setup.verify_max_bytes)
     except verify.VerificationError:
         raise
     except Exception as error:  # a PDF odd enough to break the validator: say so rather than fail
-        current_app.logger.warning("Verifying an uploaded PDF failed: %s", error)
+        current_app.logger.warning("Verifying a PDF failed: %s", error)
         raise verify.VerificationError(str(error)) from error
+
+
+def report_json(report: verify.VerificationReport) -> dict[str, object]:
+    """The report as ``POST /verify.json`` gives it, with the verdict in words."""
+    return {**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict))}
 
 
 def _read(upload) -> bytes:  # type: ignore[no-untyped-def]
@@ -94,12 +105,11 @@ def verify_page():
     report, problem = None, None
     if form.validate_on_submit():
         try:
-            report = _report(_read(form.pdf.data))
+            report = report_of(_read(form.pdf.data))
         except verify.VerificationError as error:
             problem = error_message(error)
     status = 400 if form.errors else 422 if problem else 200
-    return render_template("verify/verify.html", form=form, report=report, problem=problem, verdicts=VERDICTS,
-                           verdict_colours=VERDICT_COLOURS, modifications=MODIFICATIONS, time_sources=TIME_SOURCES), status
+    return render_template("verify/verify.html", form=form, report=report, problem=problem, **REPORT_WORDS), status
 
 
 @bp.route("/verify.json", methods=["POST"])
@@ -114,7 +124,7 @@ def verify_json():
     if not data:
         return jsonify(error="no_file", message=_("Send the PDF as the form field «pdf» or as an application/pdf body.")), 400
     try:
-        report = _report(data)
+        report = report_of(data)
     except verify.VerificationError as error:
         return jsonify(error=error.code, message=error_message(error)), 422
-    return jsonify({**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict))})
+    return jsonify(report_json(report))

@@ -9,10 +9,9 @@ agreement; they are served exactly as stored and never rendered again.
 """
 from __future__ import annotations
 
-import base64
 import re
 
-from flask import Response, abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +19,8 @@ from sqlalchemy import select
 from forms.steps import STEPS_BY_NAME
 
 from ..access import agreement_for_editing, agreement_for_reading, roles_required
-from ..documents import agreement_pdf, sha256_hex
+from ..documents import agreement_pdf
+from ..downloads import file_response
 from ..extensions import db
 from ..models import Agreement, AgreementDocument, Role
 from . import bp
@@ -41,15 +41,6 @@ def pdf_filename(agreement: Agreement, *, draft: bool, kind: str = "") -> str:
     return f"{reference}-v{agreement.version}{f'-{kind}' if kind else ''}{'-utkast' if draft else ''}.pdf"
 
 
-def _pdf_response(pdf: bytes, filename: str, *, attachment: bool, cache: str) -> Response:
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
-    response.headers["Cache-Control"] = cache
-    # RFC 9530: lets a client check that it received the bytes whose SHA-256 the portal shows.
-    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(sha256_hex(pdf))).decode()}:"
-    return response
-
-
 @bp.route("/<int:agreement_id>/preview.pdf")
 @login_required
 def preview_pdf(agreement_id: int):
@@ -58,7 +49,7 @@ def preview_pdf(agreement_id: int):
     if not agreement.is_editable:
         return redirect(url_for("agreements.document_pdf", agreement_id=agreement.id))
     pdf = agreement_pdf(agreement, draft=True)
-    return _pdf_response(pdf, pdf_filename(agreement, draft=True), attachment=False, cache="no-store")
+    return file_response(pdf, pdf_filename(agreement, draft=True), attachment=False, cache="no-store")
 
 
 @bp.route("/<int:agreement_id>/finalise", methods=["POST"])
@@ -113,4 +104,4 @@ def document_pdf(agreement_id: int):
     pdf = document.current_pdf
     record_event(agreement, "downloaded", current_user._get_current_object(), f"SHA-256 {document.current_sha256}")
     db.session.commit()
-    return _pdf_response(pdf, pdf_filename(agreement, draft=False), attachment=True, cache="private, no-cache")
+    return file_response(pdf, pdf_filename(agreement, draft=False))

@@ -5,11 +5,11 @@ from datetime import date, datetime, timezone
 
 from flask import has_request_context, request
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import clock
 from ..extensions import db
-from ..models import Agreement, AgreementStatus, AuditEvent, Member, Party, PriorityArea, User
+from ..models import Agreement, AgreementStatus, AuditEvent, Member, Organisation, Party, PriorityArea, Role, User
 
 #: The states from which a signed agreement can be renewed (an expired one too: the renewal revives it).
 RENEWABLE_STATES = (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE, AgreementStatus.EXPIRED)
@@ -81,12 +81,20 @@ def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewa
     return new
 
 
+def renewals_under_way(agreement_ids: list[int]) -> dict[int, Agreement]:
+    """For each of ``agreement_ids`` that has one, its renewal being drafted or signed (the newest version)."""
+    if not agreement_ids:
+        return {}
+    found = db.session.scalars(
+        select(Agreement).where(Agreement.renewal_of_id.in_(agreement_ids), Agreement.status.in_(UNDER_WAY_STATES))
+        .order_by(Agreement.version, Agreement.id)
+    )
+    return {renewal.renewal_of_id: renewal for renewal in found if renewal.renewal_of_id is not None}
+
+
 def renewal_under_way(agreement: Agreement) -> Agreement | None:
     """The renewal of ``agreement`` being drafted or signed, if one is."""
-    return db.session.scalar(
-        select(Agreement).where(Agreement.renewal_of_id == agreement.id, Agreement.status.in_(UNDER_WAY_STATES))
-        .order_by(Agreement.version.desc()).limit(1)
-    )
+    return renewals_under_way([agreement.id]).get(agreement.id)
 
 
 def start_renewal(agreement: Agreement, actor: User, today: date) -> Agreement:
@@ -110,3 +118,14 @@ def versions_of(agreement: Agreement, *, drafts: bool = True) -> list[Agreement]
     if not drafts:
         query = query.where(Agreement.status != AgreementStatus.DRAFT)
     return list(db.session.scalars(query.order_by(Agreement.version)))
+
+
+def coordinators_of(agreement: Agreement) -> list[User]:
+    """The coordinators of the owning organisation and of every party (municipalities, police district)."""
+    clauses = [User.organisation_id == agreement.owner_organisation_id]
+    numbers = [party.municipality_number for party in agreement.parties]
+    if numbers:
+        clauses.append(User.organisation.has(Organisation.municipality_number.in_(numbers)))
+    if agreement.police_district_id:
+        clauses.append(User.organisation.has(Organisation.police_district_id == agreement.police_district_id))
+    return list(db.session.scalars(select(User).where(User.role == Role.COORDINATOR, or_(*clauses)).order_by(User.id)))

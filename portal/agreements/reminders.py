@@ -7,31 +7,21 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..mail import send_mail
-from ..models import Agreement, AgreementStatus, MemberRole, Organisation, RenewalReminder, Role, User
-from .lifecycle import record_event
+from ..models import Agreement, AgreementStatus, MemberRole, RenewalReminder
+from .lifecycle import coordinators_of, record_event
 
 SIGNATORY_ROLES = (MemberRole.MAYOR, MemberRole.STATION_CHIEF)
 
 
 def reminder_recipients(agreement: Agreement) -> list[str]:
     """The coordinators of every organisation party to the agreement, and its signatories."""
-    coordinators = db.session.scalars(
-        select(User).join(Organisation).where(
-            User.role == Role.COORDINATOR,
-            User.password_hash.is_not(None),
-            or_(
-                Organisation.id == agreement.owner_organisation_id,
-                Organisation.municipality_number.in_([party.municipality_number for party in agreement.parties]),
-                Organisation.police_district_id == agreement.police_district_id,
-            ),
-        ).order_by(User.email)
-    )
-    addresses = [user.email for user in coordinators]
+    # Coordinators still invited (no password yet) cannot act on a reminder.
+    addresses = sorted(user.email for user in coordinators_of(agreement) if user.password_hash is not None)
     addresses += [member.email for member in agreement.fixed_members if member.role in SIGNATORY_ROLES and member.email]
     return list(dict.fromkeys(address.lower() for address in addresses))
 

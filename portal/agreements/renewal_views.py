@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 from ..access import agreement_for_editing, agreement_for_reading, roles_required
 from ..evaluation import evaluation_pdf, has_evaluation
 from .. import clock
+from ..downloads import file_response
 from ..extensions import db
 from ..models import Role
 from ..wizard.answers import first_open_step
 from . import bp
-from .finalise import _pdf_response, pdf_filename
+from .finalise import pdf_filename
 from .lifecycle import RENEWABLE_STATES, record_event, renewal_under_way, start_renewal
 
 
@@ -46,4 +47,4 @@ def evaluation_document(agreement_id: int):
     pdf = evaluation_pdf(agreement)
     record_event(agreement, "evaluation_downloaded", current_user)
     db.session.commit()
-    return _pdf_response(pdf, pdf_filename(agreement, draft=False, kind="evaluering"), attachment=True, cache="private, no-cache")
+    return file_response(pdf, pdf_filename(agreement, draft=False, kind="evaluering"))

@@ -22,7 +22,7 @@ def _not_open_message(agreement: Agreement) -> str:
         return _("This version has been replaced by a newer one and can no longer be signed.")
     if status is AgreementStatus.DRAFT:
         return _("This agreement is still a draft. It can be signed when it has been finalised.")
-    if status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE):
+    if status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE, AgreementStatus.EXPIRED):
         return _("Every signatory has signed. The agreement is in force.")
     return _("This agreement cannot be signed now.")
 

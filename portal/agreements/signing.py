@@ -11,11 +11,10 @@ SQLite and PostgreSQL, and no signature is ever lost or applied twice.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
@@ -24,10 +23,10 @@ from flask_babel import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
-from ..documents import agreement_pdf, signatories
 from .. import clock
+from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
 from ..mail import send_mail
 from ..models import (
@@ -45,7 +44,7 @@ from ..signing import keys, pades
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
-from .lifecycle import change_status, new_version, record_event
+from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
 
 _SETUP_KEY = "politirad_signing_setup"
@@ -116,10 +115,6 @@ def _language(agreement: Agreement) -> str:
     return agreement.written_standard.language_code if agreement.written_standard else "nn"
 
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # ---------------------------------------------------------------- finalising: seal and slots
 
 
@@ -154,10 +149,7 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     for position, signatory in enumerate(signatories(agreement)):
         role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
         number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
-        member = next(
-            (m for m in agreement.members_in(role) if role is MemberRole.STATION_CHIEF or m.municipality_number == number),
-            None,
-        )
+        member = agreement.member(role, number)
         email = (member.email if member else "").strip()
         if not email:
             raise SigningError(f"The signatory of {signatory.field_name} has no e-mail address.")
@@ -295,23 +287,13 @@ def _portal_signer(user: User, password: str) -> Signer:
 
 def _confirm_password(user: User, password: str) -> None:
     """The signatory's password, counted against the same lock-out as signing in (no guessing here instead)."""
-    from ..auth.passwords import password_matches
+    from ..auth.passwords import PasswordCheck, check_password
 
-    now = datetime.now(timezone.utc)
-    locked_until = user.locked_until
-    if locked_until is not None and locked_until.tzinfo is None:  # SQLite gives naive datetimes back
-        locked_until = locked_until.replace(tzinfo=timezone.utc)
-    if locked_until is not None and locked_until > now:
+    check = check_password(user, password)
+    if check is PasswordCheck.LOCKED:
         raise Locked("locked")
-    if password_matches(user, password):
-        user.failed_sign_ins, user.locked_until = 0, None
-        return
-    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
-    if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-        user.failed_sign_ins = 0
-    db.session.commit()
-    raise WrongPassword("wrong password")
+    if check is PasswordCheck.WRONG:
+        raise WrongPassword("wrong password")
 
 
 @contextmanager
@@ -458,17 +440,6 @@ def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     db.session.commit()
     notify_coordinators_of_decline(agreement, new, user, reason)
     return new
-
-
-def coordinators_of(agreement: Agreement) -> list[User]:
-    """The coordinators of the owning organisation and of every party (municipalities, police district)."""
-    clauses = [User.organisation_id == agreement.owner_organisation_id]
-    numbers = [party.municipality_number for party in agreement.parties]
-    if numbers:
-        clauses.append(User.organisation.has(Organisation.municipality_number.in_(numbers)))
-    if agreement.police_district_id:
-        clauses.append(User.organisation.has(Organisation.police_district_id == agreement.police_district_id))
-    return list(db.session.scalars(select(User).where(User.role == Role.COORDINATOR, or_(*clauses)).order_by(User.id)))
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:

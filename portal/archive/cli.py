@@ -1,8 +1,6 @@
 """``flask --app portal archive export --out DIR [--since DATE]``: archive packages for scripted transfers."""
 from __future__ import annotations
 
-import io
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from sqlalchemy import select
 from ..agreements.lifecycle import record_event
 from ..extensions import db
 from ..models import Agreement
-from .package import archived, file_stem, package_name, package_zip
+from .package import archived, file_stem, package_files, package_name, package_zip
 
 archive_group = AppGroup("archive", help="The archive of signed agreements.")
 
@@ -36,17 +34,14 @@ def export_command(out: Path, since: datetime | None, unpacked: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     count = 0
     for agreement in db.session.scalars(query).all():
-        if agreement.document is None or agreement.document.signed_pdf is None:
-            click.echo(f"{agreement.reference} v{agreement.version}: no signed document, skipped", err=True)
-            continue
-        data = package_zip(agreement)
         if unpacked:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                archive.extractall(out / file_stem(agreement))
             written = out / file_stem(agreement)
+            written.mkdir(exist_ok=True)
+            for name, data in package_files(agreement).items():
+                (written / name).write_bytes(data)
         else:
             written = out / package_name(agreement)
-            written.write_bytes(data)
+            written.write_bytes(package_zip(agreement))
         record_event(agreement, "package_downloaded", None, f"flask archive export to {written}")
         db.session.commit()
         click.echo(str(written))

@@ -32,7 +32,7 @@ from ..agreements.finalise import pdf_filename
 from ..agreements.lifecycle import versions_of
 from ..documents import sha256_hex
 from ..extensions import db
-from ..models import Agreement, AgreementStatus, AuditEvent, Municipality, Party, SignatureSlot
+from ..models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Municipality, Party, SignatureSlot
 
 XML_NAMESPACE = "urn:politiradsportalen:archive-package:1"
 PACKAGE_FORMAT = "politiradsportalen-archive-package/1"
@@ -100,8 +100,11 @@ def _int(value: str | None) -> int | None:
 
 
 def archived(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
-    """Only the signed agreements (active, renewal due, superseded, expired) of ``query``, newest first."""
-    return query.where(Agreement.status.in_(SIGNED_STATES)).order_by(
+    """Only the signed agreements (active, renewal due, superseded, expired) of ``query`` that have their
+    signed PDF, newest first."""
+    return query.where(
+        Agreement.status.in_(SIGNED_STATES), Agreement.document.has(AgreementDocument.signed_pdf.is_not(None))
+    ).order_by(
         Agreement.active_from.desc(), Agreement.reference, Agreement.version.desc())
 
 
@@ -138,19 +141,15 @@ def validation_report(pdf: bytes) -> dict[str, Any]:
     """The signature validation report of ``pdf`` as ``POST /verify.json`` gives it; ``error`` where the
     file cannot be verified at all. Worded in the page's language, or outside a request (the CLI) in the
     default one."""
-    from ..agreements.signing import signing_setup
     from ..signing import verify
-    from ..verify_page import VERDICTS, error_message
+    from ..verify_page import error_message, report_json, report_of
 
     words = nullcontext() if has_request_context() else force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
     with words:
         try:
-            report = verify.verify_pdf(pdf, signing_setup().trust_roots, max_bytes=len(pdf) + 1)
-        except verify.VerificationError as error:
+            return report_json(report_of(pdf, max_bytes=len(pdf) + 1))  # a stored PDF is never too large
+        except verify.VerificationError as error:  # a validator failure is reported, not raised
             return {"verdict": "error", "error": error.code, "message": error_message(error)}
-        except Exception as error:  # noqa: BLE001 — a validator failure is reported, not raised
-            return {"verdict": "error", "error": type(error).__name__, "message": str(error)}
-        return {**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict))}
 
 
 def audit_trail(agreement: Agreement) -> list[dict[str, Any]]:

@@ -1,18 +1,18 @@
 """The archive's pages: the list with its filter, one agreement, and the downloads (each one recorded)."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
 
 from ..access import SIGNED_STATES, visible_agreements
-from ..agreements.finalise import _pdf_response
 from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
+from ..downloads import file_response
 from ..extensions import db
 from ..models import Agreement, Municipality, Party, PoliceDistrict
-from ..verify_page import MODIFICATIONS, TIME_SOURCES, VERDICT_COLOURS, VERDICTS
+from ..verify_page import REPORT_WORDS
 from . import bp
 from .package import (
     ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
@@ -27,16 +27,9 @@ BULK_LIMIT = 50
 def _archived_agreement(agreement_id: int) -> Agreement:
     """A signed agreement the current user may read; 404 otherwise (drafts are never in the archive)."""
     agreement = db.session.scalar(archived(visible_agreements(current_user)).where(Agreement.id == agreement_id))
-    if agreement is None or agreement.document is None or agreement.document.signed_pdf is None:
+    if agreement is None:
         abort(404)
     return agreement
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
 
 
 def _record(agreement: Agreement, action: str, detail: str) -> None:
@@ -84,7 +77,7 @@ def signed_pdf_download(agreement_id: int):
     pdf = signed_pdf(agreement)
     _record(agreement, "downloaded", f"archive: signed PDF; SHA-256 {agreement.document.signed_sha256}")
     db.session.commit()
-    return _pdf_response(pdf, signed_pdf_name(agreement), attachment=True, cache="private, no-cache")
+    return file_response(pdf, signed_pdf_name(agreement))
 
 
 @bp.route("/<int:agreement_id>/validation")
@@ -95,8 +88,7 @@ def validation(agreement_id: int):
     report = validation_report(signed_pdf(agreement))
     _record(agreement, "validation_report_downloaded", "archive: validation report (page)")
     db.session.commit()
-    return render_template("archive/validation.html", agreement=agreement, report=report, verdicts=VERDICTS,
-                           verdict_colours=VERDICT_COLOURS, modifications=MODIFICATIONS, time_sources=TIME_SOURCES)
+    return render_template("archive/validation.html", agreement=agreement, report=report, **REPORT_WORDS)
 
 
 @bp.route("/<int:agreement_id>/validation-report.json")
@@ -106,7 +98,7 @@ def validation_json(agreement_id: int):
     data = json_bytes(validation_report(signed_pdf(agreement)))
     _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
     db.session.commit()
-    return _download(data, f"{file_stem(agreement)}-validation-report.json", "application/json")
+    return file_response(data, f"{file_stem(agreement)}-validation-report.json", mimetype="application/json")
 
 
 @bp.route("/<int:agreement_id>/package.zip")
@@ -117,7 +109,7 @@ def package(agreement_id: int):
     data = package_zip(agreement)
     _record(agreement, "package_downloaded", f"archive package {package_name(agreement)}")
     db.session.commit()
-    return _download(data, package_name(agreement), "application/zip")
+    return file_response(data, package_name(agreement), mimetype="application/zip")
 
 
 @bp.route("/package.zip")
@@ -126,8 +118,7 @@ def bulk_package():
     """The archive packages of every agreement the current filter finds, in one ZIP, a folder each."""
     chosen = ArchiveFilter.from_args(request.args)
     query = chosen.apply(archived(visible_agreements(current_user)))
-    agreements = [agreement for agreement in db.session.scalars(query.limit(BULK_LIMIT + 1))
-                  if agreement.document is not None and agreement.document.signed_pdf is not None]
+    agreements = db.session.scalars(query.limit(BULK_LIMIT + 1)).all()
     if not agreements:
         abort(404)
     if len(agreements) > BULK_LIMIT:
@@ -139,4 +130,4 @@ def bulk_package():
     for agreement in agreements:
         _record(agreement, "package_downloaded", detail)
     db.session.commit()
-    return _download(data, "politirad-arkiv.zip", "application/zip")
+    return file_response(data, "politirad-arkiv.zip", mimetype="application/zip")

@@ -1,7 +1,10 @@
-"""Password hashing (argon2id) and the signed, single-use links for invitations and password resets."""
+"""Password hashing (argon2id), the lock-out after repeated wrong passwords, and the signed, single-use
+links for invitations and password resets."""
 from __future__ import annotations
 
+import enum
 import hashlib
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +29,39 @@ def password_matches(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+class PasswordCheck(enum.Enum):
+    MATCHES = "matches"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+def is_locked(user: User, now: datetime) -> bool:
+    locked_until = user.locked_until
+    if locked_until is None:
+        return False
+    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back
+        locked_until = locked_until.replace(tzinfo=timezone.utc)
+    return locked_until > now
+
+
+def check_password(user: User, password: str) -> PasswordCheck:
+    """The user's password, under the one lock-out that signing in and signing share: after
+    ``LOCKOUT_THRESHOLD`` wrong passwords in a row the account is locked for ``LOCKOUT_MINUTES``. A match
+    clears the count (the caller commits); a wrong password is counted and committed at once."""
+    now = datetime.now(timezone.utc)
+    if is_locked(user, now):
+        return PasswordCheck.LOCKED
+    if password_matches(user, password):
+        user.failed_sign_ins, user.locked_until = 0, None
+        return PasswordCheck.MATCHES
+    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
+    if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+        user.failed_sign_ins = 0
+    db.session.commit()
+    return PasswordCheck.WRONG
 
 
 def set_password(user: User, password: str) -> None:

@@ -1,8 +1,6 @@
 """Signing in (with lock-out after repeated failures) and signing out."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,7 +11,7 @@ from ..models import User
 from ..safety import is_safe_redirect
 from . import bp
 from .forms import SignInForm
-from .passwords import password_matches
+from .passwords import PasswordCheck, check_password
 
 
 def _find_user(email: str) -> User | None:
@@ -28,15 +26,6 @@ def fresh_session() -> None:
         session["language"] = language
 
 
-def _is_locked(user: User, now: datetime) -> bool:
-    locked_until = user.locked_until
-    if locked_until is None:
-        return False
-    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back
-        locked_until = locked_until.replace(tzinfo=timezone.utc)
-    return locked_until > now
-
-
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     if current_user.is_authenticated:
@@ -44,14 +33,12 @@ def sign_in():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        now = datetime.now(timezone.utc)
         user = _find_user(form.email.data or "")
-        minutes = current_app.config["LOCKOUT_MINUTES"]
-        if user is not None and _is_locked(user, now):
-            error = _("Too many failed attempts. Your account is locked for %(minutes)d minutes. You can also reset your password.", minutes=minutes)
-        elif user is not None and password_matches(user, form.password.data or ""):
-            user.failed_sign_ins = 0
-            user.locked_until = None
+        check = check_password(user, form.password.data or "") if user is not None else PasswordCheck.WRONG
+        if check is PasswordCheck.LOCKED:
+            error = _("Too many failed attempts. Your account is locked for %(minutes)d minutes. You can also reset your password.",
+                      minutes=current_app.config["LOCKOUT_MINUTES"])
+        elif check is PasswordCheck.MATCHES:
             db.session.commit()
             fresh_session()
             login_user(user)
@@ -60,12 +47,6 @@ def sign_in():
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("pages.home"))
         else:
-            if user is not None:
-                user.failed_sign_ins += 1
-                if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
-                    user.locked_until = now + timedelta(minutes=minutes)
-                    user.failed_sign_ins = 0
-                db.session.commit()
             # The same words whether or not the address exists, so the form does not reveal who has an account.
             error = _("The e-mail address or the password is wrong.")
     return render_template("auth/sign_in.html", form=form, error=error), (400 if error or form.errors else 200)
