@@ -40,6 +40,11 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "PKCS11_MODULE": str,
     "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
+    "PORTAL_HELD_KEYS": bool,
+    "CSC_URL": str,
+    "CSC_CLIENT_ID": str,
+    "CSC_CLIENT_SECRET": str,
+    "CSC_TOKEN_URL": str,
     "VERIFY_MAX_BYTES": int,
 }
 

@@ -2,6 +2,7 @@
 emptied between tests; people in every role; and a client that signs in and sends forms with CSRF tokens."""
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -215,3 +216,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last. Once Playwright's sync API has started it keeps an event loop running in this
     thread, and pyHanko's synchronous calls (``asyncio.run``) cannot run inside one."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
+@contextlib.contextmanager
+def signing_settings(app, **settings: object):  # type: ignore[no-untyped-def]
+    """The app's signing configuration with ``settings`` for the length of the block (the cached setup is
+    rebuilt before and after)."""
+    from portal.agreements import signing
+
+    missing = object()
+    saved = {name: app.config.get(name, missing) for name in settings}
+    app.config.update(settings)
+    app.extensions.pop(signing._SETUP_KEY, None)
+    try:
+        yield app
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                app.config.pop(name, None)
+            else:
+                app.config[name] = value
+        app.extensions.pop(signing._SETUP_KEY, None)

@@ -177,20 +177,26 @@ def signed_agreement(people, municipality_numbers: tuple[str, ...] = (VOSS,), *,
                      active_from: date | None = None) -> Agreement:
     """:func:`finalised_agreement` for the ``people`` fixture, then signed by every signatory, so ACTIVE
     and closed at B-LTA. ``active_from`` moves the dates of coming into force (and of renewal) to that day."""
-    from portal.agreements import signing
     from portal.agreements.renewals import activate
-
-    from .conftest import PASSWORD
 
     agreement = finalised_agreement(created_by or people.coordinator, people.mayor, people.station_chief, municipality_numbers)
     agreement_id = agreement.id
     for slot_id in [slot.id for slot in agreement.signature_slots]:
         current = db.session.get(Agreement, agreement_id)
         slot = next(s for s in current.signature_slots if s.id == slot_id)
-        signing.sign(current, slot.user, PASSWORD)
+        sign_as(current, slot.user)
     signed = db.session.get(Agreement, agreement_id)
     assert signed is not None and signed.status is AgreementStatus.ACTIVE
     if active_from is not None:
         activate(signed, active_from)
         db.session.commit()
     return signed
+
+
+def sign_as(agreement: Agreement, user: User):  # type: ignore[no-untyped-def]
+    """``user`` signs with a key of their own that the portal never sees (a software stand-in for their
+    browser, through the same enrolment and prepare/finish path as the signing page)."""
+    from portal.agreements.browser_signing import sign_with_device
+    from portal.signing.browser_keys import SoftwareDevice
+
+    return sign_with_device(agreement, user, SoftwareDevice())

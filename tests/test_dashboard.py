@@ -108,7 +108,7 @@ def test_overdue_renewals_say_how_late_and_whether_a_renewal_is_under_way(client
 
 def test_missing_signatures_name_who_has_not_signed(client, people):
     agreement = finalised_agreement(people)
-    signing.sign(agreement, people.mayor, PASSWORD)
+    factories.sign_as(agreement, people.mayor)
     db.session.expire_all()
     slots = {slot.email: slot for slot in db.session.get(Agreement, agreement.id).signature_slots}  # type: ignore[union-attr]
     mayor, chief = slots[people.mayor.email], slots[people.station_chief.email]

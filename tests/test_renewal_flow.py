@@ -126,7 +126,7 @@ def test_renewal_from_evaluation_to_signed_supersedes_the_old_agreement(client, 
 
     # The same signatories sign the renewal; with the last signature the old agreement is superseded.
     for slot in renewal.signature_slots:
-        signing.sign(reload(renewal.id), slot.user, PASSWORD)
+        factories.sign_as(reload(renewal.id), slot.user)
     renewal, old = reload(renewal.id), reload(old.id)
     assert renewal.status is AgreementStatus.ACTIVE
     assert old.status is AgreementStatus.SUPERSEDED

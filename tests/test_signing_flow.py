@@ -25,7 +25,7 @@ from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
 from . import factories
-from .conftest import PASSWORD, Browserless
+from .conftest import PASSWORD, Browserless, signing_settings
 
 P12_PASSPHRASE = "stasjonssjef-passord"
 
@@ -50,6 +50,14 @@ def messages(outbox) -> list[email.message.EmailMessage]:  # type: ignore[no-unt
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+@pytest.fixture(autouse=True)
+def portal_held_keys(app):  # type: ignore[no-untyped-def]
+    """These tests sign through the page's form with the key sources the server uses: the portal-held key
+    (which an administrator must allow: off by default) and an uploaded PKCS#12 file."""
+    with signing_settings(app, PORTAL_HELD_KEYS=True):
+        yield
 
 
 @pytest.fixture

@@ -16,14 +16,13 @@ from portal.signing import keys, verify
 from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, signing_settings
 from .signing.support import SOFTHSM_MODULE, softhsm_available, softhsm_token
 from .test_signing_flow import finalised, reload, stored_bytes, text_of  # noqa: F401  (finalised: a fixture)
 
 TOKEN, EMPTY_TOKEN, PIN = "politirad-signatarar", "politirad-tom", "271828"
 MAYOR_EMAIL, CHIEF_EMAIL = "ordforar@voss.example.org", "stasjonssjef@politiet.example.org"
 WITHOUT_CERTIFICATE = "utan.sertifikat@voss.example.org"
-SETTINGS = ("SIGNING_KEY_SOURCE", "SIGNATORY_PKCS11_TOKEN", "PKCS11_MODULE")
 
 
 @pytest.fixture(scope="module")
@@ -46,18 +45,9 @@ def tokens(app) -> None:
 
 @pytest.fixture
 def pkcs11_source(app, tokens):  # type: ignore[no-untyped-def]
-    """The app signs with the token's keys for the length of the test (the cached setup is rebuilt)."""
-    missing = object()
-    saved = {name: app.config.get(name, missing) for name in SETTINGS}
-    app.config.update(SIGNING_KEY_SOURCE="pkcs11", SIGNATORY_PKCS11_TOKEN=TOKEN, PKCS11_MODULE=SOFTHSM_MODULE)
-    app.extensions.pop(signing._SETUP_KEY, None)
-    yield app
-    for name, value in saved.items():
-        if value is missing:
-            app.config.pop(name, None)
-        else:
-            app.config[name] = value
-    app.extensions.pop(signing._SETUP_KEY, None)
+    """The app signs with the token's keys for the length of the test."""
+    with signing_settings(app, SIGNING_KEY_SOURCE="pkcs11", SIGNATORY_PKCS11_TOKEN=TOKEN, PKCS11_MODULE=SOFTHSM_MODULE):
+        yield app
 
 
 def sign_with_pin(client, user, agreement_id: int, pin: str = PIN):  # type: ignore[no-untyped-def]

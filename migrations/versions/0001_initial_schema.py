@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:50:36.401663
+Create Date: 2026-11-29 22:41:22.925303
 
 """
 from alembic import op
@@ -113,6 +113,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agreement_renewal_due_on'), ['renewal_due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_renewal_of_id'), ['renewal_of_id'], unique=False)
 
+    op.create_table('device_certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('device', sa.String(length=300), nullable=False),
+    sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
+    sa.Column('certificate_serial', sa.String(length=64), nullable=False),
+    sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_device_certificate_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device_certificate'))
+    )
+    with op.batch_alter_table('device_certificate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_certificate_user_id'), ['user_id'], unique=False)
+
     op.create_table('portal_signing_key',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -181,6 +197,30 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_party')),
     sa.UniqueConstraint('agreement_id', 'municipality_number', name='uq_party_agreement_municipality')
     )
+    op.create_table('pending_signature',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('key_source', sa.String(length=20), nullable=False),
+    sa.Column('certificate_der', sa.LargeBinary(), nullable=False),
+    sa.Column('device_certificate_id', sa.Integer(), nullable=True),
+    sa.Column('seen_revision', sa.Integer(), nullable=False),
+    sa.Column('prepared_pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('document_digest', sa.LargeBinary(), nullable=False),
+    sa.Column('reserved_start', sa.Integer(), nullable=False),
+    sa.Column('reserved_end', sa.Integer(), nullable=False),
+    sa.Column('to_be_signed', sa.LargeBinary(), nullable=False),
+    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_pending_signature_agreement_id_agreement'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['device_certificate_id'], ['device_certificate.id'], name=op.f('fk_pending_signature_device_certificate_id_device_certificate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_pending_signature_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_signature'))
+    )
+    with op.batch_alter_table('pending_signature', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_signature_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_signature_user_id'), ['user_id'], unique=False)
+
     op.create_table('priority_area',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -250,6 +290,11 @@ def downgrade():
     op.drop_table('signature_slot')
     op.drop_table('renewal_reminder')
     op.drop_table('priority_area')
+    with op.batch_alter_table('pending_signature', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_signature_user_id'))
+        batch_op.drop_index(batch_op.f('ix_pending_signature_agreement_id'))
+
+    op.drop_table('pending_signature')
     op.drop_table('party')
     op.drop_table('member')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
@@ -261,6 +306,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_portal_signing_key_user_id'))
 
     op.drop_table('portal_signing_key')
+    with op.batch_alter_table('device_certificate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_certificate_user_id'))
+
+    op.drop_table('device_certificate')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_of_id'))
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_due_on'))

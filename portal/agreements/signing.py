@@ -226,7 +226,9 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
 
 @dataclass
 class KeyChoice:
-    """How the signatory signs: ``portal`` (their portal-issued key, opened with their password),
+    """How the signatory signs on the server's side (a browser key signs through :mod:`.browser_signing`):
+    ``csc`` (a credential at the remote signing service, authorised with its PIN), ``portal`` (their
+    portal-held key, opened with their password, when an administrator allows it),
     ``pkcs12`` (an uploaded PKCS#12 file and its passphrase, used once and never stored) or ``pkcs11``
     (their key on the configured token, labelled with their e-mail address, opened with the token PIN,
     used once and never stored)."""
@@ -235,6 +237,7 @@ class KeyChoice:
     pkcs12_data: bytes | None = None
     pkcs12_passphrase: str | None = None
     pin: str | None = None
+    credential_id: str | None = None  # csc: the credential the signatory chose at the remote service
 
     def __repr__(self) -> str:  # never show the secrets in a log or a traceback
         return f"KeyChoice(source={self.source!r})"
@@ -323,6 +326,17 @@ def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
         with token_key:
             yield token_key.signer()
         return
+    if choice.source == "csc":
+        from ..signing import csc
+
+        try:
+            with csc.signer_for(signing_setup(), choice.credential_id or "", choice.pin or "") as remote:
+                yield remote
+        except csc.CscError as error:
+            raise KeyProblem(error.code) from error
+        return
+    if choice.source != "portal" or not signing_setup().portal_keys_allowed:
+        raise KeyProblem("not_offered")  # browser keys sign through .browser_signing; the portal's only if allowed
     yield _portal_signer(user, password)
 
 
@@ -338,8 +352,7 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     revision and stores it only if no other signature was stored meanwhile; the last signature also
     closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
     """
-    # Without a choice (the ``flask demo`` command, which has no PIN to give) a token is not used.
-    choice = choice or KeyChoice(signing_setup().key_source if signing_setup().key_source != "pkcs11" else "portal")
+    choice = choice or KeyChoice("portal")
     slot = check_can_sign(agreement, user)
     _confirm_password(user, password)
     try:
@@ -356,64 +369,82 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
 
 def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None) -> SignResult:
     setup = signing_setup()
-    document_id = agreement.document.id
-    slot_id = slot.id
-
     for _attempt in range(MAX_TRIES):
-        db.session.rollback()  # see what others have stored since
-        row = db.session.execute(
-            select(AgreementDocument.signed_pdf, AgreementDocument.revision).where(AgreementDocument.id == document_id)
-        ).one()
-        state = db.session.execute(
-            select(SignatureSlot.signed_at, SignatureSlot.declined_at).where(SignatureSlot.id == slot_id)
-        ).one()
-        status = db.session.scalar(select(Agreement.status).where(Agreement.id == agreement.id))
-        if status is not AgreementStatus.FINALISED:
-            raise NotOpenForSigning(status.value if status else "gone")
-        if state.signed_at is not None:
-            raise AlreadySigned(slot.field_name)
-        seen_pdf, seen_revision = row.signed_pdf, row.revision
+        seen_pdf, seen_revision = latest_revision(agreement, slot)
         signed_at = now or datetime.now(timezone.utc)
-        stamp = pades.StampText(user.name, user.title, user.organisation.name, signed_at)
         try:
-            signed = pades.sign_field(seen_pdf, slot.field_name, signer, stamp, setup.timestamper,
+            signed = pades.sign_field(seen_pdf, slot.field_name, signer, stamp_for(user, signed_at), setup.timestamper,
                                       validation_context=setup.validation_context())
         except pades.FieldAlreadySigned as error:
             raise AlreadySigned(slot.field_name) from error
         except pades.SigningRefused as error:
             raise SigningError(str(error)) from error
-        completed = not _empty_fields(signed)
-        if completed and setup.timestamper is not None:
-            signed = pades.close_lta(signed, setup.validation_context(), setup.timestamper)
-        level = pades.pades_level(signed).value
-        stored = db.session.execute(
-            update(AgreementDocument)
-            .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)
-            .values(signed_pdf=signed, signed_sha256=sha256_hex(signed), revision=seen_revision + 1, pades_level=level)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if stored != 1:
-            continue  # someone else's signature came first: sign again on top of it
-        marked = db.session.execute(
-            update(SignatureSlot)
-            .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
-            .values(signed_at=signed_at, key_source=source)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if marked != 1:
-            db.session.rollback()
-            raise AlreadySigned(slot.field_name)
-        agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
-        record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
-        if completed:
-            change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
-            activate(agreement, signed_at.astimezone(clock.OSLO).date())
-            supersede_renewed(agreement, user)
-        db.session.commit()
-        db.session.expire_all()
-        return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
+        result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source)
+        if result is not None:
+            return result
     db.session.rollback()
     raise Conflict("too many signatures at the same moment")
+
+
+def stamp_for(user: User, signed_at: datetime) -> pades.StampText:
+    return pades.StampText(user.name, user.title, user.organisation.name, signed_at)
+
+
+def latest_revision(agreement: Agreement, slot: SignatureSlot) -> tuple[bytes, int]:
+    """The latest stored revision and its number, once the agreement and the slot are seen to be still open."""
+    db.session.rollback()  # see what others have stored since
+    row = db.session.execute(
+        select(AgreementDocument.signed_pdf, AgreementDocument.revision).where(AgreementDocument.id == agreement.document.id)
+    ).one()
+    state = db.session.execute(
+        select(SignatureSlot.signed_at, SignatureSlot.declined_at).where(SignatureSlot.id == slot.id)
+    ).one()
+    status = db.session.scalar(select(Agreement.status).where(Agreement.id == agreement.id))
+    if status is not AgreementStatus.FINALISED:
+        raise NotOpenForSigning(status.value if status else "gone")
+    if state.signed_at is not None:
+        raise AlreadySigned(slot.field_name)
+    return row.signed_pdf, row.revision
+
+
+def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signed: bytes, seen_revision: int,
+                    signed_at: datetime, source: str) -> SignResult | None:
+    """Store ``signed`` as the next revision unless another signature was stored after ``seen_revision``
+    (then ``None``: sign again on the newer revision). The last signature also closes the document and
+    activates the agreement. Commits."""
+    setup = signing_setup()
+    document_id, slot_id = agreement.document.id, slot.id
+    completed = not _empty_fields(signed)
+    if completed and setup.timestamper is not None:
+        signed = pades.close_lta(signed, setup.validation_context(), setup.timestamper)
+    level = pades.pades_level(signed).value
+    stored = db.session.execute(
+        update(AgreementDocument)
+        .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)
+        .values(signed_pdf=signed, signed_sha256=sha256_hex(signed), revision=seen_revision + 1, pades_level=level)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if stored != 1:
+        db.session.rollback()
+        return None
+    marked = db.session.execute(
+        update(SignatureSlot)
+        .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
+        .values(signed_at=signed_at, key_source=source)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != 1:
+        db.session.rollback()
+        raise AlreadySigned(slot.field_name)
+    agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
+    record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+    if completed:
+        change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
+        activate(agreement, signed_at.astimezone(clock.OSLO).date())
+        supersede_renewed(agreement, user)
+    db.session.commit()
+    db.session.expire_all()
+    return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- declining

@@ -47,3 +47,45 @@ class PortalSigningKey(db.Model):
 
     def as_stored(self) -> StoredPortalKey:
         return StoredPortalKey(self.encrypted_key, self.certificate_der)
+
+
+class DeviceCertificate(db.Model):
+    """A certificate the portal's CA issued for a key in one of the signatory's browsers (WebCrypto).
+
+    The private key never leaves the browser; the portal keeps the public key's certificate. A person may
+    have several devices; a device enrolling again (a cleared browser) replaces, and revokes, the
+    certificate enrolled before from the same browser (``device``, its User-Agent)."""
+
+    __tablename__ = "device_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    device: Mapped[str] = mapped_column(String(300))  # the browser's User-Agent when it enrolled
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    certificate_serial: Mapped[str] = mapped_column(String(64))  # hex, for revocation and audit
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PendingSignature(db.Model):
+    """A signature prepared on the server and waiting a few minutes for the key that signs it
+    (:class:`portal.signing.interrupted.PreparedSignature`, with the revision it was prepared on)."""
+
+    __tablename__ = "pending_signature"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, unguessable
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"), index=True)
+    key_source: Mapped[str] = mapped_column(String(20))
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    device_certificate_id: Mapped[int | None] = mapped_column(ForeignKey("device_certificate.id", ondelete="CASCADE"))
+    seen_revision: Mapped[int]
+    prepared_pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    document_digest: Mapped[bytes] = mapped_column(LargeBinary)
+    reserved_start: Mapped[int]
+    reserved_end: Mapped[int]
+    to_be_signed: Mapped[bytes] = mapped_column(LargeBinary)
+    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # the time on the stamp
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -62,18 +62,23 @@ def new_private_key(kind: str = "ec") -> ec.EllipticCurvePrivateKey | rsa.RSAPri
 
 @dataclass(frozen=True)
 class SignatoryIdentity:
-    """Who a signing certificate names: the subject's CN, title, O and e-mail address (RFC 5280 § 4.1.2.6)."""
+    """Who a signing certificate names: the subject's CN, title, O and e-mail address (RFC 5280 § 4.1.2.6),
+    and a ``pseudonym``: the subject's serialNumber attribute (X.520), a stable reference to the person
+    that is never their national identity number (as ETSI EN 319 412-1 § 5.1.3 allows)."""
 
     name: str
     title: str
     organisation: str
     email: str
+    pseudonym: str = ""
 
     def subject(self) -> x509.Name:
         attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NO"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, self.organisation)]
         if self.title:
             attributes.append(x509.NameAttribute(NameOID.TITLE, self.title))
         attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, self.name))
+        if self.pseudonym:
+            attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, self.pseudonym))
         if self.email:
             attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, self.email))
         return x509.Name(attributes)

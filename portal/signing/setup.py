@@ -4,8 +4,16 @@ Read from ``app.config`` (all optional; the defaults run the demo PKI in ``insta
 signs out of the box):
 
 ==========================  ==========================================================================
-``SIGNING_KEY_SOURCE``      ``portal`` (default: portal-issued keys), ``pkcs12`` (signatory uploads) or
-                            ``pkcs11`` (the signatories' keys on a token/HSM, see below)
+``SIGNING_KEY_SOURCE``      the key source the signing page offers first: ``browser`` (default: a key
+                            the signatory's browser makes and keeps, see :mod:`.browser_keys`),
+                            ``csc`` (a remote signing service, see :mod:`.csc`), ``pkcs12``
+                            (signatory uploads), ``pkcs11`` (the signatories' keys on a token/HSM,
+                            see below) or ``portal`` (needs ``PORTAL_HELD_KEYS``)
+``PORTAL_HELD_KEYS``        ``true`` lets signatories choose a key the portal makes and keeps for them,
+                            encrypted under their password (default ``false``: the portal then never
+                            holds a signatory's key)
+``CSC_URL``                 base URL of a CSC API v1 remote signing service (offers ``csc``); with
+                            ``CSC_CLIENT_ID``, ``CSC_CLIENT_SECRET``, ``CSC_TOKEN_URL`` (OAuth2)
 ``SIGNATORY_PKCS11_TOKEN``  with ``pkcs11``: label of the token (e.g. an HSM partition) that holds the
                             signatories' keys, reached through ``PKCS11_MODULE``
 ``PKI_FOLDER``              demo PKI folder (default ``<instance>/pki``); ``""`` with production settings
@@ -53,7 +61,15 @@ from .pki import DemoPki
 from .services import TimeStampAuthority
 from .timestamps import UrlTimeStamper
 
-__all__ = ["SigningSetup"]
+__all__ = ["KEY_SOURCES", "SigningSetup"]
+
+#: Where a signatory's key can be: their browser, a remote signing service, a file they upload, a
+#: token, or (only when an administrator allows it) the portal.
+KEY_SOURCES = ("browser", "csc", "pkcs12", "pkcs11", "portal")
+
+
+def _flag(value: object) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass
@@ -66,6 +82,7 @@ class SigningSetup:
     pki: DemoPki | None
     verify_max_bytes: int
     _config: Mapping[str, Any]
+    portal_keys_allowed: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], instance_path: str | Path) -> SigningSetup:
@@ -88,12 +105,17 @@ class SigningSetup:
             timestamper = TimeStampAuthority(pki)
         else:
             timestamper = None
-        source = str(config.get("SIGNING_KEY_SOURCE", "portal"))
-        if source not in {"portal", "pkcs12", "pkcs11"}:
-            raise ValueError(f"SIGNING_KEY_SOURCE must be portal, pkcs12 or pkcs11, not {source!r}")
+        source = str(config.get("SIGNING_KEY_SOURCE", "browser"))
+        if source not in KEY_SOURCES:
+            raise ValueError(f"SIGNING_KEY_SOURCE must be one of {', '.join(KEY_SOURCES)}, not {source!r}")
+        portal_keys = _flag(config.get("PORTAL_HELD_KEYS", False))
+        if source == "portal" and not portal_keys:
+            raise ValueError("SIGNING_KEY_SOURCE=portal needs PORTAL_HELD_KEYS=true: the portal would hold the signatories' keys.")
+        if source == "csc" and not config.get("CSC_URL"):
+            raise ValueError("SIGNING_KEY_SOURCE=csc needs CSC_URL, the remote signing service.")
         if source == "pkcs11" and not config.get("SIGNATORY_PKCS11_TOKEN"):
             raise ValueError("SIGNING_KEY_SOURCE=pkcs11 needs SIGNATORY_PKCS11_TOKEN, the token holding the signatories' keys.")
-        return cls(source, roots, timestamper, pki, int(config.get("VERIFY_MAX_BYTES", 20 * 1024 * 1024)), config)
+        return cls(source, roots, timestamper, pki, int(config.get("VERIFY_MAX_BYTES", 20 * 1024 * 1024)), config, portal_keys)
 
     @property
     def level_when_closed(self) -> pades.PadesLevel:
@@ -129,6 +151,22 @@ class SigningSetup:
     def seal_signer(self) -> Signer:
         """The organisation seal, loaded once and kept (its key stays loaded: fast sealing)."""
         return self._seal.signer()
+
+    @property
+    def csc_url(self) -> str:
+        return str(self._config.get("CSC_URL") or "")
+
+    def key_sources(self) -> list[str]:
+        """The key sources the signing page offers, the configured one first."""
+        offered = ["browser"]
+        if self.csc_url:
+            offered.append("csc")
+        offered.append("pkcs12")
+        if self.key_source == "pkcs11":
+            offered.append("pkcs11")
+        if self.portal_keys_allowed:
+            offered.append("portal")
+        return [self.key_source, *(source for source in offered if source != self.key_source)]
 
     def issuer_chain(self) -> list[asn1_x509.Certificate]:
         return self.pki.chain if self.pki is not None else []
