@@ -73,6 +73,14 @@ CASES = [
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
     Case("agreements.sign", "GET", lambda ids: f"/agreements/{ids['draft']}/sign", only({"mayor": 404, "station_chief": 404})),
     Case("agreements.decline", "POST", lambda ids: f"/agreements/{ids['draft']}/decline", only({"mayor": 404, "station_chief": 404})),
+    # A key in the signatory's browser: enrolment for signatories only (no challenge asked first: 400),
+    # withdrawing a browser's key (someone else's or none: nothing happens), and the signing calls, which
+    # keep a draft hidden as the signing page does.
+    Case("agreements.device_challenge", "POST", lambda ids: "/agreements/devices/challenge", only({"mayor": 200, "station_chief": 200})),
+    Case("agreements.enrol_device", "POST", lambda ids: "/agreements/devices/enrol", only({"mayor": 400, "station_chief": 400})),
+    Case("agreements.revoke_device", "POST", lambda ids: "/agreements/devices/999999/revoke", only({"mayor": 302, "station_chief": 302})),
+    Case("agreements.prepare_browser_signature", "POST", lambda ids: f"/agreements/{ids['draft']}/sign/prepare", only({"mayor": 404, "station_chief": 404})),
+    Case("agreements.finish_browser_signature", "POST", lambda ids: f"/agreements/{ids['draft']}/sign/finish", only({"mayor": 404, "station_chief": 404})),
     # Verifying a signed PDF is public: no sign-in. The JSON form answers 400 when no file is sent.
     Case("verify.verify", "GET", lambda ids: "/verify", everyone(200)),
     Case("verify.verify_json", "POST", lambda ids: "/verify.json", everyone(400)),

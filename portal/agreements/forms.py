@@ -6,33 +6,46 @@ from wtforms import PasswordField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-KEY_SOURCES = [
-    SelectChoice("portal", _l("My signing key in the portal, opened with my password")),
-    SelectChoice("pkcs12", _l("My own certificate file (PKCS#12: .p12 or .pfx) and its passphrase")),
-]
-#: Offered instead of ``portal`` when the signatories' keys are on a token (``SIGNING_KEY_SOURCE=pkcs11``).
-PKCS11_CHOICE = SelectChoice("pkcs11", _l("My signing key in the key store (HSM), opened with its PIN"))
+#: Every way to sign the page may offer (which it offers: :meth:`SigningSetup.key_sources`).
+KEY_SOURCE_LABELS = {
+    "browser": _l("A signing key in this browser: made on your device the first time, it never leaves it"),
+    "csc": _l("My signing key at the signing service, authorised with its PIN"),
+    "pkcs12": _l("My own certificate file (PKCS#12: .p12 or .pfx) and its passphrase"),
+    "pkcs11": _l("My signing key in the key store (HSM), opened with its PIN"),
+    "portal": _l("The portal signs for you with your key (kept by the portal, opened with your password)"),
+}
 PKCS12_MAX_BYTES = 1024 * 1024
 
 
 class SignForm(FlaskForm):
+    key_source = RadioField(_l("Sign with"), choices=[], default="browser",
+                            validators=[DataRequired(_l("Choose what to sign with"))])
     password = PasswordField(
         _l("Your password"),
-        description=_l("Confirm who you are with the password you sign in with."),
-        validators=[DataRequired(_l("Enter your password"))],
+        description=_l("Confirm who you are with the password you sign in with (not needed for a key in this browser)."),
     )
-    key_source = RadioField(_l("Sign with"), choices=KEY_SOURCES, default="portal",
-                            validators=[DataRequired(_l("Choose what to sign with"))])
+    csc_credential = RadioField(_l("Your key at the signing service"), choices=[], validate_choice=False)
+    csc_pin = PasswordField(_l("PIN for your key at the signing service"),
+                            description=_l("The signing service asks for it to authorise this one signature. It is never stored."))
     pkcs12_file = FileField(_l("Certificate file (.p12 or .pfx)"), description=_l("Used for this signature only and never stored."))
     passphrase = PasswordField(_l("Passphrase of the certificate file"))
     pin = PasswordField(_l("PIN for the signing key"), description=_l("The PIN of your signing key in the key store. It is never stored."))
 
-    def use_key_sources(self, configured: str) -> None:
-        """Offer the key sources of the configuration: a token replaces the portal-issued key."""
-        if configured == "pkcs11":
-            self.key_source.choices = [PKCS11_CHOICE, KEY_SOURCES[1]]
-        else:
-            self.key_source.choices = list(KEY_SOURCES)
+    def use_key_sources(self, offered: list[str]) -> None:
+        """Offer ``offered`` (:meth:`SigningSetup.key_sources`), the first one first."""
+        self.key_source.choices = [SelectChoice(source, KEY_SOURCE_LABELS[source]) for source in offered]
+
+    def validate_password(self, field) -> None:  # type: ignore[no-untyped-def]
+        if self.key_source.data != "browser" and not field.data:
+            raise ValidationError(_l("Enter your password"))
+
+    def validate_csc_credential(self, field) -> None:  # type: ignore[no-untyped-def]
+        if self.key_source.data == "csc" and field.data not in {choice[0] for choice in field.choices}:
+            raise ValidationError(_l("Choose your key at the signing service"))
+
+    def validate_csc_pin(self, field) -> None:  # type: ignore[no-untyped-def]
+        if self.key_source.data == "csc" and not field.data:
+            raise ValidationError(_l("Enter the PIN for your key at the signing service"))
 
     def validate_pin(self, field) -> None:  # type: ignore[no-untyped-def]
         if self.key_source.data == "pkcs11" and not field.data:

@@ -9,7 +9,7 @@ from ..access import agreement_for_reading, roles_required
 from ..documents import agreement_html
 from ..extensions import db
 from ..models import Agreement, AgreementStatus, Role
-from . import bp, signing
+from . import bp, browser_signing, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
 from .lifecycle import record_event
 
@@ -37,10 +37,25 @@ def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
     return _("The agreement could not be signed, and the document is unchanged. Try again in a moment.")
 
 
+def _offer_key_sources(form: SignForm) -> None:
+    """The key sources of the configuration, and the signatory's credentials at the signing service."""
+    setup = signing.signing_setup()
+    form.use_key_sources(setup.key_sources())
+    if "csc" in setup.key_sources():
+        from ..signing import csc
+
+        try:
+            form.csc_credential.choices = [(c.credential_id, c.label) for c in csc.credentials_of(setup, current_user.email)]
+        except csc.CscError:
+            form.csc_credential.choices = []
+
+
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
-    sign_form.use_key_sources(setup.key_source)
+    if not sign_form.key_source.choices:
+        _offer_key_sources(sign_form)
+    can_sign = slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -48,12 +63,20 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         sign_form=sign_form,
         decline_form=decline_form,
         refusal=refusal,
-        can_sign=slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED,
+        can_sign=can_sign,
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
-        uses_token=setup.key_source == "pkcs11",
+        offered=setup.key_sources(),
+        devices=browser_signing.devices_of(current_user) if can_sign else [],
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
+
+
+def signed_message(result: signing.SignResult) -> str:
+    if result.completed:
+        return _("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
+                 level=result.pades_level)
+    return _("You have signed. The others who are to sign have not all done so yet.")
 
 
 @bp.app_template_global("awaits_signature_of")
@@ -77,10 +100,9 @@ def _signatory_agreement(agreement_id: int) -> Agreement:
 def sign(agreement_id: int):
     agreement = _signatory_agreement(agreement_id)
     form = SignForm()
-    configured = signing.signing_setup().key_source
-    form.use_key_sources(configured)
+    _offer_key_sources(form)
     if not form.is_submitted():
-        form.key_source.data = configured
+        form.key_source.data = form.key_source.choices[0].value
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
@@ -95,6 +117,12 @@ def sign(agreement_id: int):
         choice.pkcs12_data, choice.pkcs12_passphrase = data, form.passphrase.data or ""
     elif choice.source == "pkcs11":
         choice.pin = form.pin.data or ""
+    elif choice.source == "csc":
+        choice.credential_id, choice.pin = form.csc_credential.data, form.csc_pin.data or ""
+    elif choice.source == "browser":  # the page signs with the browser's key through JavaScript, not this form
+        form.key_source.errors.append(_("Signing with a key in this browser needs JavaScript, which is turned off or blocked. "
+                                        "Turn it on, or choose another way to sign. Nothing was signed."))
+        return _page(agreement, form, DeclineForm(formdata=None), status=400)
     user = current_user._get_current_object()
     try:
         result = signing.sign(agreement, user, form.password.data, choice)
@@ -120,6 +148,14 @@ def sign(agreement_id: int):
         elif str(error) == "no_token_certificate":
             form.key_source.errors.append(_("Your signing key in the key store has no certificate. Ask the portal's "
                                             "administrator to install your certificate. Nothing was signed."))
+        elif str(error) == "csc_pin":
+            form.csc_pin.errors.append(_("The signing service did not accept the PIN. Nothing was signed."))
+        elif str(error) == "csc_authorisation":
+            form.csc_pin.errors.append(_("The signing service did not accept the authorisation; it may have expired. "
+                                         "Enter the PIN again. Nothing was signed."))
+        elif str(error) == "csc_unavailable":
+            form.key_source.errors.append(_("The signing service cannot be reached now. Try again later, or choose another "
+                                            "way to sign. Nothing was signed."))
         else:
             form.key_source.errors.append(_("Signing with this key is not available. Nothing was signed."))
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
@@ -127,11 +163,7 @@ def sign(agreement_id: int):
         db.session.rollback()
         agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
         return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
-    if result.completed:
-        flash(_("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
-                level=result.pades_level), "success")
-    else:
-        flash(_("You have signed. The others who are to sign have not all done so yet."), "success")
+    flash(signed_message(result), "success")
     return redirect(url_for("agreements.sign", agreement_id=agreement_id))
 
 
