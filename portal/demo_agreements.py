@@ -68,14 +68,33 @@ def _signed_demo_agreement(people: dict[str, User], password: str, *, coordinato
 
 
 def _finalise_and_sign(agreement: Agreement, people: dict[str, User], password: str, signers: list[str]) -> Agreement:
+    """Each signatory signs with a key of their own that the portal never holds: a key made here, in the
+    command's memory, stands in for the one their browser would make, and goes through the signing page's
+    enrolment and prepare/finish path (:func:`~.agreements.browser_signing.sign_with_device`)."""
     from .agreements import signing
+    from .agreements.browser_signing import sign_with_device
 
     signing.finalise(agreement, agreement.created_by)
     db.session.commit()  # signing commits as it goes: after the rest is stored
     agreement_id = agreement.id
     for email in signers:
-        signing.sign(db.session.get(Agreement, agreement_id), people[email], password)  # type: ignore[arg-type]
+        sign_with_device(db.session.get(Agreement, agreement_id), people[email], _device_of(people[email]))  # type: ignore[arg-type]
     return db.session.get(Agreement, agreement_id)  # type: ignore[return-value]
+
+
+_devices: dict[int, object] = {}
+
+
+def _device_of(user: User):  # type: ignore[no-untyped-def]
+    """One stand-in device per demo signatory, enrolled once (a key enrolled again would revoke the first)."""
+    from .signing.browser_keys import SoftwareDevice
+    from .signing.models import DeviceCertificate
+
+    device = _devices.get(user.id)
+    enrolled = db.session.get(DeviceCertificate, device.certificate_id) if isinstance(device, SoftwareDevice) and device.certificate_id else None
+    if not isinstance(device, SoftwareDevice) or enrolled is None or enrolled.user_id != user.id or enrolled.revoked_at is not None:
+        device = _devices[user.id] = SoftwareDevice("flask demo (in place of the signatory's browser)")
+    return device
 
 
 def _in_force_since_last_year(agreement: Agreement, today: date) -> None:

@@ -396,6 +396,11 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
         report = verify.verify_pdf(signed.document.signed_pdf, signing.signing_setup().trust_roots)
         assert report.verdict == verify.Verdict.VALID
         assert [s.signer_email for s in report.signatures if not s.certification] == emails
+        assert {slot.key_source for slot in signed.signature_slots} == {"browser"}
+    # Every demo signature is made by a key the portal never held: it keeps no signatory's private key.
+    from portal.signing.models import PortalSigningKey
+
+    assert db.session.scalars(select(PortalSigningKey)).all() == []
 
 
 def test_a_failure_while_sealing_stores_nothing(client, people, monkeypatch, outbox):

@@ -229,7 +229,7 @@ def sign_with_device(agreement: Agreement, user: User, device: browser_keys.Soft
     if device.certificate_id is None:
         challenge = browser_keys.new_challenge()
         device.certificate_id = enrol(user, device.public_key_der, challenge, device.sign(challenge.encode("ascii")),
-                                      "SoftwareDevice").id
+                                      device.name).id
     step = prepare(agreement, user, device.certificate_id)
     for _attempt in range(MAX_TRIES):
         outcome = finish(agreement, user, step.pending_id, device.sign(step.to_be_signed))

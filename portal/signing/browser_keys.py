@@ -91,8 +91,9 @@ class SoftwareDevice:
     """A stand-in for a signatory's browser: an ECDSA P-256 key held in this object's memory only,
     answering as WebCrypto does (raw ``r || s`` signatures over SHA-256)."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "SoftwareDevice") -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
+        self.name = name  # what the portal lists as the browser
         self.certificate_id: int | None = None
 
     @property
