@@ -67,7 +67,7 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
         offered=setup.key_sources(),
-        devices=browser_signing.devices_of(current_user) if can_sign else [],
+        devices=browser_signing.devices_of(current_user) if slot is not None else [],
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
 
