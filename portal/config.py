@@ -41,6 +41,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
     "PORTAL_HELD_KEYS": bool,
+    "ACCEPTED_ISSUERS_FILE": str,
     "CSC_URL": str,
     "CSC_CLIENT_ID": str,
     "CSC_CLIENT_SECRET": str,

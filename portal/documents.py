@@ -438,12 +438,19 @@ class _ReproducibleUpdate(IncrementalPdfFileWriter):
         self.update_container(metadata)
 
 
-def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement]) -> bytes:
+def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement], tooltips: dict[str, str]) -> bytes:
+    """Each signatory's empty field, with its seed values and its /TU (see :mod:`portal.signing.seed_values`)."""
+    from .agreements.signing import signing_setup
+    from .signing.seed_values import field_seed_values
+
+    setup = signing_setup()
+    seed_values = field_seed_values(setup.timestamp_url, setup.accepted_issuers())
     writer = _ReproducibleUpdate(pdf)
     for placement in placements:
         append_signature_field(
             writer,
-            SigFieldSpec(placement.name, on_page=placement.page_index, box=placement.box),  # type: ignore[arg-type]
+            SigFieldSpec(placement.name, on_page=placement.page_index, box=placement.box,  # type: ignore[arg-type]
+                         seed_value_dict=seed_values, readable_field_name=tooltips.get(placement.name)),
         )
     output = io.BytesIO()
     writer.write(output)
@@ -461,11 +468,13 @@ def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
     """The agreement as a PDF/A-2b document (ISO 19005-2), tagged, with one empty signature field per
     signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page."""
     document = weasyprint_html(document_html(agreement, draft=draft)).render(**PDF_OPTIONS)
-    placements = _signature_placements(
-        document, {signatory.element_id: signatory.field_name for signatory in signatories(agreement)}
-    )
+    signing = signatories(agreement)
+    placements = _signature_placements(document, {signatory.element_id: signatory.field_name for signatory in signing})
     rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
-    return _add_signature_fields(rendered, placements)
+    from .signing.seed_values import tooltip
+
+    tooltips = {s.field_name: tooltip(s.name, s.title, s.organisation) for s in signing}
+    return _add_signature_fields(rendered, placements, tooltips)
 
 
 def sha256_hex(data: bytes) -> str:

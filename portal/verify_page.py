@@ -25,10 +25,18 @@ VERDICTS = {
     verify.Verdict.INVALID: _l("Invalid. A signature could not be verified."),
     verify.Verdict.ALTERED: _l("Altered. The document has been changed after it was signed."),
     verify.Verdict.UNSIGNED: _l("The PDF has no signatures."),
+    verify.Verdict.FIELD_RULES_BROKEN: _l("Not as required. The signatures are intact, but a signature breaks the rules its signature field sets."),
 }
 VERDICT_COLOURS = {
     verify.Verdict.VALID: "success", verify.Verdict.INCOMPLETE: "warning", verify.Verdict.UNTRUSTED: "warning",
     verify.Verdict.INVALID: "danger", verify.Verdict.ALTERED: "danger", verify.Verdict.UNSIGNED: "info",
+    verify.Verdict.FIELD_RULES_BROKEN: "warning",
+}
+#: How a signature can break its field's seed values (portal.signing.seed_values).
+SEED_VALUE_PROBLEMS = {
+    "subfilter": _l("The field requires a PAdES signature (ETSI.CAdES.detached); this is another kind."),
+    "timestamp": _l("The field requires a signature time-stamp; this signature has none."),
+    "issuer": _l("The field accepts certificates from named authorities only; this certificate is from another."),
 }
 MODIFICATIONS = {
     "NONE": _l("No changes after signing"),
@@ -70,7 +78,8 @@ class VerifyForm(FlaskForm):
 
 
 #: The words the report template (verify/_report.html) needs, for every page that shows a report.
-REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS, "time_sources": TIME_SOURCES}
+REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS, "time_sources": TIME_SOURCES,
+                "seed_value_problems": SEED_VALUE_PROBLEMS}
 
 
 def report_of(data: bytes, max_bytes: int | None = None) -> verify.VerificationReport:

@@ -12,6 +12,8 @@ signs out of the box):
 ``PORTAL_HELD_KEYS``        ``true`` lets signatories choose a key the portal makes and keeps for them,
                             encrypted under their password (default ``false``: the portal then never
                             holds a signatory's key)
+``ACCEPTED_ISSUERS_FILE``   PEM file of further CAs whose signing certificates the portal accepts (named in
+                            each signature field's seed values; the demo PKI's issuing CA always is)
 ``CSC_URL``                 base URL of a CSC API v1 remote signing service (offers ``csc``); with
                             ``CSC_CLIENT_ID``, ``CSC_CLIENT_SECRET``, ``CSC_TOKEN_URL`` (OAuth2)
 ``SIGNATORY_PKCS11_TOKEN``  with ``pkcs11``: label of the token (e.g. an HSM partition) that holds the
@@ -151,6 +153,20 @@ class SigningSetup:
     def seal_signer(self) -> Signer:
         """The organisation seal, loaded once and kept (its key stays loaded: fast sealing)."""
         return self._seal.signer()
+
+    @property
+    def timestamp_url(self) -> str | None:
+        """Where signers get signature time-stamps (the seed value of every field), if anywhere."""
+        if self.timestamper is None:
+            return None
+        return str(self._config.get("TIMESTAMP_URL") or (self.pki.tsa_url if self.pki is not None else "")) or None
+
+    def accepted_issuers(self) -> list[asn1_x509.Certificate]:
+        """The CAs whose signing certificates the portal accepts: its own issuing CA and ``ACCEPTED_ISSUERS_FILE``."""
+        issuers = self.pki.chain[:1] if self.pki is not None else []
+        if self._config.get("ACCEPTED_ISSUERS_FILE"):
+            issuers += _load_certificates(Path(self._config["ACCEPTED_ISSUERS_FILE"]).read_bytes())
+        return issuers
 
     @property
     def csc_url(self) -> str:

@@ -33,6 +33,7 @@ from pyhanko.sign.validation.pdf_embedded import (
 from pyhanko_certvalidator import ValidationContext
 
 from .pades import PadesLevel, _level_of, has_signature_timestamp
+from . import seed_values
 
 __all__ = [
     "CorruptPdf",
@@ -80,6 +81,7 @@ class Verdict:
     ALTERED = "altered"  # a signature is not intact, or the document changed in a way not allowed
     INVALID = "invalid"  # a signature is cryptographically invalid or could not be checked
     UNTRUSTED = "untrusted"  # intact, but a certificate chain does not lead to a trusted root
+    FIELD_RULES_BROKEN = "field_rules_broken"  # a signature breaks its field's seed values (ISO 32000-1 § 12.7.4.5)
     UNSIGNED = "unsigned"  # no signature at all
     INCOMPLETE = "incomplete"  # all good so far, but signature fields remain empty
     VALID = "valid"
@@ -106,6 +108,7 @@ class SignatureReport:
     changes_allowed: bool  # the changes after signing are allowed (DocMDP and pyHanko's diff policy)
     pades_level: str
     problem: str | None = None  # AdES sub-indication or error code, when something failed
+    seed_value_problems: list[str] = field(default_factory=list)  # see portal.signing.seed_values.problems
 
 
 @dataclass
@@ -253,6 +256,7 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
         modification_level=modification.name if modification is not None else None,
         changes_allowed=bool(status.docmdp_ok) and modification is not None and modification != ModificationLevel.OTHER,
         problem=status.trust_problem_indic.name if status.trust_problem_indic is not None else None,
+        seed_value_problems=seed_values.problems(embedded),
     )
 
 
@@ -296,6 +300,8 @@ def _verdict_of(entries: list[SignatureReport | DocumentTimestampReport], report
         return Verdict.INVALID
     if any(not entry.trusted for entry in entries):
         return Verdict.UNTRUSTED
+    if any(isinstance(entry, SignatureReport) and entry.seed_value_problems for entry in entries):
+        return Verdict.FIELD_RULES_BROKEN
     if not report.signatures:
         return Verdict.UNSIGNED
     if report.empty_signature_fields:

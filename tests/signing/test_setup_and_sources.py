@@ -18,7 +18,8 @@ from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS
 
 def test_the_default_configuration_signs_to_b_lta_in_process(tmp_path, agreement) -> None:
     setup = SigningSetup.from_config({"PUBLIC_BASE_URL": "https://portal.test"}, tmp_path)
-    assert setup.key_source == "portal" and isinstance(setup.timestamper, TimeStampAuthority)
+    assert setup.key_source == "browser" and isinstance(setup.timestamper, TimeStampAuthority)
+    assert setup.key_sources() == ["browser", "pkcs12"], "the portal-held key is off by default"
     assert setup.level_when_closed is PadesLevel.B_LTA
     assert setup.pki is not None and setup.pki.tsa_url == "https://portal.test/pki/tsa"
     document = pades.seal_and_certify(agreement, setup.seal_signer(), setup.timestamper)
@@ -41,6 +42,14 @@ def test_without_a_timestamp_url_the_level_is_b_b(tmp_path) -> None:
 def test_an_unknown_key_source_is_refused(tmp_path) -> None:
     with pytest.raises(ValueError):
         SigningSetup.from_config({"SIGNING_KEY_SOURCE": "usb-stick"}, tmp_path)
+
+
+def test_the_portal_held_key_is_offered_only_when_an_administrator_allows_it(tmp_path) -> None:
+    with pytest.raises(ValueError, match="PORTAL_HELD_KEYS"):
+        SigningSetup.from_config({"SIGNING_KEY_SOURCE": "portal"}, tmp_path)
+    allowed = SigningSetup.from_config({"PORTAL_HELD_KEYS": "true"}, tmp_path)
+    assert allowed.key_sources() == ["browser", "pkcs12", "portal"]
+    assert SigningSetup.from_config({"SIGNING_KEY_SOURCE": "portal", "PORTAL_HELD_KEYS": True}, tmp_path).key_sources()[0] == "portal"
 
 
 def test_the_seal_can_live_in_a_pkcs11_token(agreement, softhsm_token, timestamper, pki) -> None:
