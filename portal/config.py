@@ -43,6 +43,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "PORTAL_HELD_KEYS": bool,
     "ACCEPTED_ISSUERS_FILE": str,
     "CSC_URL": str,
+    "CSC_CLIENT_DATA": str,
     "CSC_CLIENT_ID": str,
     "CSC_CLIENT_SECRET": str,
     "CSC_TOKEN_URL": str,

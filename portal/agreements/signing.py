@@ -326,15 +326,6 @@ def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
         with token_key:
             yield token_key.signer()
         return
-    if choice.source == "csc":
-        from ..signing import csc
-
-        try:
-            with csc.signer_for(signing_setup(), choice.credential_id or "", choice.pin or "") as remote:
-                yield remote
-        except csc.CscError as error:
-            raise KeyProblem(error.code) from error
-        return
     if choice.source != "portal" or not signing_setup().portal_keys_allowed:
         raise KeyProblem("not_offered")  # browser keys sign through .browser_signing; the portal's only if allowed
     yield _portal_signer(user, password)
@@ -356,6 +347,10 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     slot = check_can_sign(agreement, user)
     _confirm_password(user, password)
     try:
+        if choice.source == "csc":  # the key is at a remote signing service: prepare, it signs, finish
+            from .csc_signing import sign_with_csc
+
+            return sign_with_csc(agreement, user, slot, choice.credential_id or "", choice.pin or "")
         with _signer(user, password, choice) as signer:
             return _sign_latest(agreement, user, slot, signer, choice.source, now)
     except SigningError:

@@ -65,16 +65,16 @@ def problems(embedded: EmbeddedPdfSignature) -> list[str]:
 def _issued_under(embedded: EmbeddedPdfSignature, issuers: list[asn1_x509.Certificate]) -> bool:
     """Whether the signer's certificate chains up, through the certificates in the signature, to one of
     ``issuers``. Issuers are matched by subject and key (a CA re-certified with the same key still counts)."""
-    accepted = {(issuer.subject.dump(), issuer.public_key.dump()) for issuer in issuers}
-    by_subject: dict[bytes, list[asn1_x509.Certificate]] = {}
+    accepted = {(issuer.subject.hashable, issuer.public_key.dump()) for issuer in issuers}
+    by_subject: dict[str, list[asn1_x509.Certificate]] = {}
     for choice in embedded.signed_data["certificates"] or []:
         if choice.name == "certificate":
-            by_subject.setdefault(choice.chosen.subject.dump(), []).append(choice.chosen)
+            by_subject.setdefault(choice.chosen.subject.hashable, []).append(choice.chosen)
     current, seen = embedded.signer_cert, 0
     while seen < 8:
-        parents = by_subject.get(current.issuer.dump(), [])
+        parents = by_subject.get(current.issuer.hashable, [])
         for parent in parents:
-            if (parent.subject.dump(), parent.public_key.dump()) in accepted:
+            if (parent.subject.hashable, parent.public_key.dump()) in accepted:
                 return True
         if not parents or parents[0].self_signed:
             return False

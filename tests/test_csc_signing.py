@@ -1,0 +1,124 @@
+"""Signing with a key at a remote signing service through the CSC API, against a real CSC server on
+loopback (certomancer-csc-dummy, see tests/csc_service.py): the signatory picks a credential and types
+its PIN on the signing page; SCAL 2 binds each authorisation to the hash signed."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from portal.agreements import signing
+from portal.models import AgreementStatus
+from portal.signing import verify
+from portal.signing.services import current_pki
+
+from . import factories
+from .conftest import PASSWORD, signing_settings
+from .csc_service import PIN, LoopbackCsc, certomancer_config
+from .test_signing_flow import reload, stored_bytes, text_of
+
+
+@pytest.fixture
+def csc(app, people, tmp_path):  # type: ignore[no-untyped-def]
+    config = certomancer_config(current_pki(), tmp_path / "csc", {
+        "mayor": (people.mayor.name, people.mayor.email), "chief": (people.station_chief.name, people.station_chief.email),
+    })
+    service = LoopbackCsc.start(config)
+    with signing_settings(app, CSC_URL=service.url):
+        yield service
+    service.stop()
+
+
+@pytest.fixture
+def finalised(people):  # type: ignore[no-untyped-def]
+    return factories.finalised_agreement(people.coordinator, people.mayor, people.station_chief)
+
+
+def sign_with_csc(client, user, agreement_id: int, credential: str, pin: str = PIN):  # type: ignore[no-untyped-def]
+    client.sign_in(user)
+    client.choose_language("en")
+    url = f"/agreements/{agreement_id}/sign"
+    return client.submit(url, {"key_source": "csc", "csc_credential": credential, "csc_pin": pin, "password": PASSWORD},
+                         token_from=url, content_type="multipart/form-data")
+
+
+def test_the_signatories_pick_their_credential_and_sign_an_agreement_end_to_end(client, people, finalised, csc, tmp_path):
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    page = text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    assert "My signing key at the signing service" in page
+    offered = re.findall(r'name="csc_credential"[^>]*value="([^"]+)"', client.get(f"/agreements/{finalised.id}/sign").get_data(as_text=True))
+    assert sorted(offered) == ["portal/chief", "portal/mayor"], "signing credentials only, not the CAs'"
+
+    response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+    assert response.status_code == 302, text_of(response)
+    response = sign_with_csc(client, people.station_chief, finalised.id, "portal/chief")
+    assert response.status_code == 302, text_of(response)
+    assert "the agreement is in force" in text_of(client.get(response.location))
+
+    agreement = reload(finalised.id)
+    assert agreement.status is AgreementStatus.ACTIVE and agreement.document.pades_level == "B-LTA"
+    assert {slot.key_source for slot in agreement.signature_slots} == {"csc"}
+    report = verify.verify_pdf(agreement.document.signed_pdf, signing.signing_setup().trust_roots)
+    assert report.verdict == verify.Verdict.VALID, report
+    assert {s.signer_email for s in report.signatures if not s.certification} == {people.mayor.email, people.station_chief.email}
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(agreement.document.signed_pdf)
+    out = subprocess.run([shutil.which("pdfsig") or "pdfsig", str(path)], capture_output=True, text=True)
+    statuses = [s for s in re.findall(r"Signature Validation: (.+)", out.stdout) if "not yet been verified" not in s]
+    assert len(statuses) == 3 and all(s == "Signature is Valid." for s in statuses), out.stdout
+
+    # SCAL 2: every authorisation named the one hash it allows, with the PIN.
+    assert len(csc.app.authorisations) == 2
+    for authorisation in csc.app.authorisations:
+        assert authorisation["PIN"] == PIN and authorisation["numSignatures"] == 1 and len(authorisation["hash"]) == 1
+        assert len(base64.b64decode(authorisation["hash"][0])) == hashlib.sha256().digest_size
+
+
+def test_a_wrong_pin_signs_nothing(client, people, finalised, csc):
+    before = stored_bytes(finalised.id)
+    response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor", pin="0000")
+    assert response.status_code == 400
+    assert "The signing service did not accept the PIN. Nothing was signed." in text_of(response)
+    assert stored_bytes(finalised.id) == before
+
+
+def test_an_expired_authorisation_signs_nothing(client, people, finalised, csc):
+    csc.app.sad_lifetime = -1  # every SAD has expired by the time signHash sees it
+    before = stored_bytes(finalised.id)
+    response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+    assert response.status_code == 400
+    assert "did not accept the authorisation; it may have expired" in text_of(response)
+    assert stored_bytes(finalised.id) == before
+    assert all(slot.signed_at is None for slot in reload(finalised.id).signature_slots)
+
+
+def test_the_service_down_signs_nothing_and_says_so(client, people, finalised, csc):
+    csc.stop()
+    before = stored_bytes(finalised.id)
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    assert "cannot be reached now" in text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+    assert response.status_code == 400
+    assert stored_bytes(finalised.id) == before
+
+
+def test_a_signature_the_service_made_with_another_key_is_refused(client, people, finalised, csc):
+    """The service signs with the chief's key while the mayor's certificate is in the signature: caught."""
+    from portal.signing import csc as csc_client
+
+    real = csc_client.sign_hash
+    csc_client.sign_hash = lambda setup, credential_id, pin, data: real(setup, "portal/chief", pin, data)  # type: ignore[assignment]
+    try:
+        before = stored_bytes(finalised.id)
+        response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+    finally:
+        csc_client.sign_hash = real  # type: ignore[assignment]
+    assert response.status_code == 409
+    assert stored_bytes(finalised.id) == before
