@@ -3,6 +3,10 @@
 One vocabulary throughout: an *agreement* (one version of a politiråd cooperation agreement) has
 *parties* (the municipalities; the police district and station are fields of the agreement),
 *members* (fixed members and other contacts) and *priority areas*; every change is an *audit event*.
+
+Every relationship that is reachable from both classes is declared on both, with ``back_populates``
+(never ``backref``): an attribute added by a backref exists only once SQLAlchemy has configured the
+mappers, so a fresh process that builds a query from it first (``Agreement.document.has(...)``) fails.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .clock import twelve_months_after
 from .extensions import db
@@ -227,6 +231,11 @@ class Agreement(db.Model):
     priority_areas: Mapped[list[PriorityArea]] = relationship(
         back_populates="agreement", order_by="PriorityArea.position", cascade="all, delete-orphan"
     )
+    # Deleting an agreement leaves its document and signature slots to the database's ON DELETE CASCADE.
+    document: Mapped[AgreementDocument | None] = relationship(back_populates="agreement", passive_deletes=True)
+    signature_slots: Mapped[list[SignatureSlot]] = relationship(
+        back_populates="agreement", order_by="SignatureSlot.position", passive_deletes=True
+    )
 
     @property
     def municipalities(self) -> list[Municipality]:
@@ -385,7 +394,7 @@ class AgreementDocument(db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     pades_level: Mapped[str | None] = mapped_column(String(10))
 
-    agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))
+    agreement: Mapped[Agreement] = relationship(back_populates="document")
 
     @property
     def current_pdf(self) -> bytes:
@@ -421,7 +430,5 @@ class SignatureSlot(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
 
-    agreement: Mapped[Agreement] = relationship(
-        backref=backref("signature_slots", order_by="SignatureSlot.position", passive_deletes=True)
-    )
+    agreement: Mapped[Agreement] = relationship(back_populates="signature_slots")
     user: Mapped[User | None] = relationship()
