@@ -47,6 +47,14 @@ def test_every_model_attribute_exists_before_the_mappers_are_configured(tmp_path
     assert {name: attributes for name, attributes in added.items() if attributes} == {}
 
 
+def test_every_relationship_is_declared_on_both_of_its_classes(app):
+    for mapper in db.Model.registry.mappers:
+        for relationship in mapper.relationships:
+            assert relationship.back_populates, f"{relationship} names no other side"
+            other = relationship.mapper.relationships[relationship.back_populates]
+            assert (other.mapper, other.back_populates) == (mapper, relationship.key), f"{relationship} and {other} disagree"
+
+
 def _app_in(tmp_path) -> Flask:  # type: ignore[no-untyped-def]
     return Flask("probe", instance_path=str(tmp_path / "instance"), instance_relative_config=True)
 
