@@ -146,3 +146,13 @@ def test_enrolling_the_same_browser_again_revokes_its_old_certificate_in_the_crl
         browser_signing.prepare(reload(finalised.id), people.mayor, old.id)
     assert browser_signing.revoke_device(people.mayor, other.id)
     assert not browser_signing.revoke_device(people.station_chief, new.id), "only one's own devices"
+
+
+@pytest.mark.parametrize("user_agent, label", [
+    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Chrome, Linux"),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox, Windows"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari, iOS"),
+    ("curl/8.5", ""),
+])
+def test_the_signing_page_names_browsers_as_people_know_them(user_agent, label):
+    assert browser_keys.device_label(user_agent) == label

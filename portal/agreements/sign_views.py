@@ -79,6 +79,13 @@ def signed_message(result: signing.SignResult) -> str:
     return _("You have signed. The others who are to sign have not all done so yet.")
 
 
+@bp.app_template_filter("device_label")
+def device_label(user_agent: str) -> str:
+    from ..signing.browser_keys import device_label as label
+
+    return label(user_agent or "")
+
+
 @bp.app_template_global("awaits_signature_of")
 def awaits_signature_of(agreement: Agreement, user) -> bool:  # type: ignore[no-untyped-def]
     """``user`` holds an unsigned slot of ``agreement``, which is open for signing."""

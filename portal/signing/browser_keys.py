@@ -81,6 +81,18 @@ def pseudonym_for(user_id: int, secret: str | bytes) -> str:
     return "PRP-" + hmac.new(key, f"signatory:{user_id}".encode(), hashlib.sha256).hexdigest()[:16].upper()
 
 
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+_SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"),
+            ("Linux", "Linux"))
+
+
+def device_label(user_agent: str) -> str:
+    """A browser's User-Agent in words a person recognises: «Chrome, Linux» (empty when it says nothing known)."""
+    browser = next((name for token, name in _BROWSERS if token in user_agent), "")
+    system = next((name for token, name in _SYSTEMS if token in user_agent), "")
+    return ", ".join(part for part in (browser, system) if part)
+
+
 def b64decode(text: str) -> bytes:
     """Standard or URL-safe base64, padded or not (what a page's ``btoa`` or a test sends)."""
     cleaned = text.strip().replace("-", "+").replace("_", "/")
