@@ -16,13 +16,19 @@ import email.policy
 import hashlib
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from http.cookiejar import CookieJar
 from pathlib import Path
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, build_opener
 from xml.etree import ElementTree
 
 import pytest
@@ -32,6 +38,8 @@ from portal import PROJECT_ROOT, clock
 from portal.archive.package import XML_NAMESPACE
 from portal.cli import DEMO_PASSWORD, DEMO_PEOPLE
 from portal.config import ENVIRONMENT_SETTINGS
+
+from .conftest import csrf_token_from, free_port
 
 FLASK = Path(sys.executable).parent / "flask"
 #: The README's set-up, in its order.
@@ -77,13 +85,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str | Non
     import psycopg
     from psycopg import sql
 
-    schema = sql.Identifier(f"commands_{os.getpid()}")
+    name = f"commands_{os.getpid()}"
+    schema = sql.Identifier(name)
     libpq_url = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(libpq_url, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(schema))
         connection.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
-    url = make_url(server).update_query_dict({"options": f"-csearch_path=commands_{os.getpid()}"})
-    yield url.render_as_string(hide_password=False)
+    yield make_url(server).update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
     with psycopg.connect(libpq_url, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(schema))
 
@@ -205,3 +213,46 @@ def test_archive_export_since_a_day_takes_only_what_came_into_force_from_then_an
     assert _who(metadata) == ("Bergen", 2) and metadata["agreement"]["renewal_of_id"] is not None
     assert date.fromisoformat(metadata["agreement"]["active_from"]) >= since
     assert folder.name == f"{metadata['agreement']['reference']}-v2"
+
+
+def test_the_portal_served_as_in_production_shows_the_archivist_the_signed_agreements(portal: Portal, tmp_path: Path) -> None:
+    """``gunicorn wsgi:app`` (the README's production line) on the demo database: its first requests come
+    to a cold process, as a user's do."""
+    port = free_port()
+    # Python's cookie jar sends a Secure cookie over https only (browsers allow http://127.0.0.1 too).
+    environment = {**portal.environment, "SESSION_COOKIE_SECURE": "false"}
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen([str(FLASK.parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+                                  cwd=PROJECT_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        _wait_for(port, server, log)
+        base, browser = f"http://127.0.0.1:{port}", build_opener(HTTPCookieProcessor(CookieJar()))
+        token = csrf_token_from(browser.open(f"{base}/sign-in").read().decode())
+        form = {"email": "arkivar@voss.demo", "password": DEMO_PASSWORD, "csrf_token": token}
+        signed_in = browser.open(f"{base}/sign-in", data=urlencode(form).encode())
+        assert signed_in.status == 200 and signed_in.url != f"{base}/sign-in", log.read_text()[-3000:]
+
+        archive = browser.open(f"{base}/archive/").read().decode()
+        ids = sorted(set(re.findall(r'href="/archive/(\d+)"', archive)))
+        assert len(ids) == 3  # Voss's agreement, Bergen's and its renewal
+        pdf = browser.open(f"{base}/archive/{ids[0]}/signed.pdf").read()
+        assert pdf.startswith(b"%PDF-")
+        page = browser.open(f"{base}/archive/{ids[0]}").read().decode()
+        shown = re.search(r'<code id="signed-sha256">(.*?)</code>', page)
+        assert shown and shown.group(1).replace("<wbr>", "") == hashlib.sha256(pdf).hexdigest()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(port: int, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"gunicorn stopped:\n{log.read_text()[-3000:]}"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
