@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent, PriorityAreaEvaluation
 
 from . import factories
-from .conftest import PASSWORD
 
 A_YEAR_AND_A_BIT_AGO = date(date.today().year - 1, 1, 15) if date.today() > date(date.today().year, 1, 15) else date(date.today().year - 2, 12, 1)
 
