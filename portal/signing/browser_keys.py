@@ -103,9 +103,11 @@ class SoftwareDevice:
     """A stand-in for a signatory's browser: an ECDSA P-256 key held in this object's memory only,
     answering as WebCrypto does (raw ``r || s`` signatures over SHA-256)."""
 
-    def __init__(self, name: str = "SoftwareDevice") -> None:
+    def __init__(self, name: str | None = None) -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
-        self.name = name  # what the portal lists as the browser
+        # What the portal lists as the browser; each stand-in is a device of its own unless named alike
+        # (enrolling a device of the same name again revokes the earlier certificate).
+        self.name = name or f"software key {secrets.token_hex(4)}"
         self.certificate_id: int | None = None
 
     @property
