@@ -347,6 +347,9 @@ class AuditEvent(db.Model):
     remote_address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # For a signature: the signer as the certificate states it (the account in ``user`` signed in to do it).
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+
     user: Mapped[User | None] = relationship()
     agreement: Mapped[Agreement | None] = relationship()
 
@@ -420,8 +423,18 @@ class SignatureSlot(db.Model):
     declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
+    # Who signed, as the signature's certificate states it (never the typed ``name``): see portal.signing.identity.
+    signer_name: Mapped[str | None] = mapped_column(String(200))
 
     agreement: Mapped[Agreement] = relationship(
         backref=backref("signature_slots", order_by="SignatureSlot.position", passive_deletes=True)
     )
     user: Mapped[User | None] = relationship()
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show for this place: once signed, the name in the signature's certificate; before,
+        the name the agreement gives (or the e-mail address)."""
+        if self.signed_at is not None:
+            return self.signer_name or ""
+        return self.name or self.email

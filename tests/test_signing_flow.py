@@ -57,11 +57,10 @@ def finalised(client, people, outbox) -> Agreement:
     """A complete agreement for Voss whose mayor and station chief are the people fixture's signatories,
     finalised by the coordinator through the page."""
     agreement = factories.complete_agreement(people.coordinator)
+    factories.name_signatories(agreement, people.mayor, people.station_chief)
     for member in agreement.members:
         if member.role.value == "mayor":
             member.email = people.mayor.email.upper()  # matched without regard to case
-        if member.role.value == "station_chief":
-            member.email = people.station_chief.email
     db.session.commit()
     client.sign_in(people.coordinator)
     client.choose_language("en")
@@ -435,11 +434,7 @@ def test_wrong_passwords_on_the_signing_page_lock_like_signing_in(client, people
 def test_without_a_time_stamp_service_the_agreement_closes_at_the_level_it_has_and_says_so(client, people, monkeypatch, outbox):
     monkeypatch.setattr(signing.signing_setup(), "timestamper", None)
     agreement = factories.complete_agreement(people.coordinator)
-    for member in agreement.members:
-        if member.role.value == "mayor":
-            member.email = people.mayor.email
-        if member.role.value == "station_chief":
-            member.email = people.station_chief.email
+    factories.name_signatories(agreement, people.mayor, people.station_chief)
     db.session.commit()
     client.sign_in(people.coordinator)
     client.submit(f"/agreements/{agreement.id}/finalise", token_from=f"/agreements/{agreement.id}")

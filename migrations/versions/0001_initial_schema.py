@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:50:36.401663
+Create Date: 2026-11-29 22:39:08.339594
 
 """
 from alembic import op
@@ -150,6 +150,7 @@ def upgrade():
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('remote_address', sa.String(length=64), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_audit_event_agreement_id_agreement'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_audit_event_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
@@ -216,6 +217,7 @@ def upgrade():
     sa.Column('declined_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decline_reason', sa.Text(), nullable=True),
     sa.Column('key_source', sa.String(length=20), nullable=True),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_signature_slot_agreement_id_agreement'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_number'], ['municipality.number'], name=op.f('fk_signature_slot_municipality_number_municipality')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_signature_slot_user_id_user')),
