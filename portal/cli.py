@@ -41,6 +41,7 @@ def _organisation(kind: OrganisationKind, **where: object) -> Organisation:
 def create_demo() -> dict[str, User]:
     """One person in each role, in Voss kommune and Vest politidistrikt, and sample agreements. Safe to repeat."""
     from .auth.passwords import hash_password
+    from .auth.throttle import forget_failures
     from .demo_agreements import create_demo_agreements, create_signed_demo_agreements
 
     load_reference_data()
@@ -59,7 +60,7 @@ def create_demo() -> dict[str, User]:
             user = User(email=email, name=name, title=title, role=role, organisation=organisations[key])
             db.session.add(user)
         user.password_hash = password_hash  # the demo password works again after any change
-        user.failed_sign_ins, user.locked_until = 0, None
+        forget_failures(email)
         people[email] = user
     db.session.flush()
     if db.session.scalar(select(Agreement).where(Agreement.owner_organisation_id == organisations["voss"].id).limit(1)) is None:

@@ -140,8 +140,6 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invitation is accepted
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -150,6 +148,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
         return self.password_hash is not None
+
+
+class PasswordFailure(db.Model):
+    """A wrong password, by the e-mail address typed (an account or not) and the client's address; the
+    throttle of portal.auth.throttle counts these within its window and forgets older ones."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 # ---------------------------------------------------------------- the agreement

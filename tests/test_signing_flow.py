@@ -25,7 +25,7 @@ from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
 from . import factories
-from .conftest import PASSWORD, Browserless
+from .conftest import PASSWORD, Browserless, csrf_token_from
 
 P12_PASSPHRASE = "stasjonssjef-passord"
 
@@ -429,6 +429,23 @@ def test_wrong_passwords_on_the_signing_page_lock_like_signing_in(client, people
     locked = client.submit(url, {"password": PASSWORD, "key_source": "portal"}, content_type="multipart/form-data")
     assert locked.status_code == 400 and "Too many wrong passwords" in text_of(locked)
     assert stored_bytes(finalised.id) == before
+
+
+def test_a_stranger_guessing_the_mayors_password_does_not_keep_the_mayor_from_signing(client, people, finalised, app):
+    """Wrong passwords for the mayor's account from another address throttle that address, not the mayor
+    signing from their own (issue 9, item 5; OWASP ASVS 2.2.1)."""
+    from .test_sign_in import OWNER, STRANGER, sign_in_from
+
+    for _attempt in range(app.config["LOCKOUT_THRESHOLD"] + 1):
+        assert sign_in_from(client, STRANGER, people.mayor.email, "feil passord heilt").status_code == 400
+    client.delete_cookie("session")
+    assert sign_in_from(client, OWNER, people.mayor.email, PASSWORD).status_code == 302
+    url = f"/agreements/{finalised.id}/sign"
+    token = csrf_token_from(client.get(url, environ_base=OWNER).get_data(as_text=True))
+    signed = client.post(url, data={"password": PASSWORD, "key_source": "portal", "csrf_token": token},
+                         content_type="multipart/form-data", environ_base=OWNER)
+    assert signed.status_code == 302
+    assert next(slot for slot in reload(finalised.id).signature_slots if slot.user_id == people.mayor.id).signed_at is not None
 
 
 def test_without_a_time_stamp_service_the_agreement_closes_at_the_level_it_has_and_says_so(client, people, monkeypatch, outbox):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:39:08.339594
+Create Date: 2026-11-29 22:45:55.297267
 
 """
 from alembic import op
@@ -23,6 +23,18 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('number', name=op.f('pk_county'))
     )
+    op.create_table('password_failure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account', sa.String(length=254), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_failure'))
+    )
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_failure_account'), ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_address'), ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_at'), ['at'], unique=False)
+
     op.create_table('police_district',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_bokmal', sa.String(length=100), nullable=False),
@@ -60,8 +72,6 @@ def upgrade():
     sa.Column('role', sa.Enum('coordinator', 'signatory', 'archivist', 'administrator', name='user_role', native_enum=False, length=32), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
@@ -273,5 +283,11 @@ def downgrade():
     op.drop_table('organisation')
     op.drop_table('municipality')
     op.drop_table('police_district')
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_failure_at'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_address'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_account'))
+
+    op.drop_table('password_failure')
     op.drop_table('county')
     # ### end Alembic commands ###
