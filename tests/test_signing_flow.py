@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.agreements import signing
 from portal.extensions import db
@@ -387,6 +387,51 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
         report = verify.verify_pdf(signed.document.signed_pdf, signing.signing_setup().trust_roots)
         assert report.verdict == verify.Verdict.VALID
         assert [s.signer_email for s in report.signatures if not s.certification] == emails
+
+
+def test_the_demo_people_and_agreements_fit_together_so_the_decline_journey_works(client, outbox):
+    """Every signatory the demo's agreements name is a demo person, by name and e-mail address; the demo
+    draft for Voss and Ulvik finalises, and its mayor, ordforar@voss.demo, can open it, and decline it
+    (issue 9, item 4)."""
+    from portal.cli import DEMO_PASSWORD, DEMO_PEOPLE, create_demo
+
+    people = create_demo()
+    demo_names = {email: name for email, name, *_rest in DEMO_PEOPLE}
+    for agreement in db.session.scalars(select(Agreement)):
+        if agreement.parties and all(signatory.email for signatory in signing.signatory_accounts(agreement)):
+            for signatory in signing.signatory_accounts(agreement):
+                assert demo_names.get(signatory.email) == signatory.name, (agreement.id, signatory)
+                assert not signatory.must_be_corrected
+    draft = next(a for a in db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.DRAFT))
+                 if len(a.parties) == 2)
+    client.sign_in(people["koordinator@voss.demo"], DEMO_PASSWORD)
+    client.choose_language("en")
+    client.submit(f"/agreements/{draft.id}/finalise", token_from=f"/agreements/{draft.id}")
+    finalised = reload(draft.id)
+    assert finalised.status is AgreementStatus.FINALISED
+    assert {slot.user.email for slot in finalised.signature_slots} == {"ordforar@voss.demo", "ordforar@ulvik.demo", "stasjonssjef@vest.demo"}
+    assert db.session.scalar(select(func.count(User.id)).where(User.name == "Ola Ordførar")) == 1  # no second «Ola Ordførar»
+
+    client.sign_in(people["ordforar@voss.demo"], DEMO_PASSWORD)
+    client.choose_language("en")
+    page = client.get(f"/agreements/{draft.id}/sign")
+    assert page.status_code == 200 and "Decline to sign" in text_of(page)
+    response = client.submit(f"/agreements/{draft.id}/decline", {"reason": "Ulvik vil ha med skulane i § 3."},
+                             token_from=f"/agreements/{draft.id}/sign")
+    assert response.status_code == 302 and reload(draft.id).status is AgreementStatus.DECLINED
+
+
+def test_a_signatory_not_on_the_agreement_is_told_why_not_just_refused(client, people, finalised, password_hash):
+    other = factories.user("varaordforar@voss.example.org", Role.SIGNATORY, people.mayor.organisation, password_hash, "Vera Varaordførar")
+    db.session.commit()
+    client.sign_in(other)
+    client.choose_language("en")
+    response = client.get(f"/agreements/{finalised.id}/sign")
+    assert response.status_code == 403
+    page = text_of(response)
+    assert f"You are not a signatory of agreement {finalised.reference}" in page
+    assert "does not name this e-mail address for any of its signatures" in page
+    assert "Ola Ordførar, Ordførar" in page and "ask the coordinators to give your e-mail address" in page
 
 
 def test_a_failure_while_sealing_stores_nothing(client, people, monkeypatch, outbox):

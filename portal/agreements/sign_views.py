@@ -1,7 +1,7 @@
 """The signing page: read the agreement as it will be signed, sign it, or decline it with a reason."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -92,10 +92,23 @@ def awaits_signature_of(agreement: Agreement, user) -> bool:  # type: ignore[no-
     return slot is not None and slot.signed_at is None
 
 
+class NotASignatory(Exception):
+    """The signed-in signatory holds no signature of the agreement they opened."""
+
+    def __init__(self, agreement: Agreement) -> None:
+        self.agreement = agreement
+
+
+@bp.errorhandler(NotASignatory)
+def not_a_signatory(error: NotASignatory):  # type: ignore[no-untyped-def]
+    """Not a bare 403: why there is nothing to sign here, who is to sign, and whom to ask."""
+    return render_template("agreements/not_signatory.html", agreement=error.agreement), 403
+
+
 def _signatory_agreement(agreement_id: int) -> Agreement:
     agreement = agreement_for_reading(agreement_id)
     if signing.slot_for(agreement, current_user) is None:
-        abort(403)
+        raise NotASignatory(agreement)
     return agreement
 
 
