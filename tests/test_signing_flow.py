@@ -228,7 +228,7 @@ def test_declining_returns_a_new_version_to_the_coordinators(client, people, fin
     assert new is not None and new.status is AgreementStatus.DRAFT and new.version == 2 and new.reference == old.reference
     assert [p.municipality_number for p in new.parties] == ["4621"] and len(new.members) == len(old.members)
     assert len(new.priority_areas) == len(old.priority_areas) and new.place == old.place
-    (message,) = messages(outbox)
+    (message,) = [sent for sent in messages(outbox) if people.coordinator.email in sent["To"]]
     assert people.coordinator.email in message["To"] and people.police_coordinator.email in message["To"]
     assert "§ 2 må nemne politikontakten." in message.get_content()
 
@@ -419,6 +419,43 @@ def test_the_demo_people_and_agreements_fit_together_so_the_decline_journey_work
     response = client.submit(f"/agreements/{draft.id}/decline", {"reason": "Ulvik vil ha med skulane i § 3."},
                              token_from=f"/agreements/{draft.id}/sign")
     assert response.status_code == 302 and reload(draft.id).status is AgreementStatus.DECLINED
+
+
+def test_after_a_decline_the_new_version_says_who_declined_and_why_and_the_other_signatories_are_told(client, people, finalised, outbox):
+    """Issue 9, item 7: the reason and who declined on the new version's page and «check your answers»; the
+    other signatories get an e-mail, and their signing link leads on to the new version once finalised."""
+    for path in outbox.glob("*.eml"):
+        path.unlink()
+    client.sign_in(people.station_chief)
+    client.submit(f"/agreements/{finalised.id}/decline", {"reason": "§ 2 må nemne politikontakten."},
+                  token_from=f"/agreements/{finalised.id}/sign")
+    new = db.session.scalar(select(Agreement).where(Agreement.previous_version_id == finalised.id))
+    assert new is not None
+
+    to_mayor = [message for message in messages(outbox) if message["To"].lower() == people.mayor.email]
+    assert len(to_mayor) == 1
+    body = to_mayor[0].get_content()
+    assert "Siv Stasjonssjef" in body and "§ 2 må nemne politikontakten." in body
+    assert f"https://portal.test/agreements/{finalised.id}/sign" in body and "2" in to_mayor[0]["Subject"] + body
+    assert not [message for message in messages(outbox) if message["To"].lower() == people.station_chief.email]
+
+    client.sign_in(people.coordinator)
+    client.choose_language("en")
+    for url in (f"/agreements/{new.id}", f"/agreements/{new.id}/check"):
+        page = text_of(client.get(url))
+        top = page[page.index("<h1"):page.index("<h1") + 1200]
+        assert "Version 1 was declined" in top, url
+        assert "Siv Stasjonssjef (Politistasjonssjef, Vest politidistrikt) declined to sign it on" in top
+        assert "§ 2 må nemne politikontakten." in top
+
+    # Finalised again: the mayor's old link leads to the new version.
+    client.submit(f"/agreements/{new.id}/finalise", token_from=f"/agreements/{new.id}")
+    assert reload(new.id).status is AgreementStatus.FINALISED
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    response = client.get(f"/agreements/{finalised.id}/sign")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/agreements/{new.id}/sign")
+    assert "Version 1 was declined. This is version 2, which replaces it." in text_of(client.get(response.headers["Location"]))
 
 
 def test_a_signatory_not_on_the_agreement_is_told_why_not_just_refused(client, people, finalised, password_hash):

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Agreement, AgreementStatus, Role
 from . import bp, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
-from .lifecycle import record_event
+from .lifecycle import record_event, versions_of
 
 
 def _not_open_message(agreement: Agreement) -> str:
@@ -92,6 +92,18 @@ def awaits_signature_of(agreement: Agreement, user) -> bool:  # type: ignore[no-
     return slot is not None and slot.signed_at is None
 
 
+def _newer_version_to_sign(agreement: Agreement) -> Agreement | None:
+    """For a declined version: the newest later version, finalised or further, that the user signs too."""
+    if agreement.status is not AgreementStatus.DECLINED:
+        return None
+    newer = [version for version in versions_of(agreement, drafts=False)
+             if version.version > agreement.version and signing.slot_for(version, current_user) is not None]
+    return newer[-1] if newer else None
+
+
+bp.app_template_global("declined_before")(signing.declined_before)
+
+
 class NotASignatory(Exception):
     """The signed-in signatory holds no signature of the agreement they opened."""
 
@@ -120,6 +132,11 @@ def sign(agreement_id: int):
     configured = signing.signing_setup().key_source
     form.use_key_sources(configured)
     if not form.is_submitted():
+        newer = _newer_version_to_sign(agreement)
+        if newer is not None:  # the link in the first e-mail leads on to the version that replaced it
+            flash(_("Version %(old)d was declined. This is version %(new)d, which replaces it.",
+                    old=agreement.version, new=newer.version), "info")
+            return redirect(url_for("agreements.sign", agreement_id=newer.id))
         form.key_source.data = configured
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()

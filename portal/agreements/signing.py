@@ -499,7 +499,41 @@ def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     new = new_version(agreement, user, f"version {agreement.version + 1} after version {agreement.version} was declined")
     db.session.commit()
     notify_coordinators_of_decline(agreement, new, user, reason)
+    notify_other_signatories_of_decline(agreement, new, slot, reason)
     return new
+
+
+def declined_before(agreement: Agreement) -> SignatureSlot | None:
+    """If ``agreement`` is the new version made when its previous version was declined: the signature slot
+    that was declined (who declined, when, and why)."""
+    previous = agreement.previous_version
+    if previous is None or previous.status is not AgreementStatus.DECLINED:
+        return None
+    return next((slot for slot in previous.signature_slots if slot.declined_at is not None), None)
+
+
+def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined: SignatureSlot, reason: str) -> None:
+    """Tell the other signatories of the declined version why it was declined, and that their signing link
+    leads to the new version once the coordinators have finalised it."""
+    decliner = declined.user.name if declined.user else declined.name
+    link = _link("agreements.sign", agreement_id=old.id)
+    with force_locale(_language(old)):
+        for slot in old.signature_slots:
+            if slot.id == declined.id:
+                continue
+            body = _(
+                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
+                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
+                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
+                "Until then there is nothing for you to sign.\n",
+                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
+                reason=reason, new_version=new.version, link=link,
+            )
+            try:
+                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
+                                        reference=old.reference, version=old.version), body)
+            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
+                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
