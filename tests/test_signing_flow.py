@@ -458,6 +458,31 @@ def test_after_a_decline_the_new_version_says_who_declined_and_why_and_the_other
     assert "Version 1 was declined. This is version 2, which replaces it." in text_of(client.get(response.headers["Location"]))
 
 
+def test_the_signing_page_says_where_the_agreement_stands_and_which_row_is_yours(client, people, finalised):
+    """Issue 9, item 8: «you have signed», then «signed by everyone», and the signatory's own row marked."""
+    def state_and_own_row(response) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+        html = response.get_data(as_text=True)
+        state = re.search(r'id="where-it-stands">\s*<p class="ds-paragraph">([^<]*)</p>', html)
+        rows = re.findall(r'<tr data-field="([^"]+)"[^>]*data-yours="true"', html)
+        return (state.group(1).strip() if state else ""), rows
+
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == ("", ["Signatur_ordforar_4621"])
+    assert "(you)" in text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    assert sign_as(client, people.mayor, finalised.id).status_code == 302
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == (
+        "You have signed. 1 signature is still missing.", ["Signatur_ordforar_4621"])
+
+    assert sign_as(client, people.station_chief, finalised.id).status_code == 302
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == (
+        "The agreement is signed by everyone and is in force.", ["Signatur_stasjonssjef"])
+    client.sign_in(people.mayor)
+    client.choose_language("nb")
+    page = text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    assert "Avtalen er signert av alle" in page and "(deg)" in page
+
+
 def test_a_signatory_not_on_the_agreement_is_told_why_not_just_refused(client, people, finalised, password_hash):
     other = factories.user("varaordforar@voss.example.org", Role.SIGNATORY, people.mayor.organisation, password_hash, "Vera Varaordførar")
     db.session.commit()
