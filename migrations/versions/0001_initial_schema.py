@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:45:55.297267
+Create Date: 2026-11-29 23:02:06.400684
 
 """
 from alembic import op
