@@ -42,6 +42,7 @@ def test_finalising_is_refused_while_an_e_mail_address_belongs_to_someone_else(c
     assert "Belongs to Siv Stasjonssjef, not Sigrid Haugland. Correct the name or the e-mail address." in check
     assert "Existing account: Ola Ordførar" in check
     assert "Finalise the agreement</button>" not in check
+    assert f'href="/agreements/{agreement.id}/steps/members?return=check"' in client.get(f"/agreements/{agreement.id}/check").get_data(as_text=True)
 
     response = client.submit(f"/agreements/{agreement.id}/finalise", token_from=f"/agreements/{agreement.id}")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/agreements/{agreement.id}/check")
