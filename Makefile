@@ -76,6 +76,7 @@ bench:
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
 	$(PYTHON) -m tests.bench.bench_browser_signing
+	$(PYTHON) -m tests.bench.bench_sign_in
 
 clean:
 	rm -rf $(VENV) node_modules

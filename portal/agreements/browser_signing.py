@@ -26,8 +26,8 @@ from ..signing import browser_keys, interrupted, pades
 from ..signing.models import DeviceCertificate, PendingSignature
 from ..signing.pki import SignatoryIdentity
 from .signing import (
-    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, SignResult, SigningError, check_can_sign, latest_revision,
-    signing_setup, stamp_for, store_signature,
+    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, NameMismatch, SignResult, SigningError, check_can_sign,
+    checked_signer_name, is_named_for, latest_revision, signing_setup, stamp_for, store_signature,
 )
 
 #: How long a prepared signature waits for the browser's signature.
@@ -139,6 +139,8 @@ def _live_certificate(user: User, certificate_id: int | None) -> DeviceCertifica
 def prepare(agreement: Agreement, user: User, certificate_id: int | None) -> ToSign:
     """Prepare the user's signature with their browser key ``certificate_id`` on the latest revision."""
     slot = check_can_sign(agreement, user)
+    if not is_named_for(slot, user):
+        raise NameMismatch(slot.field_name)
     enrolled = _live_certificate(user, certificate_id)
     return _prepare(agreement, user, slot, enrolled)
 
@@ -148,9 +150,10 @@ def _prepare(agreement: Agreement, user: User, slot: SignatureSlot, enrolled: De
     user_id, agreement_id, enrolled_id, certificate_der = user.id, agreement.id, enrolled.id, enrolled.certificate_der
     pdf, revision = latest_revision(agreement, slot)
     signed_at = _now()
+    signer_name = checked_signer_name(_asn1(certificate_der), slot)
     try:
         prepared = interrupted.prepare_field(
-            pdf, slot.field_name, _asn1(certificate_der), setup.issuer_chain(), stamp_for(user, signed_at),
+            pdf, slot.field_name, _asn1(certificate_der), setup.issuer_chain(), stamp_for(user, signer_name, signed_at),
             with_timestamp=setup.timestamper is not None,
         )
     except pades.FieldAlreadySigned as error:
@@ -204,7 +207,8 @@ def finish(agreement: Agreement, user: User, pending_id: str, raw_signature: byt
         raise KeyProblem("bad_signature") from error
     except pades.SigningRefused as error:
         raise SigningError(str(error)) from error
-    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE)
+    signer_name = checked_signer_name(_asn1(pending.certificate_der), slot)
+    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE, signer_name)
     if result is None:
         return _prepare(agreement, user, slot, db.session.get(DeviceCertificate, enrolled_id))  # type: ignore[arg-type]
     db.session.execute(delete(PendingSignature).where(PendingSignature.id == pending_id))

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from ..models import Agreement, SignatureSlot, User
 from ..signing import csc, interrupted, pades
 from .signing import (
-    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, SignResult, SigningError, latest_revision, signing_setup, stamp_for,
-    store_signature,
+    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, SignResult, SigningError, checked_signer_name, latest_revision,
+    signing_setup, stamp_for, store_signature,
 )
 
 SOURCE = "csc"
@@ -25,14 +25,15 @@ def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credent
     setup = signing_setup()
     try:
         remote = csc.credential(setup, credential_id)
+        signer_name = checked_signer_name(remote.certificate, slot)  # someone else's credential is refused
         for _attempt in range(MAX_TRIES):
             pdf, revision = latest_revision(agreement, slot)
             signed_at = datetime.now(timezone.utc)
             prepared = interrupted.prepare_field(pdf, slot.field_name, remote.certificate, remote.chain,
-                                                 stamp_for(user, signed_at), with_timestamp=setup.timestamper is not None)
+                                                 stamp_for(user, signer_name, signed_at), with_timestamp=setup.timestamper is not None)
             signature = csc.sign_hash(setup, credential_id, pin, prepared.to_be_signed)
             signed = interrupted.finish_field(prepared, remote.certificate, remote.chain, signature, setup.timestamper)
-            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE)
+            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE, signer_name)
             if result is not None:
                 return result
     except csc.CscError as error:
