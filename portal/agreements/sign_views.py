@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..access import agreement_for_reading, roles_required
+from ..auth import provider, sessions
+from ..auth.identity import Authentication
 from ..documents import agreement_html
 from ..extensions import db
 from ..models import Agreement, AgreementStatus, Role
@@ -37,10 +39,30 @@ def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
     return _("The agreement could not be signed, and the document is unchanged. Try again in a moment.")
 
 
+def _signing_authentication() -> Authentication | None:
+    """For a signatory bound to a proven identity: the session's authentication, when it is at the signing
+    level and recent enough (``None`` means: prove it again at the provider first). Raises LookupError for
+    a signatory who confirms with a password instead."""
+    if not (provider.configured() and current_user.identity_hmac):
+        raise LookupError
+    record = sessions.current()
+    if record is None or not provider.recent_enough_for_signing(record.acr, record.authenticated_at):
+        return None
+    return Authentication(record.acr, list(record.amr or []), record.authenticated_at)
+
+
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
     sign_form.use_key_sources(setup.key_source)
+    step_up = None
+    try:
+        if _signing_authentication() is None:
+            step_up = url_for("auth.step_up", agreement_id=agreement.id)
+        if "password" in sign_form:
+            del sign_form.password  # the provider confirms who signs, not a password
+    except LookupError:
+        pass
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -52,6 +74,9 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
         uses_token=setup.key_source == "pkcs11",
+        step_up=step_up,
+        provider_name=provider.provider_name(),
+        step_up_minutes=current_app.config["OIDC_STEP_UP_MAX_AGE"] // 60,
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
 
@@ -84,6 +109,13 @@ def sign(agreement_id: int):
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
+    try:
+        authentication = _signing_authentication()
+        if authentication is None:  # not proven at the signing level lately: through the provider, then back here
+            return redirect(url_for("auth.step_up", agreement_id=agreement_id))
+        del form.password
+    except LookupError:
+        authentication = None
     if not form.validate():
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
     choice = signing.KeyChoice(form.key_source.data)
@@ -97,7 +129,8 @@ def sign(agreement_id: int):
         choice.pin = form.pin.data or ""
     user = current_user._get_current_object()
     try:
-        result = signing.sign(agreement, user, form.password.data, choice)
+        result = signing.sign(agreement, user, form.password.data if authentication is None else None, choice,
+                              authentication=authentication)
     except signing.WrongPassword:
         form.password.errors.append(_("The password is not right. Nothing was signed."))
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
