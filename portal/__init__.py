@@ -66,10 +66,14 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
         if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
             response.headers.setdefault("X-Frame-Options", "DENY")  # a page that names its framers says so in its CSP
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # A form may lead on to the OpenID provider (signing out there, proving who one is before signing).
+        from .auth.provider import issuer_origin
+
+        form_targets = " ".join(filter(None, ["'self'", issuer_origin()]))
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
+            f"form-action {form_targets}; frame-ancestors 'none'",
         )
         return response
 

@@ -101,10 +101,10 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "OIDC_PROVIDER_NAME": "ID-porten",
         "OIDC_CLIENT_ID": "",
         "OIDC_CLIENT_SECRET": "",
-        "OIDC_CLIENT_AUTH_METHOD": "client_secret_basic",  # or private_key_jwt
+        "OIDC_CLIENT_AUTH_METHOD": "client_secret_basic",  # or client_secret_post, private_key_jwt
         "OIDC_PRIVATE_KEY_FILE": "",  # PEM, for private_key_jwt
         "OIDC_PRIVATE_KEY_ID": "",  # its kid, as registered with the provider
-        "OIDC_SCOPES": "openid profile",
+        "OIDC_SCOPES": "openid",  # ID-porten sends pid with openid alone: ask for no more than that
         "OIDC_IDENTITY_CLAIM": "pid",  # the claim naming the person (Entra ID: oid)
         # acr values from lowest to highest: «at least the signing level» is judged in this order.
         "OIDC_ACR_LEVELS": "idporten-loa-low idporten-loa-substantial idporten-loa-high",

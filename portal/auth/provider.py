@@ -61,6 +61,12 @@ def configured() -> bool:
     return bool(current_app.config.get("OIDC_ISSUER") and current_app.config.get("OIDC_CLIENT_ID"))
 
 
+def issuer_origin() -> str | None:
+    """``scheme://host[:port]`` of the configured provider, for the Content-Security-Policy."""
+    issuer = str(current_app.config.get("OIDC_ISSUER") or "")
+    return "/".join(issuer.split("/", 3)[:3]) if issuer else None
+
+
 def provider_name() -> str:
     return str(current_app.config.get("OIDC_PROVIDER_NAME") or "ID-porten")
 
@@ -166,8 +172,9 @@ def complete(flow: dict) -> ProvenIdentity:
     if not identity:
         raise SignInRefused("identity")
     auth_time = claims.get("auth_time")
+    amr = claims.get("amr") or []
     authentication = Authentication(
-        acr=claims.get("acr"), amr=[str(method) for method in claims.get("amr") or []],
+        acr=claims.get("acr"), amr=[amr] if isinstance(amr, str) else [str(method) for method in amr],
         at=datetime.fromtimestamp(int(auth_time), timezone.utc) if auth_time else None,
     )
     proven = ProvenIdentity(identity_hmac(str(identity)), authentication, claims.get("iss", issuer), claims.get("sid"), token["id_token"])

@@ -154,6 +154,5 @@ def front_channel_logout():
     response = make_response(render_template("auth/front_channel_logout.html"))
     response.headers["Cache-Control"] = "no-store"
     # The provider's page frames this one; only it may.
-    origin = "/".join(issuer.split("/", 3)[:3])
-    response.headers["Content-Security-Policy"] = f"default-src 'none'; style-src 'self'; frame-ancestors {origin}"
+    response.headers["Content-Security-Policy"] = f"default-src 'none'; style-src 'self'; frame-ancestors {provider.issuer_origin()}"
     return response
