@@ -81,9 +81,12 @@ def test_an_invitation_is_accepted_with_the_provider_and_binds_the_identity(clie
     assert parse_qs(logout.query)["id_token_hint"][0].count(".") == 2
     assert signed_in_as(client) is None
 
-    # From now on the person signs in with the provider alone.
+    # From now on the person signs in with the provider alone, and the invitation is spent.
     assert through_provider(client, "/sign-in/provider", person, MAYOR_PID).location == "/"
     assert "Nina Ny" in signed_in_as(client)
+    stranger = Browserless(client.application.test_client())
+    assert stranger.get(f"/invitation/{token}").status_code == 400
+    assert stranger.get(f"/invitation/{token}/provider").status_code == 400
 
 
 def test_the_signing_invitation_of_a_new_signatory_leads_through_the_provider(people, oidc, outbox):

@@ -1,19 +1,30 @@
 """Accepting an invitation: the invited person chooses a password and is signed in."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..models import Role
+
+from ..models import Role, User
 from ..safety import is_safe_redirect
 from . import bp, provider, sessions
 from .choose_password import choose_password_from_link
+from .passwords import user_from_link_token
 
 PURPOSE = "invitation"
 
 
+def invited_user(token: str) -> User | None:
+    """The person an invitation link was made for, while the link is unused: forged, expired or spent links
+    (a password chosen, or an identity bound) give None."""
+    user = user_from_link_token(token, PURPOSE, current_app.config["INVITATION_MAX_AGE_DAYS"] * 86400)
+    return user if user is not None and user.identity_hmac is None else None
+
+
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
+    if invited_user(token) is None:
+        return render_template("auth/link_invalid.html"), 400
     target = request.args.get("next")
     target = target if is_safe_redirect(target) else None
 

@@ -12,8 +12,7 @@ from ..models import Role, User
 from ..safety import is_safe_redirect
 from . import bp, provider, sessions
 from .identity import seal
-from .invitations import PURPOSE as INVITATION
-from .passwords import user_from_link_token
+from .invitations import invited_user
 
 
 def _language() -> str:
@@ -47,10 +46,9 @@ def _refused(reason: str):  # type: ignore[no-untyped-def]
         "stale": _("%(provider)s did not ask you to prove who you are again. Start again.", provider=name),
         "unknown": _("No account in the portal is bound to you. Open the invitation you were sent by e-mail, or ask your administrator for one."),
         "bound-elsewhere": _("You are already bound to another account in the portal, so this invitation cannot be accepted with your identity. Ask your administrator."),
-        "account-bound": _("This account is already bound to another person. Ask your administrator."),
         "other-person": _("You proved the identity of another person than the one signed in. Nothing was signed."),
     }
-    status = {"unknown": 403, "bound-elsewhere": 409, "account-bound": 409, "other-person": 403}.get(reason, 400)
+    status = {"unknown": 403, "bound-elsewhere": 409, "other-person": 403}.get(reason, 400)
     return _problem(title, messages.get(reason, messages["token"]), status, retry=url_for("auth.sign_in"))
 
 
@@ -72,7 +70,7 @@ def provider_sign_in():
 @bp.route("/invitation/<token>/provider")
 def accept_invitation_with_provider(token: str):
     """Accept an invitation by proving one's identity: the account is bound to it from then on."""
-    if user_from_link_token(token, INVITATION, current_app.config["INVITATION_MAX_AGE_DAYS"] * 86400) is None:
+    if invited_user(token) is None:
         return render_template("auth/link_invalid.html"), 400
     target = request.args.get("next")
     return _go("invitation", acr=current_app.config["OIDC_SIGN_IN_ACR"], token=token,
@@ -121,13 +119,11 @@ def provider_callback():
         return redirect(url_for("agreements.sign", agreement_id=int(flow.get("agreement") or 0)))
 
     if purpose == "invitation":
-        user = user_from_link_token(str(flow.get("token") or ""), INVITATION, current_app.config["INVITATION_MAX_AGE_DAYS"] * 86400)
+        user = invited_user(str(flow.get("token") or ""))
         if user is None:
             return render_template("auth/link_invalid.html"), 400
-        if bound is not None and bound.id != user.id:
+        if bound is not None:
             return _refused("bound-elsewhere")
-        if user.identity_hmac is not None and user.identity_hmac != proven.identity_hmac:
-            return _refused("account-bound")
         user.identity_hmac = proven.identity_hmac
         sessions.begin(user, "provider", issuer=proven.issuer, sid=proven.sid,
                        authentication=proven.authentication, id_token=proven.id_token)

@@ -23,6 +23,8 @@ from joserfc.jwk import RSAKey
 
 from portal import PROJECT_ROOT
 
+from ..conftest import free_port  # tests/conftest.py imports this module at its end, after defining it
+
 SCRIPT = Path(__file__).with_name("provider.mjs")
 CLIENT_ID = "politiradsportalen"
 CLIENT_SECRET = "test-client-secret-for-the-loopback-provider"
@@ -34,21 +36,13 @@ CHIEF_PID = "15823799123"
 OTHER_PID = "03047612345"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class LoopbackProvider:
     """One oidc-provider process; ``restart(new_keys=True)`` rotates its signing key on the same issuer."""
 
     portal_base: str
     tmp: Path
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     jwt_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "portal-client-key"}))
 
