@@ -173,6 +173,7 @@ class User(UserMixin, db.Model):
         back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
     )
     signature_slots: Mapped[list[SignatureSlot]] = relationship(back_populates="user", viewonly=True)
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user", viewonly=True)
 
     @property
     def is_active(self) -> bool:
@@ -202,7 +203,7 @@ class UserSession(db.Model):
     # The provider's ID token, encrypted (it names the person), for id_token_hint at RP-initiated logout.
     id_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(back_populates="sessions")
 
 
 # ---------------------------------------------------------------- the agreement
