@@ -39,12 +39,13 @@ def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
     return _("The agreement could not be signed, and the document is unchanged. Try again in a moment.")
 
 
-def _signing_authentication() -> Authentication | None:
-    """For a signatory bound to a proven identity: the session's authentication, when it is at the signing
-    level and recent enough (``None`` means: prove it again at the provider first). Raises LookupError for
-    a signatory who confirms with a password instead."""
-    if not (provider.configured() and current_user.identity_hmac):
-        raise LookupError
+def _proves_with_provider() -> bool:
+    """A signatory bound to a proven identity confirms a signature at the identity provider, not with a password."""
+    return provider.configured() and current_user.identity_hmac is not None
+
+
+def _recent_authentication() -> Authentication | None:
+    """This session's authentication at the provider, if it is at the signing level and recent enough."""
     record = sessions.current()
     if record is None or not provider.recent_enough_for_signing(record.acr, record.authenticated_at):
         return None
@@ -56,13 +57,11 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
     setup = signing.signing_setup()
     sign_form.use_key_sources(setup.key_source)
     step_up = None
-    try:
-        if _signing_authentication() is None:
-            step_up = url_for("auth.step_up", agreement_id=agreement.id)
+    if _proves_with_provider():
         if "password" in sign_form:
-            del sign_form.password  # the provider confirms who signs, not a password
-    except LookupError:
-        pass
+            del sign_form.password
+        if _recent_authentication() is None:
+            step_up = url_for("auth.step_up", agreement_id=agreement.id)
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -109,13 +108,12 @@ def sign(agreement_id: int):
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
-    try:
-        authentication = _signing_authentication()
+    authentication = None
+    if _proves_with_provider():
+        authentication = _recent_authentication()
         if authentication is None:  # not proven at the signing level lately: through the provider, then back here
             return redirect(url_for("auth.step_up", agreement_id=agreement_id))
         del form.password
-    except LookupError:
-        authentication = None
     if not form.validate():
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
     choice = signing.KeyChoice(form.key_source.data)

@@ -143,7 +143,7 @@ def front_channel_logout():
     """OpenID Connect Front-Channel Logout: the provider loads this in an iframe with the ``iss`` and
     ``sid`` of a session that has ended there; the portal session begun by it ends too."""
     issuer, sid = request.args.get("iss", ""), request.args.get("sid", "")
-    if not provider.configured() or not sid or issuer != current_app.config["OIDC_ISSUER"]:
+    if not provider.configured() or not sid or issuer.rstrip("/") != current_app.config["OIDC_ISSUER"].rstrip("/"):
         abort(400)
     ended = sessions.end_by_provider_session(issuer, sid)
     current_app.logger.info("Front-channel logout ended %d session(s)", ended)

@@ -63,7 +63,7 @@ def sign_out():
     language = select_locale()
     record = sessions.end_current("sign-out")
     flash(_("You are signed out."), "info")
-    if record is not None and record.method == "provider" and provider.configured():
+    if record is not None and record.id_token_encrypted is not None and provider.configured():  # the provider took part
         after = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.sign_in")
         elsewhere = provider.logout_url(unseal(record.id_token_encrypted), after, language)
         if elsewhere:
