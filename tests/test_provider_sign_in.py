@@ -297,3 +297,18 @@ def test_without_a_provider_passwords_stay_and_no_provider_is_offered(client, pe
     page = client.get("/sign-in").get_data(as_text=True)
     assert 'name="password"' in page and "sign-in-with-provider" not in page
     assert client.get("/sign-in/provider").status_code == 404
+
+
+def test_assurance_levels_are_judged_in_the_configured_order(app):
+    from portal.auth.provider import acr_at_least
+
+    assert acr_at_least("idporten-loa-high", "idporten-loa-substantial")
+    assert not acr_at_least("idporten-loa-substantial", "idporten-loa-high")
+    assert not acr_at_least("Level4", "idporten-loa-high") and not acr_at_least(None, "idporten-loa-high")
+    assert acr_at_least(None, "")  # no level asked for (Entra ID): none is checked
+    saved = app.config["OIDC_ACR_LEVELS"]
+    app.config["OIDC_ACR_LEVELS"] = "low substantial high"  # Ansattporten's words
+    try:
+        assert acr_at_least("high", "substantial") and not acr_at_least("substantial", "high")
+    finally:
+        app.config["OIDC_ACR_LEVELS"] = saved
