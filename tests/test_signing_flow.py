@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import threading
-from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -379,7 +378,7 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
     (due,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.RENEWAL_DUE))
     (renewal,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.ACTIVE))
     (superseded,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.SUPERSEDED))
-    assert due.renewal_due_on <= date.today() and [p.municipality.name for p in due.parties] == ["Voss"]
+    assert due.renewal_due_on <= clock.today() and [p.municipality.name for p in due.parties] == ["Voss"]
     assert renewal.renewal_of_id == superseded.id and renewal.reference == superseded.reference
     assert has_evaluation(superseded)
     for signed, emails in ((due, ["ordforar@voss.demo", "stasjonssjef@vest.demo"]),
