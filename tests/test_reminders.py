@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from portal.agreements.reminders import send_due_reminders
-from portal.agreements.renewals import activate
+
 from portal.extensions import db
 from portal.models import AgreementStatus, RenewalReminder
 
@@ -19,7 +19,7 @@ DUE = date(2026, 6, 10)
 def active_agreement(people):  # type: ignore[no-untyped-def]
     agreement = factories.complete_agreement(people.coordinator, municipality_numbers=(factories.VOSS, factories.ULVIK))
     agreement.status = AgreementStatus.ACTIVE
-    activate(agreement, SIGNED)
+    factories.put_in_force(agreement, SIGNED)
     db.session.commit()
     return agreement
 
