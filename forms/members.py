@@ -84,7 +84,7 @@ class LeadershipForm(FlaskForm):
         default="slt_coordinator",
     )
     secretariat_other = StringField(
-        _l("Who is the secretariat, then?"),
+        _l("If someone else: who is the secretariat?"),
         validators=[Length(max=200, message=_l("Use at most 200 characters"))],
     )
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterator
 
+from babel.lists import format_list
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from wtforms import Field, FieldList, FormField
 
 from . import clock, documents
@@ -63,11 +64,17 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
     return format_date(value, "d. MMMM y" if style == "long" else "dd.MM.y")
 
 
+def name_list(names) -> str:  # type: ignore[no-untyped-def]
+    """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
+    return format_list([str(name) for name in names], locale=str(get_locale() or "nb"))
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors
     app.jinja_env.globals["standard_purpose"] = documents.purpose_html
     app.jinja_env.filters["date"] = norwegian_date
+    app.jinja_env.filters["names"] = name_list
     # An agreement's state as it is today (``Agreement.status_on``), also before the nightly command ran.
     app.jinja_env.filters["state_today"] = lambda agreement: agreement.status_on(clock.today())

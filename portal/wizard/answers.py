@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from forms.purpose import task_lines
@@ -20,6 +21,7 @@ from ..models import (
     WrittenStandard,
 )
 from ..reference_data import suggested_police_district
+from ..templating import name_list
 
 
 class StepAnswers(Protocol):
@@ -92,7 +94,7 @@ def standard_rule(municipalities: list[Municipality]) -> tuple[list[str], str | 
     standards = {m.written_standard for m in municipalities}
     if len(standards) == 1 and standards != {"neutral"}:
         only = standards.pop()
-        names = ", ".join(f"{m.name} kommune" for m in municipalities)
+        names = name_list(f"{m.name} kommune" for m in municipalities)
         language = _("nynorsk") if only == "nynorsk" else _("bokmål")
         return [only], only, _("%(names)s has chosen %(language)s as its written standard, so the agreement is written in %(language)s.", names=names, language=language)
     preferred = next((m.written_standard for m in municipalities if m.written_standard != "neutral"), "nynorsk")
@@ -208,7 +210,9 @@ def leader_choices(agreement: Agreement) -> list[tuple[str, str]]:
         mayors = [("mayor", _("The mayor leads the council"))]
     else:
         mayors = [(f"mayor:{m.number}", _("The mayor of %(name)s leads the council", name=m.name)) for m in municipalities]
-    return [*mayors, ("rotating", _("The leadership rotates between the mayor and the station chief"))]
+    rotating = ngettext("Leadership rotates between the mayor and the station chief",
+                        "Leadership rotates between the mayors and the station chief", len(municipalities))
+    return [*mayors, ("rotating", rotating)]
 
 
 class LeadershipAnswers:
