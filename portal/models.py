@@ -259,6 +259,19 @@ class Agreement(db.Model):
         return self.status is AgreementStatus.DRAFT
 
     @property
+    def is_deletable(self) -> bool:
+        """A draft that was never finalised may be deleted; a new version made after a decline may not,
+        since it carries the declined version forward."""
+        declined_before = self.previous_version is not None and self.previous_version.status is AgreementStatus.DECLINED
+        return self.status is AgreementStatus.DRAFT and not declined_before
+
+    @property
+    def is_untouched(self) -> bool:
+        """A draft just started: nothing answered, nothing typed, not a copy of an earlier version."""
+        return (self.status is AgreementStatus.DRAFT and not self.completed_steps and not self.parties
+                and not self.unsaved_input and self.previous_version_id is None)
+
+    @property
     def expires_on(self) -> date | None:
         """An agreement not renewed within twelve months of its renewal date has expired on this day."""
         return twelve_months_after(self.renewal_due_on) if self.renewal_due_on is not None else None
