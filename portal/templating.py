@@ -56,12 +56,23 @@ def aria(field: Field) -> dict[str, str]:
     return attributes
 
 
+#: (long, short) patterns for dates and for times, by interface language; Norwegian is the default.
+_DATE_PATTERNS = {
+    "en": {"date": ("d MMMM y", "d MMM y"), "datetime": ("d MMMM y 'at' HH:mm", "d MMM y HH:mm")},
+    "nb": {"date": ("d. MMMM y", "dd.MM.y"), "datetime": ("d. MMMM y 'kl.' HH:mm", "dd.MM.y HH:mm")},
+}
+
+
 def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
+    """A date (or a time, in Norwegian time) as the interface's language writes it: «1. januar 2027»,
+    «1 January 2027»."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "d. MMMM y 'kl.' HH:mm" if style == "long" else "dd.MM.y HH:mm")
-    return format_date(value, "d. MMMM y" if style == "long" else "dd.MM.y")
+    language = str(get_locale() or "nb")
+    patterns = _DATE_PATTERNS.get(language, _DATE_PATTERNS["nb"])
+    kind = "datetime" if isinstance(value, datetime) else "date"
+    pattern = patterns[kind][0 if style == "long" else 1]
+    return format_datetime(value, pattern) if kind == "datetime" else format_date(value, pattern)
 
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
