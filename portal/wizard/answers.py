@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from forms.members import station_chief_title_in
 from forms.purpose import task_lines
 from forms.steps import STEPS_BY_NAME, Step, steps_for
 
@@ -140,6 +141,8 @@ class PoliceAnswers:
         agreement.written_standard = WrittenStandard(form.written_standard.data)
         for mayor in agreement.members_in(MemberRole.MAYOR):
             mayor.title = mayor_title(agreement.written_standard)
+        for chief in agreement.members_in(MemberRole.STATION_CHIEF):
+            chief.title = station_chief_title_in(chief.title, agreement.written_standard.value)
 
 
 # ------------------------------------------------------------------ purpose
@@ -161,9 +164,14 @@ class PurposeAnswers(_NoOptions):
 # ------------------------------------------------------------------ members
 
 
+def standard_of(agreement: Agreement) -> str:
+    """The agreement's written standard, for what the wizard offers to put in its text."""
+    return (agreement.written_standard or WrittenStandard.NYNORSK).value
+
+
 class MembersAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
-        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}}
+        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}, "standard": standard_of(agreement)}
 
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         def person(role: MemberRole, number: str | None = None) -> Member:
@@ -271,7 +279,10 @@ class MeetingsAnswers(_NoOptions):
         agreement.minutes_archive_location = (form.minutes_archive_location.data or "").strip() or None
 
 
-class PrioritiesAnswers(_NoOptions):
+class PrioritiesAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {"standard": standard_of(agreement)}
+
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         areas = [{"title": a.title, "expected_results": a.expected_results} for a in agreement.priority_areas]
         return {
