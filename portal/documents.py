@@ -97,6 +97,18 @@ def join_names(names: list[str], standard: WrittenStandard) -> str:
     return format_list(names, locale=standard.language_code) if names else ""
 
 
+def agreement_title(agreement: Agreement) -> str:
+    """«Samarbeidsavtale mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one
+    list, in the agreement's written standard (blanks where the parties are not chosen yet)."""
+    standard = document_standard(agreement)
+    doc = texts(standard)["document"]
+    names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
+    district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
+    if not names:
+        return doc["title"].format(parties=f"{doc['municipality'].format(name=doc['blank'])} {doc['and']} {district}")
+    return doc["title"].format(parties=join_names([*names, district], standard))
+
+
 def paragraphs(text: str | None) -> list[str]:
     """A user's text as paragraphs: one per non-empty line."""
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
@@ -195,8 +207,7 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     number_words = words["municipalities"]["many" if len(municipality_names) > 1 else "one"]
     district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
     municipalities = join_names(municipality_names, standard) or doc["municipality"].format(name=blank)
-    # «mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one list
-    title = doc["title"].format(parties=join_names([*municipality_names, district], standard) if municipality_names else f"{municipalities} {doc['and']} {district}")
+    title = agreement_title(agreement)
 
     # §2: the fixed members, in the template's order
     members: list[MemberRow] = []

@@ -126,10 +126,14 @@ class Organisation(db.Model):
 
     @property
     def name(self) -> str:
+        return self.name_in(WrittenStandard.BOKMAL)
+
+    def name_in(self, standard: WrittenStandard | str) -> str:
+        """«Voss kommune»; a police district as it is written in ``standard``."""
         if self.municipality is not None:
             return f"{self.municipality.name} kommune"
         assert self.police_district is not None
-        return self.police_district.name_bokmal
+        return self.police_district.name_in(standard)
 
 
 class User(UserMixin, db.Model):

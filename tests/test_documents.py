@@ -221,7 +221,7 @@ def test_purpose_additions_priority_areas_and_follow_up(renders):
     assert document.contains("Følgje opp handlingsplanen mot vald i nære relasjonar.")
     for number in (1, 2, 3):
         assert document.contains(f"Satsingsområde {number} Venta resultat: Færre unge som blir rekrutterte til kriminelle miljø.")
-    assert document.contains("SLT-koordinator og politikontakt får ansvaret for at tilrådingar i politirådet vert følgde opp")
+    assert document.contains("SLT-koordinator og politikontakt gis ansvaret for at tilrådingar i politirådet vert følgde opp")
     assert document.contains("Forholdet til SLT Politirådet er styringsgruppe for SLT-arbeidet")
     assert document.contains("Politirådet er styringsgruppe for SLT.")
 

@@ -48,7 +48,7 @@ def test_the_reminder_reaches_the_coordinators_and_the_signatories_in_the_agreem
     assert people.other_coordinator.email not in recipients  # Bergen is no party
     text = message.get_content()
     assert "10.06.2026" in message["Subject"]
-    assert agreement.reference in text and "Voss, Ulvik" in text
+    assert agreement.reference in text and "Voss kommune, Ulvik kommune og Vest politidistrikt" in text and "Voss og Ulvik" in message["Subject"]
     assert f"https://portal.test/agreements/{agreement.id}" in text
     assert "The politiråd agreement" not in message["Subject"]  # nynorsk agreement, nynorsk reminder
 

@@ -18,8 +18,6 @@ from datetime import datetime, timezone
 from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
@@ -44,6 +42,7 @@ from ..signing import keys, pades
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
+from . import notices
 from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
 
@@ -109,10 +108,6 @@ def _link(endpoint: str, **values: object) -> str:
         with current_app.test_request_context():
             path = url_for(endpoint, **values)
     return current_app.config["PUBLIC_BASE_URL"] + path
-
-
-def _language(agreement: Agreement) -> str:
-    return agreement.written_standard.language_code if agreement.written_standard else "nn"
 
 
 # ---------------------------------------------------------------- finalising: seal and slots
@@ -197,27 +192,19 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
 
     failed = []
     sign_link = _link("agreements.sign", agreement_id=agreement.id)
-    with force_locale(_language(agreement)):
-        for invitation in invitations:
-            slot = invitation.slot
-            body = _(
-                "Hello %(name)s,\n\nThe politiråd agreement %(reference)s (version %(version)d) is ready for your signature.\n"
-                "Read it and sign it here:\n\n%(link)s\n",
-                name=slot.name or slot.email, reference=agreement.reference, version=agreement.version, link=sign_link,
-            )
-            if invitation.new_user and slot.user is not None:
-                days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
-                body += "\n" + _(
-                    "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
-                    "your password first:\n\n%(link)s\n",
-                    days=days, link=account,
-                )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
-            except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
-                current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
-                failed.append(slot.email)
+    contact = invited_by or agreement.created_by
+    for invitation in invitations:
+        slot = invitation.slot
+        account_link = None
+        if invitation.new_user and slot.user is not None:
+            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
+        notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
+                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact)
+        try:
+            send_mail(slot.email, notice.subject, notice.body)
+        except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
+            current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
+            failed.append(slot.email)
     return failed
 
 
@@ -446,15 +433,9 @@ def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, r
     recipients = [person.email for person in coordinators_of(old)]
     if not recipients:
         return
-    with force_locale(_language(old)):
-        body = _(
-            "Hello,\n\n%(name)s (%(organisation)s) has declined to sign the politiråd agreement %(reference)s, version %(version)d.\n\n"
-            "The reason given:\n%(reason)s\n\nVersion %(new_version)d is ready for you to change and finalise again:\n\n%(link)s\n",
-            name=user.name, organisation=user.organisation.name, reference=old.reference, version=old.version,
-            reason=reason, new_version=new.version, link=_link("wizard.check_answers", agreement_id=new.id),
-        )
-        try:
-            send_mail(recipients, _("Agreement %(reference)s was declined", reference=old.reference), body)
-        except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
-            current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+    notice = notices.declined_notice(old, new, user, reason, _link("wizard.check_answers", agreement_id=new.id))
+    try:
+        send_mail(recipients, notice.subject, notice.body)
+    except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
+        current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
 
