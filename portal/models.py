@@ -213,7 +213,7 @@ class Agreement(db.Model):
     start_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(100))
 
-    # Lifecycle: active from the date of the last signature; to be renewed twelve months later
+    # Lifecycle: in force from the start date, or the last signature if later; renewed twelve months later
     active_from: Mapped[date | None] = mapped_column(Date)
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
