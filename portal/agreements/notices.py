@@ -21,11 +21,6 @@ class Notice:
     body: str
 
 
-def language_of(agreement: Agreement) -> str:
-    """The language code of the agreement's written standard: every e-mail about it is in that one."""
-    return document_standard(agreement).language_code
-
-
 def _contact(person: User | None, agreement: Agreement) -> str:
     if person is None:
         return ""
@@ -46,7 +41,7 @@ def _closing(agreement: Agreement, contact: User | None) -> str:
           version=agreement.version, title=agreement_title(agreement)),
         _("Sent by Politirådsportalen for %(organisation)s.", organisation=agreement.owner_organisation.name_in(standard)),
     ]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def signing_invitation(agreement: Agreement, name: str, sign_link: str, account_link: str | None, account_days: int,

@@ -16,6 +16,7 @@ from forms.members import station_chief_title_in
 from forms.purpose import task_lines
 from forms.steps import STEPS_BY_NAME, Step, steps_for
 
+from ..documents import document_standard
 from ..extensions import db
 from ..models import (
     Agreement, Member, MemberRole, Municipality, Party, PoliceDistrict, PriorityArea, PriorityAreaEvaluation, User,
@@ -164,14 +165,9 @@ class PurposeAnswers(_NoOptions):
 # ------------------------------------------------------------------ members
 
 
-def standard_of(agreement: Agreement) -> str:
-    """The agreement's written standard, for what the wizard offers to put in its text."""
-    return (agreement.written_standard or WrittenStandard.NYNORSK).value
-
-
 class MembersAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
-        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}, "standard": standard_of(agreement)}
+        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}, "standard": document_standard(agreement).value}
 
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         def person(role: MemberRole, number: str | None = None) -> Member:
@@ -281,7 +277,7 @@ class MeetingsAnswers(_NoOptions):
 
 class PrioritiesAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
-        return {"standard": standard_of(agreement)}
+        return {"standard": document_standard(agreement).value}
 
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         areas = [{"title": a.title, "expected_results": a.expected_results} for a in agreement.priority_areas]
