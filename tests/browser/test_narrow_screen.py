@@ -79,6 +79,8 @@ def test_no_page_scrolls_sideways_at_390_px(app, new_page, people, finalised, su
             page.goto(f"/agreements/{ids['signed']}")
             axe_check(page)  # the stacked tables are still tables to a screen reader
             screenshot(page, "narrow-agreement")
+            page.goto(f"/agreements/{ids['draft']}/delete")
+            axe_check(page)  # the confirmation page for deleting a draft
 
     html_pages = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods} - NOT_PAGES
     assert html_pages - visited == set(), "pages not visited at 390 px"
