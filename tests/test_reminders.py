@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from portal.agreements.reminders import send_due_reminders
-
 from portal.extensions import db
 from portal.models import AgreementStatus, RenewalReminder
 

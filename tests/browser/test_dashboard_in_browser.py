@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from portal.agreements.lifecycle import change_status
-
 from portal.extensions import db
 from portal.models import AgreementStatus
 from tests import factories
