@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-
 from portal.extensions import db
 from tests import factories
 from tests.conftest import PASSWORD
