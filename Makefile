@@ -75,6 +75,7 @@ schema:
 bench:
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
+	$(PYTHON) -m tests.bench.bench_sign_in
 
 clean:
 	rm -rf $(VENV) node_modules

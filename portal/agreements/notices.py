@@ -94,6 +94,22 @@ def declined_notice(old: Agreement, new: Agreement, declined_by: User, reason: s
     return Notice(subject, "\n".join(parts))
 
 
+def declined_to_signatory(old: Agreement, new: Agreement, name: str, decliner: str, reason: str, link: str) -> Notice:
+    """To the other signatories of a declined version: why, and that their link leads to the new version."""
+    standard = document_standard(old)
+    with force_locale(standard.language_code):
+        body = _(
+            "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
+            "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
+            "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
+            "Until then there is nothing for you to sign.\n",
+            name=name, decliner=decliner, version=old.version, reference=old.reference,
+            reason=reason, new_version=new.version, link=link,
+        )
+        subject = _("Agreement %(reference)s: version %(version)d was declined", reference=old.reference, version=old.version)
+        return Notice(subject, body + "\n" + _closing(old, old.created_by))
+
+
 def renewal_reminder(agreement: Agreement, days_before: int, link: str) -> Notice:
     """To the coordinators and the signatories: the yearly renewal is due on the renewal date."""
     standard = document_standard(agreement)
