@@ -37,8 +37,8 @@ def test_the_signing_email_is_in_the_agreements_standard_and_says_who_what_by_wh
     agreement = factories.complete_agreement(people.coordinator, standard=standard)
     agreement.start_date = clock.today() + timedelta(days=30)
     for member in agreement.members:
-        if member.role is MemberRole.STATION_CHIEF:
-            member.email = people.station_chief.email
+        if member.role is MemberRole.STATION_CHIEF:  # an existing account, named as in the agreement
+            member.email, member.name = people.station_chief.email, people.station_chief.name
     db.session.commit()
     client.sign_in(people.coordinator)
     assert client.submit(f"/agreements/{agreement.id}/finalise", token_from=f"/agreements/{agreement.id}").status_code == 302
