@@ -384,6 +384,13 @@ class AgreementDocument(db.Model):
     signed_sha256: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     pades_level: Mapped[str | None] = mapped_column(String(10))
+    # The validation report of the signed revision (``portal.signing.verify.VerificationReport`` as a
+    # dict), made when the agreement was closed: the archive reads it instead of validating again. It
+    # holds for the bytes whose SHA-256 it names and the trust settings whose fingerprint it names.
+    validation_report: Mapped[dict | None] = mapped_column(JSON)
+    validation_report_sha256: Mapped[str | None] = mapped_column(String(64))
+    validation_report_trust: Mapped[str | None] = mapped_column(String(64))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))
 

@@ -15,6 +15,7 @@ from wtforms.validators import ValidationError
 from .agreements.signing import signing_setup
 from .extensions import csrf
 from .signing import verify
+from .validation_reports import cached_report
 
 bp = Blueprint("verify", __name__)
 
@@ -74,11 +75,11 @@ REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modif
 
 
 def report_of(data: bytes, max_bytes: int | None = None) -> verify.VerificationReport:
-    """The report on ``data`` (at most ``max_bytes``, default ``VERIFY_MAX_BYTES``); raises
-    :class:`verify.VerificationError` for a file that cannot be verified at all."""
-    setup = signing_setup()
+    """The report on ``data`` (at most ``max_bytes``, default ``VERIFY_MAX_BYTES``), from the process's
+    cache when the same bytes were verified before; raises :class:`verify.VerificationError` for a file
+    that cannot be verified at all."""
     try:
-        return verify.verify_pdf(data, setup.trust_roots, max_bytes or setup.verify_max_bytes)
+        return cached_report(data, max_bytes)
     except verify.VerificationError:
         raise
     except Exception as error:  # a PDF odd enough to break the validator: say so rather than fail

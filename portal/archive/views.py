@@ -85,7 +85,7 @@ def signed_pdf_download(agreement_id: int):
 def validation(agreement_id: int):
     """The validation report of the signed PDF as a page, as /verify shows it."""
     agreement = _archived_agreement(agreement_id)
-    report = validation_report(signed_pdf(agreement))
+    report = validation_report(agreement)
     _record(agreement, "validation_report_downloaded", "archive: validation report (page)")
     db.session.commit()
     return render_template("archive/validation.html", agreement=agreement, report=report, **REPORT_WORDS)
@@ -95,7 +95,7 @@ def validation(agreement_id: int):
 @login_required
 def validation_json(agreement_id: int):
     agreement = _archived_agreement(agreement_id)
-    data = json_bytes(validation_report(signed_pdf(agreement)))
+    data = json_bytes(validation_report(agreement))
     _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
     db.session.commit()
     return file_response(data, f"{file_stem(agreement)}-validation-report.json", mimetype="application/json")

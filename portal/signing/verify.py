@@ -144,6 +144,16 @@ class VerificationReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerificationReport:
+        """The report again from :meth:`as_dict` (a stored or cached report)."""
+        return cls(
+            verdict=data["verdict"], pades_level=data["pades_level"],
+            signatures=[SignatureReport(**entry) for entry in data.get("signatures", [])],
+            document_timestamps=[DocumentTimestampReport(**entry) for entry in data.get("document_timestamps", [])],
+            empty_signature_fields=list(data.get("empty_signature_fields", [])), revisions=data.get("revisions", 0),
+        )
+
 
 def verify_pdf(
     data: bytes,
