@@ -24,7 +24,7 @@ from .models import Agreement
 from .signing import verify
 from .signing.setup import SigningSetup
 
-__all__ = ["ReportCache", "cached_report", "report_for_agreement", "store_validation_report", "trust_fingerprint"]
+__all__ = ["Busy", "ReportCache", "cached_report", "report_for_agreement", "store_validation_report", "trust_fingerprint"]
 
 #: Reports kept in each process (a report is a few kilobytes).
 CACHE_SIZE = 256
@@ -63,18 +63,16 @@ class ReportCache:
 _cache = ReportCache()
 
 
-def trust_fingerprint(setup: SigningSetup) -> str:
-    """SHA-256 over what a report depends on besides the file: the trust anchors and the validation
-    rules (revocation checking soft-fail, no fetching), and the report format's version."""
-    digest = hashlib.sha256(b"politirad-verification/1\n")
-    for der in sorted(root.dump() for root in setup.trust_roots):
-        digest.update(hashlib.sha256(der).digest())
-    return digest.hexdigest()
+class Busy(Exception):
+    """As many validations as allowed are running already; try again in a moment."""
 
 
-def cached_report(data: bytes, max_bytes: int | None = None) -> verify.VerificationReport:
+def cached_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
+                  wait_seconds: float = 2.0) -> verify.VerificationReport:
     """The report on ``data`` under the app's trust settings, from the process's cache when the same bytes
-    were verified before. Raises :class:`verify.VerificationError` as ``verify_pdf`` does."""
+    were verified before. A new validation waits at most ``wait_seconds`` for a place at ``gate`` (a
+    semaphore bounding validations at once), else raises :class:`Busy`. Raises
+    :class:`verify.VerificationError` as ``verify_pdf`` does."""
     setup = signing_setup()
     limit = max_bytes or setup.verify_max_bytes
     if len(data) > limit:
@@ -82,9 +80,24 @@ def cached_report(data: bytes, max_bytes: int | None = None) -> verify.Verificat
     key = (sha256_hex(data), trust_fingerprint(setup))
     entry = _cache.get(key)
     if entry is None:
-        entry = verify.verify_pdf(data, setup.trust_roots, limit).as_dict()
+        if gate is not None and not gate.acquire(timeout=wait_seconds):
+            raise Busy()
+        try:
+            entry = verify.verify_pdf(data, setup.trust_roots, limit).as_dict()
+        finally:
+            if gate is not None:
+                gate.release()
         _cache.put(key, entry)
     return verify.VerificationReport.from_dict(entry)
+
+
+def trust_fingerprint(setup: SigningSetup) -> str:
+    """SHA-256 over what a report depends on besides the file: the trust anchors and the validation
+    rules (revocation checking soft-fail, no fetching), and the report format's version."""
+    digest = hashlib.sha256(b"politirad-verification/1\n")
+    for der in sorted(root.dump() for root in setup.trust_roots):
+        digest.update(hashlib.sha256(der).digest())
+    return digest.hexdigest()
 
 
 def store_validation_report(agreement: Agreement) -> verify.VerificationReport:

@@ -1,10 +1,18 @@
 """«Verify a signed PDF»: anyone may upload a PDF and read, per signature, who signed, when, with what
 certificate, whether it is intact and whether the document changed after signing; with an overall
 verdict in plain words. The same report as JSON at ``POST /verify.json`` for programs (no CSRF token:
-it reads the upload and stores nothing)."""
+it reads the upload and stores nothing).
+
+The page is public, and a validation keeps a worker busy for a good part of a second: visitors who are not
+signed in may upload ``VERIFY_RATE_LIMIT`` files per client address (Flask-Limiter), and at most
+``VERIFY_CONCURRENT_VALIDATIONS`` new validations run at once in a process. Past either limit the answer is
+HTTP 429 with ``Retry-After`` and a «try again in a moment» page (or JSON), not a queue without end."""
 from __future__ import annotations
 
+import threading
+
 from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_login import current_user
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,9 +21,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms.validators import ValidationError
 
 from .agreements.signing import signing_setup
-from .extensions import csrf
+from .extensions import csrf, limiter
 from .signing import verify
-from .validation_reports import cached_report
+from .validation_reports import Busy, cached_report
 
 bp = Blueprint("verify", __name__)
 
@@ -74,13 +82,35 @@ class VerifyForm(FlaskForm):
 REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS, "time_sources": TIME_SOURCES}
 
 
+_GATE_KEY = "politirad_verify_gate"
+
+
+def _validation_gate() -> threading.Semaphore | None:
+    """The process's bound on validations at once for visitors who are not signed in (None for users)."""
+    if current_user.is_authenticated:
+        return None
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    gate = app.extensions.get(_GATE_KEY)
+    if gate is None:
+        gate = app.extensions.setdefault(_GATE_KEY, threading.BoundedSemaphore(app.config["VERIFY_CONCURRENT_VALIDATIONS"]))
+    return gate
+
+
+def _signed_in() -> bool:
+    return bool(current_user.is_authenticated)
+
+
+def _rate_limit() -> str:
+    return current_app.config["VERIFY_RATE_LIMIT"]
+
+
 def report_of(data: bytes, max_bytes: int | None = None) -> verify.VerificationReport:
     """The report on ``data`` (at most ``max_bytes``, default ``VERIFY_MAX_BYTES``), from the process's
     cache when the same bytes were verified before; raises :class:`verify.VerificationError` for a file
-    that cannot be verified at all."""
+    that cannot be verified at all, :class:`Busy` when too many validations run at once."""
     try:
-        return cached_report(data, max_bytes)
-    except verify.VerificationError:
+        return cached_report(data, max_bytes, gate=_validation_gate(), wait_seconds=current_app.config["VERIFY_WAIT_SECONDS"])
+    except (verify.VerificationError, Busy):
         raise
     except Exception as error:  # a PDF odd enough to break the validator: say so rather than fail
         current_app.logger.warning("Verifying a PDF failed: %s", error)
@@ -96,7 +126,32 @@ def _read(upload) -> bytes:  # type: ignore[no-untyped-def]
     return upload.read(signing_setup().verify_max_bytes + 1)
 
 
+def busy_message() -> str:
+    return _("Many documents are being verified right now. Try again in a moment.")
+
+
+def too_many(error: Exception | None = None):  # type: ignore[no-untyped-def]
+    """HTTP 429 for ``/verify`` and ``/verify.json`` (the rate limit or :class:`Busy`), with ``Retry-After``."""
+    retry = current_app.config["VERIFY_RETRY_AFTER_SECONDS"]
+    limit = limiter.current_limit
+    if limit is not None and limit.breached:
+        import time
+
+        retry = max(1, int(limit.reset_at - time.time()))
+    if request.path.endswith(".json"):
+        response = jsonify(error="busy", message=busy_message(), retry_after=retry)
+    else:
+        response = current_app.make_response(render_template(
+            "error.html", title=_("Try again in a moment"), message=_(
+                "Many documents are being verified right now, so yours was not. Wait %(seconds)d seconds and "
+                "send it again. Signed-in users are not limited.", seconds=retry)))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
 @bp.route("/verify", methods=["GET", "POST"], endpoint="verify")
+@limiter.limit(_rate_limit, methods=["POST"], exempt_when=_signed_in)
 def verify_page():
     try:
         form = VerifyForm()
@@ -109,12 +164,15 @@ def verify_page():
             report = report_of(_read(form.pdf.data))
         except verify.VerificationError as error:
             problem = error_message(error)
+        except Busy:
+            return too_many()
     status = 400 if form.errors else 422 if problem else 200
     return render_template("verify/verify.html", form=form, report=report, problem=problem, **REPORT_WORDS), status
 
 
 @bp.route("/verify.json", methods=["POST"])
 @csrf.exempt
+@limiter.limit(_rate_limit, exempt_when=_signed_in)
 def verify_json():
     """The report as JSON. Send the PDF as the multipart field ``pdf`` or as the body (``application/pdf``)."""
     try:
@@ -128,4 +186,6 @@ def verify_json():
         report = report_of(data)
     except verify.VerificationError as error:
         return jsonify(error=error.code, message=error_message(error)), 422
+    except Busy:
+        return too_many()
     return jsonify(report_json(report))
