@@ -13,6 +13,8 @@ import threading
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_login import current_user
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -78,8 +80,37 @@ class VerifyForm(FlaskForm):
             raise ValidationError(_l("Choose the PDF file to verify"))
 
 
+PADES_LEVELS = {
+    "none": _l("None: the document has no signature that holds"),
+    "B-B": _l("B-B (signatures only)"),
+    "B-T": _l("B-T (signatures with a time-stamp)"),
+    "B-LT": _l("B-LT (with the data to validate them later)"),
+    "B-LTA": _l("B-LTA (verifiable long after the certificates expire)"),
+}
+
+
+def summary(report: verify.VerificationReport | dict) -> str:
+    """The report in one sentence anyone understands: who signed and whether the document still holds."""
+    data = report if isinstance(report, dict) else report.as_dict()
+    names = [sig["signer_name"] for sig in data.get("signatures", []) if not sig["certification"] and sig["signer_name"]]
+    listed = format_list(names, locale=str(get_locale())) if names else _("nobody yet")
+    verdict = data.get("verdict")
+    if verdict == verify.Verdict.VALID:
+        return _("%(names)s signed this document, and it has not been changed since.", names=listed)
+    if verdict == verify.Verdict.INCOMPLETE:
+        return _("This document is not fully signed yet. Signed so far by: %(names)s.", names=listed)
+    if verdict == verify.Verdict.UNTRUSTED:
+        return _("The signatures are intact, but this portal cannot confirm who made them.")
+    if verdict == verify.Verdict.ALTERED:
+        return _("This document has been changed after it was signed. Do not rely on it.")
+    if verdict == verify.Verdict.INVALID:
+        return _("A signature in this document could not be confirmed. Do not rely on it.")
+    return _("This document has no signatures.")
+
+
 #: The words the report template (verify/_report.html) needs, for every page that shows a report.
-REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS, "time_sources": TIME_SOURCES}
+REPORT_WORDS = {"verdicts": VERDICTS, "verdict_colours": VERDICT_COLOURS, "modifications": MODIFICATIONS,
+                "time_sources": TIME_SOURCES, "pades_levels": PADES_LEVELS, "summary": summary}
 
 
 _GATE_KEY = "politirad_verify_gate"
@@ -119,7 +150,7 @@ def report_of(data: bytes, max_bytes: int | None = None) -> verify.VerificationR
 
 def report_json(report: verify.VerificationReport) -> dict[str, object]:
     """The report as ``POST /verify.json`` gives it, with the verdict in words."""
-    return {**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict))}
+    return {**report.as_dict(), "verdict_text": str(VERDICTS.get(report.verdict, report.verdict)), "summary": summary(report)}
 
 
 def _read(upload) -> bytes:  # type: ignore[no-untyped-def]

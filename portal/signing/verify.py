@@ -20,6 +20,7 @@ validation contexts shared by every signature of the document.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -114,6 +115,7 @@ class SignatureReport:
     changes_allowed: bool  # the changes after signing are allowed (DocMDP and pyHanko's diff policy)
     pades_level: str
     problem: str | None = None  # AdES sub-indication or error code, when something failed
+    chain_names: list[str] = field(default_factory=list)  # the chain by name (common name, organisation), signer first
 
 
 @dataclass
@@ -140,6 +142,7 @@ class VerificationReport:
     document_timestamps: list[DocumentTimestampReport] = field(default_factory=list)
     empty_signature_fields: list[str] = field(default_factory=list)
     revisions: int = 0
+    sha256: str = ""  # of the file verified
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,6 +155,7 @@ class VerificationReport:
             signatures=[SignatureReport(**entry) for entry in data.get("signatures", [])],
             document_timestamps=[DocumentTimestampReport(**entry) for entry in data.get("document_timestamps", [])],
             empty_signature_fields=list(data.get("empty_signature_fields", [])), revisions=data.get("revisions", 0),
+            sha256=data.get("sha256", ""),
         )
 
 
@@ -169,7 +173,9 @@ def verify_pdf(
     B-LTA document still validates once its certificates have expired (ETSI EN 319 102-1 § 5.6.2).
     """
     reader = _open(data, max_bytes)
-    return asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+    report.sha256 = hashlib.sha256(data).hexdigest()
+    return report
 
 
 def _open(data: bytes, max_bytes: int) -> PdfFileReader:
@@ -302,7 +308,7 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
         return SignatureReport(
             **base, signing_time=None, signing_time_source="none", timestamp_trusted=None, chain=[subject_line(cert)],
             trusted=False, intact=False, valid=False, covers_whole_document=False, modification_level=None,
-            changes_allowed=False, problem=type(error).__name__,
+            changes_allowed=False, problem=type(error).__name__, chain_names=[certificate_name(cert)],
         )
     if status.timestamp_validity is not None:
         time, source, ts_trusted = status.timestamp_validity.timestamp, "timestamp", bool(status.timestamp_validity.trusted)
@@ -311,7 +317,8 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
     else:
         time, source, ts_trusted = None, "none", None
     path = status.validation_path
-    chain = [subject_line(c) for c in reversed(list(path))] if path is not None else [subject_line(cert)]
+    certificates = list(reversed(list(path))) if path is not None else [cert]
+    chain = [subject_line(c) for c in certificates]
     modification = status.modification_level
     return SignatureReport(
         **base,
@@ -326,6 +333,7 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
         modification_level=modification.name if modification is not None else None,
         changes_allowed=bool(status.docmdp_ok) and modification is not None and modification != ModificationLevel.OTHER,
         problem=str(status.trust_problem_indic.name) if status.trust_problem_indic is not None else None,
+        chain_names=[certificate_name(c) for c in certificates],
     )
 
 
@@ -339,7 +347,7 @@ async def _document_timestamp(embedded: EmbeddedPdfSignature, vc: ValidationCont
         DocumentTimestampReport(
             field=str(embedded.field_name),
             time=status.timestamp.isoformat(),
-            tsa=subject_line(status.signing_cert),
+            tsa=certificate_name(status.signing_cert),
             intact=bool(status.intact),
             valid=bool(status.valid),
             trusted=bool(status.trusted),
@@ -353,6 +361,15 @@ async def _document_timestamp(embedded: EmbeddedPdfSignature, vc: ValidationCont
 
 def subject_line(cert: asn1_x509.Certificate) -> str:
     return str(cert.subject.human_friendly)
+
+
+def certificate_name(cert: asn1_x509.Certificate) -> str:
+    """Who a certificate names, without attribute labels (which would be English): «common name,
+    organisation», either alone where the other is missing or the same."""
+    subject = cert.subject.native
+    parts = [_text(subject.get("common_name")), _text(subject.get("organization_name"))]
+    names = [part for index, part in enumerate(parts) if part and part not in parts[:index]]
+    return ", ".join(names) or subject_line(cert)
 
 
 def _text(value: object) -> str | None:
