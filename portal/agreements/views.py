@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from forms.steps import STEPS, STEPS_BY_NAME
 
-from ..access import agreement_for_reading, roles_required, visible_agreements
+from ..access import agreement_for_reading, roles_required, visible_agreements, with_list_details
 from ..documents import agreement_html
 from .. import clock
 from ..extensions import db
@@ -23,7 +23,7 @@ from .lifecycle import RENEWABLE_STATES, renewal_under_way, start_agreement, ver
 @login_required
 def index():
     agreements = db.session.scalars(
-        visible_agreements(current_user).order_by(Agreement.updated_at.desc(), Agreement.id.desc())
+        with_list_details(visible_agreements(current_user)).order_by(Agreement.updated_at.desc(), Agreement.id.desc())
     ).all()
     return render_template("agreements/index.html", agreements=agreements, first_open_step=first_open_step)
 

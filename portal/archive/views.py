@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
 
-from ..access import SIGNED_STATES, visible_agreements
+from ..access import SIGNED_STATES, visible_agreements, with_list_details
 from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
@@ -54,7 +54,7 @@ def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
 def index():
     """Signed agreements the user may read, filtered and searched, 25 to a page."""
     chosen = ArchiveFilter.from_args(request.args)
-    query = chosen.apply(archived(visible_agreements(current_user)))
+    query = with_list_details(chosen.apply(archived(visible_agreements(current_user))))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     return render_template("archive/index.html", page=page, chosen=chosen, states=SIGNED_STATES,
                            **_filter_choices(visible_agreements(current_user)))
