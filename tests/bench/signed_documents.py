@@ -22,12 +22,12 @@ MUNICIPALITIES = {1: (factories.VOSS,), 3: (factories.VOSS, factories.ULVIK, "46
 
 
 @contextmanager
-def bench_app() -> Iterator[Flask]:
-    """An app on a fresh SQLite database with the reference data, in an app context."""
+def bench_app(**settings: object) -> Iterator[Flask]:
+    """An app on a fresh SQLite database with the reference data, in an app context; ``settings`` added."""
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}", "SECRET_KEY": "bench",
                           "PKI_FOLDER": str(Path(folder) / "pki"), "PUBLIC_BASE_URL": "https://portal.test",
-                          "MAIL_SERVER": "", "MAIL_OUTBOX": str(Path(folder) / "outbox")})
+                          "MAIL_SERVER": "", "MAIL_OUTBOX": str(Path(folder) / "outbox"), **settings})
         with app.app_context():
             db.create_all()
             load_reference_data()
