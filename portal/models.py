@@ -391,6 +391,8 @@ class AgreementDocument(db.Model):
     validation_report_sha256: Mapped[str | None] = mapped_column(String(64))
     validation_report_trust: Mapped[str | None] = mapped_column(String(64))
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The same validation as an ETSI TS 119 102-2 XML report (``portal.signing.etsi_report``), made with it.
+    validation_report_etsi: Mapped[str | None] = mapped_column(Text)
 
     agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))
 

@@ -22,30 +22,34 @@ from .agreements.signing import signing_setup
 from .documents import sha256_hex
 from .models import Agreement
 from .signing import verify
+from .signing.etsi_report import etsi_report_xml
 from .signing.setup import SigningSetup
 
-__all__ = ["Busy", "ReportCache", "cached_report", "report_for_agreement", "store_validation_report", "trust_fingerprint"]
+__all__ = [
+    "Busy", "ReportCache", "cached_etsi_report", "cached_report", "etsi_report_for_agreement", "report_for_agreement",
+    "store_validation_report", "trust_fingerprint",
+]
 
 #: Reports kept in each process (a report is a few kilobytes).
 CACHE_SIZE = 256
 
 
 class ReportCache:
-    """A bounded, thread-safe LRU of report dicts by key."""
+    """A bounded, thread-safe LRU of reports (dicts, or XML text) by key."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[str, str], dict] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, ...], dict | str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> dict | None:
+    def get(self, key: tuple[str, ...]) -> dict | str | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple[str, str], entry: dict) -> None:
+    def put(self, key: tuple[str, ...], entry: dict | str) -> None:
         with self._lock:
             self._entries[key] = entry
             self._entries.move_to_end(key)
@@ -100,6 +104,27 @@ def trust_fingerprint(setup: SigningSetup) -> str:
     return digest.hexdigest()
 
 
+def cached_etsi_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
+                       wait_seconds: float = 2.0) -> str:
+    """The ETSI TS 119 102-2 XML report on ``data`` (see :mod:`.signing.etsi_report`), cached as
+    :func:`cached_report` is; the file is first verified by it, so a file that cannot be read raises the
+    same :class:`verify.VerificationError`."""
+    cached_report(data, max_bytes, gate=gate, wait_seconds=wait_seconds)
+    setup = signing_setup()
+    key = (sha256_hex(data), trust_fingerprint(setup), "etsi")
+    xml = _cache.get(key)
+    if xml is None:
+        if gate is not None and not gate.acquire(timeout=wait_seconds):
+            raise Busy()
+        try:
+            xml = etsi_report_xml(data, setup.trust_roots).decode("utf-8")
+        finally:
+            if gate is not None:
+                gate.release()
+        _cache.put(key, xml)
+    return xml  # type: ignore[return-value]
+
+
 def store_validation_report(agreement: Agreement) -> verify.VerificationReport:
     """Validate the agreement's signed revision once and store the report with its document (the
     caller commits). Called when an agreement is closed; safe to call again (it stores the same report).
@@ -113,6 +138,7 @@ def store_validation_report(agreement: Agreement) -> verify.VerificationReport:
     document.validation_report_sha256 = sha256_hex(data)
     document.validation_report_trust = trust_fingerprint(signing_setup())
     document.validated_at = datetime.now(timezone.utc)
+    document.validation_report_etsi = cached_etsi_report(data, max_bytes=len(data) + 1)
     return report
 
 
@@ -127,3 +153,13 @@ def report_for_agreement(agreement: Agreement) -> verify.VerificationReport:
     ):
         return verify.VerificationReport.from_dict(document.validation_report)
     return store_validation_report(agreement)
+
+
+def etsi_report_for_agreement(agreement: Agreement) -> str:
+    """The ETSI TS 119 102-2 XML report stored with the agreement's signed revision (made and stored now
+    where there is none, or where it no longer holds; the caller commits)."""
+    report_for_agreement(agreement)
+    document = agreement.document
+    if document.validation_report_etsi is None:
+        store_validation_report(agreement)
+    return document.validation_report_etsi  # type: ignore[return-value]

@@ -20,12 +20,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
 from wtforms.validators import ValidationError
 
 from .agreements.signing import signing_setup
 from .extensions import csrf, limiter
 from .signing import verify
-from .validation_reports import Busy, cached_report
+from .downloads import file_response
+from .validation_reports import Busy, cached_etsi_report, cached_report
 
 bp = Blueprint("verify", __name__)
 
@@ -192,13 +194,23 @@ def verify_page():
     report, problem = None, None
     if form.validate_on_submit():
         try:
-            report = report_of(_read(form.pdf.data))
+            data = _read(form.pdf.data)
+            if request.form.get("report") == "etsi":
+                return _etsi_download(data, form.pdf.data.filename)
+            report = report_of(data)
         except verify.VerificationError as error:
             problem = error_message(error)
         except Busy:
             return too_many()
     status = 400 if form.errors else 422 if problem else 200
     return render_template("verify/verify.html", form=form, report=report, problem=problem, **REPORT_WORDS), status
+
+
+def _etsi_download(data: bytes, filename: str):  # type: ignore[no-untyped-def]
+    """The ETSI TS 119 102-2 XML report of the upload, as a download named after the file."""
+    xml = cached_etsi_report(data, gate=_validation_gate(), wait_seconds=current_app.config["VERIFY_WAIT_SECONDS"])
+    stem = secure_filename(filename).removesuffix(".pdf") or "document"
+    return file_response(xml.encode("utf-8"), f"{stem}-validation-report-etsi.xml", mimetype="application/xml")
 
 
 @bp.route("/verify.json", methods=["POST"])

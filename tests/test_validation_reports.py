@@ -83,3 +83,33 @@ def test_the_cache_keeps_only_the_most_recently_used_reports():
     assert cache.get(("a", "t")) is not None  # «a» is now the most recently used
     cache.put(("c", "t"), {"verdict": "altered"})
     assert cache.get(("b", "t")) is None and cache.get(("a", "t")) is not None and len(cache) == 2
+
+
+def test_the_etsi_report_is_stored_at_closing_and_offered_on_verify_and_in_the_archive(client, people, signed):
+    """ETSI TS 119 102-2: one SignatureValidationReport per signature, each «total-passed» for a valid agreement."""
+    from xml.etree import ElementTree
+    import io
+    import zipfile
+
+    vr = "{http://uri.etsi.org/19102/v1.2.1#}"
+    stored = signed.document.validation_report_etsi
+    root = ElementTree.fromstring(stored.encode())
+    assert root.tag == f"{vr}ValidationReport"
+    indications = [report.findtext(f"{vr}SignatureValidationStatus/{vr}MainIndication")
+                   for report in root.findall(f"{vr}SignatureValidationReport")]
+    assert indications == ["urn:etsi:019102:mainindication:total-passed"] * 3
+
+    client.sign_in(people.archivist)
+    download = client.get(f"/archive/{signed.id}/validation-report-etsi.xml")
+    assert download.status_code == 200 and download.data.decode() == stored
+    assert download.headers["Content-Disposition"] == f'attachment; filename="{signed.reference}-v1-validation-report-etsi.xml"'
+    with zipfile.ZipFile(io.BytesIO(client.get(f"/archive/{signed.id}/package.zip").data)) as package:
+        assert package.read("validation-report-etsi.xml").decode() == stored
+
+    client.delete_cookie("session")
+    response = client.submit("/verify", {"pdf": (io.BytesIO(signed.document.signed_pdf), "avtale.pdf"), "report": "etsi"},
+                             content_type="multipart/form-data")
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="avtale-validation-report-etsi.xml"'
+    uploaded = ElementTree.fromstring(response.data)
+    assert len(uploaded.findall(f"{vr}SignatureValidationReport")) == 3

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:47:28.290609
+Create Date: 2026-11-29 23:19:15.443672
 
 """
 from alembic import op
@@ -142,6 +142,7 @@ def upgrade():
     sa.Column('validation_report_sha256', sa.String(length=64), nullable=True),
     sa.Column('validation_report_trust', sa.String(length=64), nullable=True),
     sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('validation_report_etsi', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_agreement_document_agreement_id_agreement'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_document')),
     sa.UniqueConstraint('agreement_id', name=op.f('uq_agreement_document_agreement_id'))

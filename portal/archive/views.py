@@ -15,7 +15,7 @@ from ..models import Agreement, Municipality, Party, PoliceDistrict
 from ..verify_page import REPORT_WORDS
 from . import bp
 from .package import (
-    ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
+    ArchiveFilter, archived, bundle_zip, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
 )
 
@@ -99,6 +99,17 @@ def validation_json(agreement_id: int):
     _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
     db.session.commit()
     return file_response(data, f"{file_stem(agreement)}-validation-report.json", mimetype="application/json")
+
+
+@bp.route("/<int:agreement_id>/validation-report-etsi.xml")
+@login_required
+def validation_etsi(agreement_id: int):
+    """The ETSI TS 119 102-2 XML report stored with the agreement when it was closed."""
+    agreement = _archived_agreement(agreement_id)
+    data = etsi_report(agreement)
+    _record(agreement, "validation_report_downloaded", "archive: validation-report-etsi.xml")
+    db.session.commit()
+    return file_response(data, f"{file_stem(agreement)}-validation-report-etsi.xml", mimetype="application/xml")
 
 
 @bp.route("/<int:agreement_id>/package.zip")
