@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from .agreements.signing import signing_setup
@@ -71,6 +73,18 @@ class Busy(Exception):
     """As many validations as allowed are running already; try again in a moment."""
 
 
+@contextmanager
+def _place(gate: threading.Semaphore | None, wait_seconds: float) -> Iterator[None]:
+    """A place at ``gate`` for one validation, waited for at most ``wait_seconds``; :class:`Busy` if none."""
+    if gate is not None and not gate.acquire(timeout=wait_seconds):
+        raise Busy()
+    try:
+        yield
+    finally:
+        if gate is not None:
+            gate.release()
+
+
 def cached_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
                   wait_seconds: float = 2.0) -> verify.VerificationReport:
     """The report on ``data`` under the app's trust settings, from the process's cache when the same bytes
@@ -84,13 +98,8 @@ def cached_report(data: bytes, max_bytes: int | None = None, *, gate: threading.
     key = (sha256_hex(data), trust_fingerprint(setup))
     entry = _cache.get(key)
     if entry is None:
-        if gate is not None and not gate.acquire(timeout=wait_seconds):
-            raise Busy()
-        try:
+        with _place(gate, wait_seconds):
             entry = verify.verify_pdf(data, setup.trust_roots, limit).as_dict()
-        finally:
-            if gate is not None:
-                gate.release()
         _cache.put(key, entry)
     return verify.VerificationReport.from_dict(entry)
 
@@ -114,13 +123,8 @@ def cached_etsi_report(data: bytes, max_bytes: int | None = None, *, gate: threa
     key = (sha256_hex(data), trust_fingerprint(setup), "etsi")
     xml = _cache.get(key)
     if xml is None:
-        if gate is not None and not gate.acquire(timeout=wait_seconds):
-            raise Busy()
-        try:
+        with _place(gate, wait_seconds):
             xml = etsi_report_xml(data, setup.trust_roots).decode("utf-8")
-        finally:
-            if gate is not None:
-                gate.release()
         _cache.put(key, xml)
     return xml  # type: ignore[return-value]
 

@@ -12,7 +12,8 @@ from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
 from ..models import Agreement, Municipality, Party, PoliceDistrict
-from ..verify_page import REPORT_WORDS
+from ..signing.verify import VerificationError
+from ..verify_page import REPORT_WORDS, error_message
 from . import bp
 from .package import (
     ArchiveFilter, archived, bundle_zip, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
@@ -20,7 +21,7 @@ from .package import (
 )
 
 PER_PAGE = 25
-#: The most packages in one bulk download: each validation report takes seconds. More: `flask archive export`.
+#: The most packages in one bulk download (made while the request waits). More: `flask archive export`.
 BULK_LIMIT = 50
 
 
@@ -106,7 +107,10 @@ def validation_json(agreement_id: int):
 def validation_etsi(agreement_id: int):
     """The ETSI TS 119 102-2 XML report stored with the agreement when it was closed."""
     agreement = _archived_agreement(agreement_id)
-    data = etsi_report(agreement)
+    try:
+        data = etsi_report(agreement)
+    except VerificationError as error:  # a stored file the validator cannot read: say so
+        return render_template("error.html", title=_("The validation report could not be made"), message=error_message(error)), 422
     _record(agreement, "validation_report_downloaded", "archive: validation-report-etsi.xml")
     db.session.commit()
     return file_response(data, f"{file_stem(agreement)}-validation-report-etsi.xml", mimetype="application/xml")
