@@ -68,7 +68,7 @@ def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement
     municipalities, signature slots) in a query per relationship, not in queries per row."""
     return query.options(
         selectinload(Agreement.parties).selectinload(Party.municipality),
-        selectinload(Agreement.signature_slots),  # type: ignore[attr-defined]
+        selectinload(Agreement.signature_slots),
     )
 
 

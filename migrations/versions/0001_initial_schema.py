@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:19:15.443672
+Create Date: 2026-11-29 23:33:01.686725
 
 """
 from alembic import op
