@@ -54,7 +54,7 @@ def test_a_mayor_reads_the_verify_report_and_opens_the_technical_details(page, p
     page.goto("/verify")
     page.locator("#pdf").set_input_files(str(pdf))
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
+        page.locator("#verify-submit").click()
     summary = page.locator("#verdict-summary").inner_text()
     assert summary.endswith("signerte dette dokumentet, og det er ikkje endra sidan.")
     assert "Ola Ordførar" in summary and "Siv Stasjonssjef" in summary
