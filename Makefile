@@ -83,6 +83,7 @@ bench: bench-prerequisites
 	$(PYTHON) -m tests.bench.bench_signing
 	$(PYTHON) -m tests.bench.bench_verify
 	$(PYTHON) -m tests.bench.bench_pages
+	$(PYTHON) -m tests.bench.bench_sign_in
 
 clean:
 	rm -rf $(VENV) node_modules
