@@ -43,6 +43,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
     "VERIFY_MAX_BYTES": int,
+    # /verify for visitors who are not signed in (see portal/verify_page.py)
+    "VERIFY_RATE_LIMIT": str,
+    "VERIFY_CONCURRENT_VALIDATIONS": int,
+    "RATELIMIT_STORAGE_URI": str,
     # Sign-in through an OpenID provider (ID-porten, Ansattporten, Entra ID); see README «Sign-in with
     # ID-porten». Empty OIDC_ISSUER: no provider, passwords only.
     "OIDC_ISSUER": str,
@@ -101,6 +105,13 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
         "LANGUAGES": {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"},
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # /verify without signing in: uploads per client address, and validations at once per process
+        # (a file verified before is answered from the cache and not counted as a validation).
+        "VERIFY_RATE_LIMIT": "20 per minute;200 per hour",
+        "VERIFY_CONCURRENT_VALIDATIONS": 2,
+        "VERIFY_WAIT_SECONDS": 2,  # how long a new validation waits for a place before the answer is 429
+        "VERIFY_RETRY_AFTER_SECONDS": 10,
+        "RATELIMIT_STORAGE_URI": "memory://",
         # OpenID Connect (portal/auth/provider.py). Defaults are ID-porten's words; the issuer is empty, so
         # a fresh machine signs in with passwords only.
         "OIDC_ISSUER": "",

@@ -488,6 +488,15 @@ class AgreementDocument(db.Model):
     signed_sha256: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     pades_level: Mapped[str | None] = mapped_column(String(10))
+    # The validation report of the signed revision (``portal.signing.verify.VerificationReport`` as a
+    # dict), made when the agreement was closed: the archive reads it instead of validating again. It
+    # holds for the bytes whose SHA-256 it names and the trust settings whose fingerprint it names.
+    validation_report: Mapped[dict | None] = mapped_column(JSON)
+    validation_report_sha256: Mapped[str | None] = mapped_column(String(64))
+    validation_report_trust: Mapped[str | None] = mapped_column(String(64))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The same validation as an ETSI TS 119 102-2 XML report (``portal.signing.etsi_report``), made with it.
+    validation_report_etsi: Mapped[str | None] = mapped_column(Text)
 
     agreement: Mapped[Agreement] = relationship(back_populates="document")
 

@@ -80,7 +80,19 @@ def name_list(names) -> str:  # type: ignore[no-untyped-def]
     return format_list([str(name) for name in names], locale=str(get_locale() or "nb"))
 
 
+def report_time(value: str | datetime | None) -> str:
+    """A moment of a validation report (ISO 8601) as the portal writes times, in Norwegian time:
+    «27.11.2026 kl. 14:45» (English: «27/11/2026, 14:45»)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if str(get_locale()).startswith("en"):
+        return format_datetime(moment, "dd/MM/y, HH:mm")
+    return format_datetime(moment, "dd.MM.y 'kl.' HH:mm")
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["report_time"] = report_time
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors

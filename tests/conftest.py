@@ -35,6 +35,8 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     app = create_app(
         {
             "TESTING": True,
+            # The suite verifies many files from one address; tests/test_verify_limits.py sets its own limit.
+            "VERIFY_RATE_LIMIT": "1000 per minute",
             "SECRET_KEY": "test-secret-key-not-for-production",
             "DATABASE_URL": database_url(tmp_path_factory),
             "MAIL_SERVER": "",

@@ -97,6 +97,9 @@ CASES = [
     *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
       for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
                              ("validation_json", "/validation-report.json"), ("package", "/package.zip"))],
+    # The matrix's signed agreement holds a stand-in PDF, not a signed one: no ETSI report can be made of it.
+    Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
+         only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
     Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),

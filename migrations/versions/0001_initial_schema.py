@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:12:40.213910
+Create Date: 2026-11-30 00:21:56.230887
 
 """
 from alembic import op
@@ -172,6 +172,11 @@ def upgrade():
     sa.Column('signed_sha256', sa.String(length=64), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('pades_level', sa.String(length=10), nullable=True),
+    sa.Column('validation_report', sa.JSON(), nullable=True),
+    sa.Column('validation_report_sha256', sa.String(length=64), nullable=True),
+    sa.Column('validation_report_trust', sa.String(length=64), nullable=True),
+    sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('validation_report_etsi', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_agreement_document_agreement_id_agreement'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_document')),
     sa.UniqueConstraint('agreement_id', name=op.f('uq_agreement_document_agreement_id'))

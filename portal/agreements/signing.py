@@ -483,11 +483,23 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
             activate(agreement, signed_at.astimezone(clock.OSLO).date())
             supersede_renewed(agreement, user)
+            _store_report(agreement)
         db.session.commit()
         db.session.expire_all()
         return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
     db.session.rollback()
     raise Conflict("too many signatures at the same moment")
+
+
+def _store_report(agreement: Agreement) -> None:
+    """Store the closed document's validation report for the archive; if that fails the signature still
+    stands and the archive makes the report when it is first asked for."""
+    from ..validation_reports import store_validation_report
+
+    try:
+        store_validation_report(agreement)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("Could not store the validation report of agreement %s", agreement.id)
 
 
 # ---------------------------------------------------------------- declining

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forms.steps import STEPS, STEPS_BY_NAME
 
-from ..access import agreement_for_editing, agreement_for_reading, roles_required, visible_agreements
+from ..access import agreement_for_editing, agreement_for_reading, roles_required, visible_agreements, with_list_details
 from ..documents import agreement_html
 from .. import clock
 from ..extensions import db
@@ -25,7 +25,7 @@ from .lifecycle import RENEWABLE_STATES, delete_draft, renewal_under_way, start_
 def index():
     # A superseded version is reached from the versions list of the agreement in force that replaced it.
     agreements = db.session.scalars(
-        visible_agreements(current_user).where(Agreement.status != AgreementStatus.SUPERSEDED)
+        with_list_details(visible_agreements(current_user)).where(Agreement.status != AgreementStatus.SUPERSEDED)
         .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
     ).all()
     return render_template("agreements/index.html", agreements=agreements, first_open_step=first_open_step)
