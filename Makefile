@@ -16,7 +16,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf softhsm2 opensc
 # Node and npm count as present when the commands are, whichever way they were installed.
 NODE_PACKAGES := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: run setup test test-setup system-packages test-system-packages python-packages node-packages translations database demo schema bench clean
+.PHONY: run setup test test-setup system-packages test-system-packages python-packages node-packages translations database demo schema bench bench-prerequisites clean
 
 run: setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -72,10 +72,18 @@ schema:
 	DATABASE_URL=sqlite:////tmp/politirad-schema.sqlite3 $(FLASK) db migrate -m "initial schema" --rev-id 0001
 	rm -f /tmp/politirad-schema.sqlite3
 
-bench:
+# wrk loads the pages under gunicorn in tests/bench/bench_pages.py.
+BENCH_PACKAGES := wrk
+
+bench-prerequisites: test-setup
+	$(call install_missing,$(BENCH_PACKAGES))
+
+bench: bench-prerequisites
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
 	$(PYTHON) -m tests.bench.bench_browser_signing
+	$(PYTHON) -m tests.bench.bench_verify
+	$(PYTHON) -m tests.bench.bench_pages
 	$(PYTHON) -m tests.bench.bench_sign_in
 
 clean:

@@ -36,6 +36,8 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     app = create_app(
         {
             "TESTING": True,
+            # The suite verifies many files from one address; tests/test_verify_limits.py sets its own limit.
+            "VERIFY_RATE_LIMIT": "1000 per minute",
             "SECRET_KEY": "test-secret-key-not-for-production",
             "DATABASE_URL": database_url(tmp_path_factory),
             "MAIL_SERVER": "",
@@ -216,6 +218,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last. Once Playwright's sync API has started it keeps an event loop running in this
     thread, and pyHanko's synchronous calls (``asyncio.run``) cannot run inside one."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
+from .oidc.fixtures import oidc, oidc_provider  # noqa: E402,F401  (the loopback OpenID provider)
 
 
 @contextlib.contextmanager

@@ -58,6 +58,15 @@ CASES = [
     Case("auth.request_password_reset", "GET", lambda ids: "/password-reset", everyone(200)),
     Case("auth.reset_password", "GET", lambda ids: "/password-reset/not-a-real-token", everyone(400)),
     Case("auth.accept_invitation", "GET", lambda ids: "/invitation/not-a-real-token", everyone(400)),
+    # Signing in through an OpenID provider: not there while none is configured (as here; with one, see
+    # tests/test_provider_sign_in.py); a forged invitation is refused before anyone is sent to the provider;
+    # the front-channel logout needs the provider's iss and sid; the step-up is for signatories bound to
+    # a proven identity only.
+    Case("auth.provider_sign_in", "GET", lambda ids: "/sign-in/provider", everyone(404)),
+    Case("auth.provider_callback", "GET", lambda ids: "/sign-in/provider/callback?code=x&state=y", everyone(404)),
+    Case("auth.accept_invitation_with_provider", "GET", lambda ids: "/invitation/not-a-real-token/provider", everyone(400)),
+    Case("auth.front_channel_logout", "GET", lambda ids: "/logout/frontchannel?iss=x&sid=y", everyone(400)),
+    Case("auth.step_up", "GET", lambda ids: f"/agreements/{ids['draft']}/sign/step-up", only({})),
     Case("agreements.index", "GET", lambda ids: "/agreements/", only({role: 200 for role in SIGNED_IN})),
     Case("agreements.start", "POST", lambda ids: "/agreements/new", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 302})),
     Case("agreements.show", "GET", lambda ids: f"/agreements/{ids['draft']}", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
@@ -68,6 +77,9 @@ CASES = [
     Case("agreements.renew", "POST", lambda ids: f"/agreements/{ids['signed']}/renew", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.evaluation_document", "GET", lambda ids: f"/agreements/{ids['signed']}/evaluation.pdf",
          only({role: 200 for role in ("coordinator", "police_coordinator", "mayor", "station_chief", "archivist", "administrator")}, others=404)),
+    # A draft never finalised can be deleted by the coordinators who may change it, after a confirmation page.
+    Case("agreements.delete", "GET", lambda ids: f"/agreements/{ids['draft']}/delete", only(DRAFT_EDITORS)),
+    Case("agreements.delete", "POST", lambda ids: f"/agreements/{ids['draft']}/delete", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     # The signing page is for the signatories who hold a slot in a finalised agreement (see
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
@@ -93,12 +105,16 @@ CASES = [
     *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
       for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
                              ("validation_json", "/validation-report.json"), ("package", "/package.zip"))],
+    # The matrix's signed agreement holds a stand-in PDF, not a signed one: no ETSI report can be made of it.
+    Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
+         only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
     Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),
     Case("admin.resend_invitation", "POST", lambda ids: f"/admin/users/{ids['colleague']}/invitation", only({"administrator": 302})),
+    Case("admin.end_sessions", "POST", lambda ids: f"/admin/users/{ids['colleague']}/sessions/end", only({"administrator": 302})),
 ]
 
 

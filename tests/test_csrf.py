@@ -31,6 +31,7 @@ URLS = {
     "auth.reset_password": lambda ids: "/password-reset/whatever",
     "auth.accept_invitation": lambda ids: "/invitation/whatever",
     "agreements.start": lambda ids: "/agreements/new",
+    "agreements.delete": lambda ids: f"/agreements/{ids['draft']}/delete",
     "agreements.finalise": lambda ids: f"/agreements/{ids['draft']}/finalise",
     "agreements.renew": lambda ids: f"/agreements/{ids['draft']}/renew",
     "agreements.sign": lambda ids: f"/agreements/{ids['draft']}/sign",
@@ -45,6 +46,7 @@ URLS = {
     "admin.invite": lambda ids: "/admin/users/invite",
     "admin.change_role": lambda ids: f"/admin/users/{ids['colleague']}/role",
     "admin.resend_invitation": lambda ids: f"/admin/users/{ids['colleague']}/invitation",
+    "admin.end_sessions": lambda ids: f"/admin/users/{ids['colleague']}/sessions/end",
 }
 
 

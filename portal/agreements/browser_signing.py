@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..auth.identity import Authentication
 from ..extensions import db
 from ..models import Agreement, SignatureSlot, User
 from ..signing import browser_keys, interrupted, pades
@@ -177,8 +178,11 @@ def _prepare(agreement: Agreement, user: User, slot: SignatureSlot, enrolled: De
     return ToSign(pending.id, prepared.to_be_signed, prepared.document_digest)
 
 
-def finish(agreement: Agreement, user: User, pending_id: str, raw_signature: bytes) -> SignResult | ToSign:
-    """Finish the waiting signature ``pending_id`` with the browser's ``r || s`` signature.
+def finish(agreement: Agreement, user: User, pending_id: str, raw_signature: bytes,
+           authentication: Authentication | None = None) -> SignResult | ToSign:
+    """Finish the waiting signature ``pending_id`` with the browser's ``r || s`` signature. For a signatory
+    who proves who they are at the identity provider, ``authentication`` is the recent signing-level
+    authentication the caller checked; it is recorded with the signature.
 
     Returns the :class:`SignResult`, or a new :class:`ToSign` when the signature must be made again on a
     newer revision (another signature came first, or the prepared one expired)."""
@@ -208,7 +212,7 @@ def finish(agreement: Agreement, user: User, pending_id: str, raw_signature: byt
     except pades.SigningRefused as error:
         raise SigningError(str(error)) from error
     signer_name = checked_signer_name(_asn1(pending.certificate_der), slot)
-    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE, signer_name)
+    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE, signer_name, authentication)
     if result is None:
         return _prepare(agreement, user, slot, db.session.get(DeviceCertificate, enrolled_id))  # type: ignore[arg-type]
     db.session.execute(delete(PendingSignature).where(PendingSignature.id == pending_id))
@@ -227,7 +231,8 @@ def _asn1(certificate_der: bytes):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- without a browser
 
 
-def sign_with_device(agreement: Agreement, user: User, device: browser_keys.SoftwareDevice) -> SignResult:
+def sign_with_device(agreement: Agreement, user: User, device: browser_keys.SoftwareDevice,
+                     authentication: Authentication | None = None) -> SignResult:
     """The signing page's round trip for a key held outside the portal, without a browser (the ``flask
     demo`` command, tests): enrol the device on first use, prepare, let the device sign, finish."""
     if device.certificate_id is None:
@@ -236,7 +241,7 @@ def sign_with_device(agreement: Agreement, user: User, device: browser_keys.Soft
                                       device.name).id
     step = prepare(agreement, user, device.certificate_id)
     for _attempt in range(MAX_TRIES):
-        outcome = finish(agreement, user, step.pending_id, device.sign(step.to_be_signed))
+        outcome = finish(agreement, user, step.pending_id, device.sign(step.to_be_signed), authentication)
         if isinstance(outcome, SignResult):
             return outcome
         step = outcome

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from ..auth.identity import Authentication
 from ..models import Agreement, SignatureSlot, User
 from ..signing import csc, interrupted, pades
 from .signing import (
@@ -19,7 +20,8 @@ from .signing import (
 SOURCE = "csc"
 
 
-def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credential_id: str, pin: str) -> SignResult:
+def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credential_id: str, pin: str,
+                  authentication: Authentication | None = None) -> SignResult:
     """Sign ``slot`` with the credential ``credential_id``. Raises :class:`KeyProblem` (``csc_pin``,
     ``csc_authorisation``, ``csc_unavailable``) or another :class:`SigningError`; the document is then unchanged."""
     setup = signing_setup()
@@ -33,7 +35,7 @@ def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credent
                                                  stamp_for(user, signer_name, signed_at), with_timestamp=setup.timestamper is not None)
             signature = csc.sign_hash(setup, credential_id, pin, prepared.to_be_signed)
             signed = interrupted.finish_field(prepared, remote.certificate, remote.chain, signature, setup.timestamper)
-            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE, signer_name)
+            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE, signer_name, authentication)
             if result is not None:
                 return result
     except csc.CscError as error:

@@ -7,8 +7,11 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import agreement_for_reading, roles_required
+from ..auth import provider, sessions
+from ..auth.identity import Authentication
 from ..documents import agreement_html
 from ..extensions import db
+from ..templating import norwegian_date
 from ..models import Agreement, AgreementStatus, Role
 from . import bp, browser_signing, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
@@ -71,6 +74,19 @@ def _correction_request(slot, user) -> str:  # type: ignore[no-untyped-def]
              named=slot.name, email=slot.email, name=user.name)
 
 
+def _proves_with_provider() -> bool:
+    """A signatory bound to a proven identity confirms a signature at the identity provider, not with a password."""
+    return provider.configured() and current_user.identity_hmac is not None
+
+
+def _recent_authentication() -> Authentication | None:
+    """This session's authentication at the provider, if it is at the signing level and recent enough."""
+    record = sessions.current()
+    if record is None or not provider.recent_enough_for_signing(record.acr, record.authenticated_at):
+        return None
+    return Authentication(record.acr, list(record.amr or []), record.authenticated_at)
+
+
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
@@ -80,6 +96,12 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
     named_for = slot is not None and signing.is_named_for(slot, current_user)
     if open_slot and not named_for and not decline_form.reason.data:
         decline_form.reason.data = _correction_request(slot, current_user)
+    step_up = None
+    if _proves_with_provider():
+        if "password" in sign_form:
+            del sign_form.password
+        if _recent_authentication() is None:
+            step_up = url_for("auth.step_up", agreement_id=agreement.id)
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -94,14 +116,18 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         closed_level=setup.level_when_closed.value,
         offered=setup.key_sources(),
         devices=browser_signing.devices_of(current_user) if slot is not None else [],
+        step_up=step_up,
+        provider_name=provider.provider_name(),
+        step_up_minutes=current_app.config["OIDC_STEP_UP_MAX_AGE"] // 60,
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
 
 
-def signed_message(result: signing.SignResult) -> str:
+def signed_message(result: signing.SignResult, agreement_id: int) -> str:
     if result.completed:
-        return _("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
-                 level=result.pades_level)
+        signed = db.session.get(Agreement, agreement_id)
+        return _("You have signed. That was the last signature: the agreement is in force from %(date)s. The document is at PAdES level %(level)s.",
+                 date=norwegian_date(signed.active_from) if signed else "", level=result.pades_level)
     return _("You have signed. The others who are to sign have not all done so yet.")
 
 
@@ -169,6 +195,12 @@ def sign(agreement_id: int):
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
+    authentication = None
+    if _proves_with_provider():
+        authentication = _recent_authentication()
+        if authentication is None:  # not proven at the signing level lately: through the provider, then back here
+            return redirect(url_for("auth.step_up", agreement_id=agreement_id))
+        del form.password
     if not form.validate():
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
     choice = signing.KeyChoice(form.key_source.data)
@@ -188,7 +220,8 @@ def sign(agreement_id: int):
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
     user = current_user._get_current_object()
     try:
-        result = signing.sign(agreement, user, form.password.data, choice)
+        result = signing.sign(agreement, user, form.password.data if authentication is None else None, choice,
+                              authentication=authentication)
     except signing.WrongPassword:
         form.password.errors.append(_("The password is not right. Nothing was signed."))
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
@@ -226,7 +259,7 @@ def sign(agreement_id: int):
         db.session.rollback()
         agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
         return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
-    flash(signed_message(result), "success")
+    flash(signed_message(result, agreement_id), "success")
     return redirect(url_for("agreements.sign", agreement_id=agreement_id))
 
 

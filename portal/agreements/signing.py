@@ -11,6 +11,8 @@ SQLite and PostgreSQL, and no signature is ever lost or applied twice.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,14 +20,14 @@ from datetime import datetime, timezone
 from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
 from sqlalchemy import func, select, update
 
 from .. import clock
+from ..auth import provider
+from ..auth.identity import Authentication
 from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
 from ..mail import send_mail
@@ -45,6 +47,7 @@ from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
+from . import notices
 from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
 
@@ -117,10 +120,6 @@ def _link(endpoint: str, **values: object) -> str:
         with current_app.test_request_context():
             path = url_for(endpoint, **values)
     return current_app.config["PUBLIC_BASE_URL"] + path
-
-
-def _language(agreement: Agreement) -> str:
-    return agreement.written_standard.language_code if agreement.written_standard else "nn"
 
 
 # ---------------------------------------------------------------- finalising: seal and slots
@@ -246,27 +245,22 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
 
     failed = []
     sign_link = _link("agreements.sign", agreement_id=agreement.id)
-    with force_locale(_language(agreement)):
-        for invitation in invitations:
-            slot = invitation.slot
-            body = _(
-                "Hello %(name)s,\n\nThe politiråd agreement %(reference)s (version %(version)d) is ready for your signature.\n"
-                "Read it and sign it here:\n\n%(link)s\n",
-                name=slot.name or slot.email, reference=agreement.reference, version=agreement.version, link=sign_link,
-            )
-            if invitation.new_user and slot.user is not None:
-                days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
-                body += "\n" + _(
-                    "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
-                    "your password first:\n\n%(link)s\n",
-                    days=days, link=account,
-                )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
-            except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
-                current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
-                failed.append(slot.email)
+    contact = invited_by or agreement.created_by
+    sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
+    for invitation in invitations:
+        slot = invitation.slot
+        account_link = None
+        if invitation.new_user and slot.user is not None:
+            # The account link leads on to the signing page once the account is ready.
+            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
+        notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
+                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
+                                            provider_name=provider.provider_name() if provider.configured() else None)
+        try:
+            send_mail(slot.email, notice.subject, notice.body)
+        except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
+            current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
+            failed.append(slot.email)
     return failed
 
 
@@ -318,6 +312,14 @@ def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
     if slot.signed_at is not None:
         raise AlreadySigned(slot.field_name)
     return slot
+
+
+def _identity_secret(user: User) -> str:
+    """What opens the portal-issued key of a signatory who proves who they are at the identity provider
+    (and has no password): a server secret bound to the account and its identity. The key is used only
+    after a recent authentication at the signing level, which the signing page checks."""
+    message = f"portal-signing-key|{user.id}|{user.identity_hmac}".encode()
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()
 
 
 def _portal_signer(user: User, password: str) -> Signer:
@@ -390,10 +392,13 @@ def _empty_fields(pdf: bytes) -> list[str]:
     return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
 
 
-def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | None = None, *, now: datetime | None = None) -> SignResult:
+def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoice | None = None, *,
+         now: datetime | None = None, authentication: Authentication | None = None) -> SignResult:
     """Sign the user's field of ``agreement``. Raises :class:`SigningError` (document unchanged).
 
-    The password confirms who signs (and opens a portal-issued key). Each try signs the latest stored
+    The password confirms who signs (and opens a portal-issued key); or, for a signatory bound to a proven
+    identity, ``authentication``: the recent authentication at the signing level that the caller checked,
+    recorded with the signature (slot and audit event). Each try signs the latest stored
     revision and stores it only if no other signature was stored meanwhile; the last signature also
     closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
     """
@@ -401,14 +406,18 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     slot = check_can_sign(agreement, user)
     if not is_named_for(slot, user):
         raise NameMismatch(slot.field_name)
-    _confirm_password(user, password)
+    if authentication is None:
+        _confirm_password(user, password or "")
+    elif not user.identity_hmac:
+        raise WrongPassword("no proven identity")
+    secret = password if authentication is None else _identity_secret(user)
     try:
         if choice.source == "csc":  # the key is at a remote signing service: prepare, it signs, finish
             from .csc_signing import sign_with_csc
 
-            return sign_with_csc(agreement, user, slot, choice.credential_id or "", choice.pin or "")
-        with _signer(user, password, choice) as signer:
-            return _sign_latest(agreement, user, slot, signer, choice.source, now)
+            return sign_with_csc(agreement, user, slot, choice.credential_id or "", choice.pin or "", authentication)
+        with _signer(user, secret or "", choice) as signer:
+            return _sign_latest(agreement, user, slot, signer, choice.source, now, authentication)
     except SigningError:
         db.session.rollback()
         raise
@@ -418,7 +427,8 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
         raise SigningError(str(error)) from error
 
 
-def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None) -> SignResult:
+def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None,
+                 authentication: Authentication | None = None) -> SignResult:
     setup = signing_setup()
     for _attempt in range(MAX_TRIES):
         seen_pdf, seen_revision = latest_revision(agreement, slot)
@@ -431,7 +441,7 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise AlreadySigned(slot.field_name) from error
         except pades.SigningRefused as error:
             raise SigningError(str(error)) from error
-        result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source, signer_name)
+        result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source, signer_name, authentication)
         if result is not None:
             return result
     db.session.rollback()
@@ -470,10 +480,12 @@ def latest_revision(agreement: Agreement, slot: SignatureSlot) -> tuple[bytes, i
 
 
 def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signed: bytes, seen_revision: int,
-                    signed_at: datetime, source: str, signer_name: str) -> SignResult | None:
+                    signed_at: datetime, source: str, signer_name: str,
+                    authentication: Authentication | None = None) -> SignResult | None:
     """Store ``signed`` as the next revision unless another signature was stored after ``seen_revision``
-    (then ``None``: sign again on the newer revision). The last signature also closes the document and
-    activates the agreement. Commits."""
+    (then ``None``: sign again on the newer revision). Records the signer's name and, for a signatory who
+    proved who they are at the identity provider, that ``authentication`` (slot and audit event). The last
+    signature also closes the document, activates the agreement and stores its validation report. Commits."""
     setup = signing_setup()
     document_id, slot_id = agreement.document.id, slot.id
     completed = not _empty_fields(signed)
@@ -492,22 +504,38 @@ def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signe
     marked = db.session.execute(
         update(SignatureSlot)
         .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
-        .values(signed_at=signed_at, key_source=source, signer_name=signer_name)
+        .values(signed_at=signed_at, key_source=source, signer_name=signer_name,
+                authentication_acr=authentication.acr if authentication else None,
+                authentication_amr=list(authentication.amr) if authentication else None,
+                authenticated_at=authentication.at if authentication else None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if marked != 1:
         db.session.rollback()
         raise AlreadySigned(slot.field_name)
     agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
-    event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+    proof = f"; {authentication.describe()}" if authentication else ""
+    event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
     event.signer_name = signer_name
     if completed:
         change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
         activate(agreement, signed_at.astimezone(clock.OSLO).date())
         supersede_renewed(agreement, user)
+        _store_report(agreement)
     db.session.commit()
     db.session.expire_all()
     return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
+
+
+def _store_report(agreement: Agreement) -> None:
+    """Store the closed document's validation report for the archive; if that fails the signature still
+    stands and the archive makes the report when it is first asked for."""
+    from ..validation_reports import store_validation_report
+
+    try:
+        store_validation_report(agreement)
+    except Exception:  # noqa: BLE001
+        current_app.logger.exception("Could not store the validation report of agreement %s", agreement.id)
 
 
 # ---------------------------------------------------------------- declining
@@ -551,38 +579,23 @@ def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined
     leads to the new version once the coordinators have finalised it."""
     decliner = declined.user.name if declined.user else declined.name
     link = _link("agreements.sign", agreement_id=old.id)
-    with force_locale(_language(old)):
-        for slot in old.signature_slots:
-            if slot.id == declined.id:
-                continue
-            body = _(
-                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
-                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
-                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
-                "Until then there is nothing for you to sign.\n",
-                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
-                reason=reason, new_version=new.version, link=link,
-            )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
-                                        reference=old.reference, version=old.version), body)
-            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
-                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
+    for slot in old.signature_slots:
+        if slot.id == declined.id:
+            continue
+        notice = notices.declined_to_signatory(old, new, slot.name or slot.email, decliner, reason, link)
+        try:
+            send_mail(slot.email, notice.subject, notice.body)
+        except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
+            current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
     recipients = [person.email for person in coordinators_of(old)]
     if not recipients:
         return
-    with force_locale(_language(old)):
-        body = _(
-            "Hello,\n\n%(name)s (%(organisation)s) has declined to sign the politiråd agreement %(reference)s, version %(version)d.\n\n"
-            "The reason given:\n%(reason)s\n\nVersion %(new_version)d is ready for you to change and finalise again:\n\n%(link)s\n",
-            name=user.name, organisation=user.organisation.name, reference=old.reference, version=old.version,
-            reason=reason, new_version=new.version, link=_link("wizard.check_answers", agreement_id=new.id),
-        )
-        try:
-            send_mail(recipients, _("Agreement %(reference)s was declined", reference=old.reference), body)
-        except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
-            current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+    notice = notices.declined_notice(old, new, user, reason, _link("wizard.check_answers", agreement_id=new.id))
+    try:
+        send_mail(recipients, notice.subject, notice.body)
+    except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
+        current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
 

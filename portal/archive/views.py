@@ -6,21 +6,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
 
-from ..access import SIGNED_STATES, visible_agreements
+from ..access import SIGNED_STATES, visible_agreements, with_list_details
 from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
 from ..models import Agreement, Municipality, Party, PoliceDistrict
-from ..verify_page import REPORT_WORDS
+from ..signing.verify import VerificationError
+from ..verify_page import REPORT_WORDS, error_message
 from . import bp
 from .package import (
-    ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
+    ArchiveFilter, archived, bundle_zip, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
 )
 
 PER_PAGE = 25
-#: The most packages in one bulk download: each validation report takes seconds. More: `flask archive export`.
+#: The most packages in one bulk download (made while the request waits). More: `flask archive export`.
 BULK_LIMIT = 50
 
 
@@ -54,7 +55,7 @@ def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
 def index():
     """Signed agreements the user may read, filtered and searched, 25 to a page."""
     chosen = ArchiveFilter.from_args(request.args)
-    query = chosen.apply(archived(visible_agreements(current_user)))
+    query = with_list_details(chosen.apply(archived(visible_agreements(current_user))))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     return render_template("archive/index.html", page=page, chosen=chosen, states=SIGNED_STATES,
                            **_filter_choices(visible_agreements(current_user)))
@@ -85,7 +86,7 @@ def signed_pdf_download(agreement_id: int):
 def validation(agreement_id: int):
     """The validation report of the signed PDF as a page, as /verify shows it."""
     agreement = _archived_agreement(agreement_id)
-    report = validation_report(signed_pdf(agreement))
+    report = validation_report(agreement)
     _record(agreement, "validation_report_downloaded", "archive: validation report (page)")
     db.session.commit()
     return render_template("archive/validation.html", agreement=agreement, report=report, **REPORT_WORDS)
@@ -95,10 +96,24 @@ def validation(agreement_id: int):
 @login_required
 def validation_json(agreement_id: int):
     agreement = _archived_agreement(agreement_id)
-    data = json_bytes(validation_report(signed_pdf(agreement)))
+    data = json_bytes(validation_report(agreement))
     _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
     db.session.commit()
     return file_response(data, f"{file_stem(agreement)}-validation-report.json", mimetype="application/json")
+
+
+@bp.route("/<int:agreement_id>/validation-report-etsi.xml")
+@login_required
+def validation_etsi(agreement_id: int):
+    """The ETSI TS 119 102-2 XML report stored with the agreement when it was closed."""
+    agreement = _archived_agreement(agreement_id)
+    try:
+        data = etsi_report(agreement)
+    except VerificationError as error:  # a stored file the validator cannot read: say so
+        return render_template("error.html", title=_("The validation report could not be made"), message=error_message(error)), 422
+    _record(agreement, "validation_report_downloaded", "archive: validation-report-etsi.xml")
+    db.session.commit()
+    return file_response(data, f"{file_stem(agreement)}-validation-report-etsi.xml", mimetype="application/xml")
 
 
 @bp.route("/<int:agreement_id>/package.zip")

@@ -56,6 +56,10 @@
       body: JSON.stringify(body || {}),
     });
     const answer = await response.json().catch(() => ({}));
+    if (response.status === 403 && answer.status === "step_up") {  // the proof at the identity provider is too old
+      window.location.assign(answer.location || window.location.href);  // prove it again, then back to this page
+      throw new SteppingUp();
+    }
     return { ok: response.ok, status: response.status, answer };
   };
 
@@ -66,6 +70,7 @@
     problem.focus();
   };
   class Refused extends Error {}
+  class SteppingUp extends Error {}
 
   async function enrol() {
     say(form.dataset.messageEnrolling);
@@ -117,6 +122,7 @@
     try {
       await signInBrowser();
     } catch (error) {
+      if (error instanceof SteppingUp) return;  // leaving the page
       fail(error instanceof Refused ? error.message : "");
       button.disabled = false;
     }

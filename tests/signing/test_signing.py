@@ -90,6 +90,27 @@ def test_verify_report(workflow, pki) -> None:
     json.dumps(report.as_dict())  # serialisable as it is
 
 
+def test_a_report_holds_only_plain_json_types_and_each_signature_its_own_changes(workflow, pki) -> None:
+    """pyHanko's strings point into the parsed PDF; a report holding them would copy the whole reader."""
+    report = verify_pdf(workflow.closed, pki.trust_roots)
+
+    def plain(value: object) -> bool:
+        if type(value) is dict:
+            return all(type(key) is str and plain(item) for key, item in value.items())
+        if type(value) is list:
+            return all(plain(item) for item in value)
+        return value is None or type(value) in (str, int, bool)
+
+    as_dict = report.as_dict()
+    assert plain(as_dict)
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    # The difference analysis ran once for the document, yet each signature reports what came after it:
+    # the seal saw signatures added, the last signature only the validation data and the time-stamp.
+    by_field = {sig.field: sig for sig in report.signatures}
+    assert by_field[pades.DEFAULT_SEAL_FIELD].modification_level == "FORM_FILLING"
+    assert report.signatures[-1].modification_level == "LTA_UPDATES"
+
+
 def test_an_incomplete_agreement_is_reported_as_such(workflow, pki) -> None:
     report = verify_pdf(workflow.chief_signed, pki.trust_roots)
     assert report.verdict == Verdict.INCOMPLETE
