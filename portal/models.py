@@ -181,6 +181,15 @@ class Agreement(db.Model):
     # Input a user left behind with «Back» on a page that was not yet valid, by step: shown again when
     # they return, never part of the answers until the page is saved.
     unsaved_input: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
+    # Every write to the draft bumps ``draft_version`` (not to be confused with ``version``, which counts
+    # the agreement's versions). Each step form carries the draft version it was shown at, so a save made
+    # on top of a step someone else has changed since is shown as a conflict instead of overwriting it.
+    draft_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who changed the draft last, and when; and for each step the draft version, person and time of its
+    # last change: {"priorities": {"version": 7, "by": <user id>, "at": "<ISO time>"}}.
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_changes: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
 
     # Parties (police side)
     written_standard: Mapped[WrittenStandard | None] = mapped_column(_enum(WrittenStandard, "written_standard"))
@@ -215,6 +224,7 @@ class Agreement(db.Model):
 
     owner_organisation: Mapped[Organisation] = relationship(foreign_keys=[owner_organisation_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    changed_by: Mapped[User | None] = relationship(foreign_keys=[changed_by_id])
     police_district: Mapped[PoliceDistrict | None] = relationship()
     previous_version: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[previous_version_id])
     renewal_of: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[renewal_of_id])

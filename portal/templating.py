@@ -6,6 +6,7 @@ from typing import Iterator
 
 from flask import Flask
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from wtforms import Field, FieldList, FormField
 
 from . import clock, documents
@@ -63,7 +64,15 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
     return format_date(value, "d. MMMM y" if style == "long" else "dd.MM.y")
 
 
+def person_name(user) -> str:  # type: ignore[no-untyped-def]
+    """«Name (Organisation)», as a person is named to others; «someone» where nobody is known."""
+    if user is None:
+        return _("someone")
+    return f"{user.name} ({user.organisation.name})"
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors

@@ -45,7 +45,18 @@ def answer(client, agreement_id: int, step: str, changes: dict[str, str] | None 
         data["police_district"] = _vest_id()
     data = {key: value for key, value in data.items() if value is not None}
     data["action"] = action
+    data.setdefault("draft_version", str(draft_version(agreement_id)))  # as on a page opened just now
     return client.submit(step_url(agreement_id, step) + query, data, token_from="/agreements/")
+
+
+def draft_version(agreement_id: int) -> int:
+    """The draft version as stored now (what a step page opened now would carry)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Agreement
+
+    return db.session.scalar(select(Agreement.draft_version).where(Agreement.id == agreement_id))
 
 
 def _vest_id() -> str:
