@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:41:02.067116
+Create Date: 2026-11-29 23:15:09.978282
 
 """
 from alembic import op
