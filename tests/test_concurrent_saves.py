@@ -18,7 +18,7 @@ from portal.models import Agreement, AgreementDocument, AgreementStatus, AuditEv
 from . import factories
 from .conftest import DRAFT_VERSION_PATTERN, Browserless, csrf_token_from
 from .test_finalise import pdf_text
-from .wizard_answers import step_url
+from .wizard_answers import priority_answers, step_url, whole_save
 
 SAVERS = 6
 
@@ -30,19 +30,15 @@ def signed_in(app, user: User, language: str = "en") -> Browserless:  # type: ig
     return client
 
 
-def priority_answers(label: str) -> dict[str, str]:
-    """A whole «priority areas» step of three areas, each named after ``label``."""
-    answers = {"follow_up_responsible": f"Oppfølging {label}", "action": "next"}
-    for number in range(3):
-        answers[f"priority_areas-{number}-title"] = f"{label} område {number + 1}"
-        answers[f"priority_areas-{number}-expected_results"] = f"Resultat {label} {number + 1}"
-    return answers
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """What a page's form sends besides the answers: the CSRF token and the draft version it was shown at."""
+    return {"csrf_token": csrf_token_from(page), "draft_version": DRAFT_VERSION_PATTERN.search(page).group(1)}
 
 
 def page_form(client: Browserless, url: str) -> dict[str, str]:
-    """The hidden fields of the step page as it is shown now: the CSRF token and the draft version."""
-    page = client.get(url).get_data(as_text=True)
-    return {"csrf_token": csrf_token_from(page), "draft_version": DRAFT_VERSION_PATTERN.search(page).group(1)}
+    """The hidden fields of the page at ``url`` as it is shown now."""
+    return hidden_fields(client.get(url).get_data(as_text=True))
 
 
 def stored_areas(agreement_id: int) -> list[tuple[int, str]]:
@@ -56,10 +52,6 @@ def stored_areas(agreement_id: int) -> list[tuple[int, str]]:
 def saves_recorded(agreement_id: int, step: str = "priorities") -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.agreement_id == agreement_id, AuditEvent.action == "step_saved", AuditEvent.detail == step))
-
-
-def whole_save(label: str) -> list[tuple[int, str]]:
-    return [(number, f"{label} område {number + 1}") for number in range(3)]
 
 
 @pytest.fixture
@@ -114,9 +106,7 @@ def test_saves_one_on_top_of_another_never_mix_and_every_acknowledged_one_is_rec
             label = f"Lagring {number}.{round_}"
             response = client.post(url, data={**priority_answers(label), **page_form(client, url)})
             if response.status_code == 409:  # someone came between: save again, knowing it replaces theirs
-                page = response.get_data(as_text=True)
-                again = {"csrf_token": csrf_token_from(page), "draft_version": DRAFT_VERSION_PATTERN.search(page).group(1)}
-                response = client.post(url, data={**priority_answers(label), **again})
+                response = client.post(url, data={**priority_answers(label), **hidden_fields(response.get_data(as_text=True))})
             assert response.status_code in (302, 409), response.status_code
             if response.status_code == 302:
                 acknowledged.append(label)
@@ -165,8 +155,7 @@ def test_a_save_racing_finalise_is_either_in_the_final_document_or_refused(app, 
         if finalise_page == "shown with the save":
             start.wait()
             save_answered.wait()  # open the check page once the save is answered
-        check = finaliser.get(f"/agreements/{draft.id}/check").get_data(as_text=True)
-        form = {"csrf_token": csrf_token_from(check), "draft_version": DRAFT_VERSION_PATTERN.search(check).group(1)}
+        form = page_form(finaliser, f"/agreements/{draft.id}/check")
         if finalise_page == "shown before the save":
             start.wait()
         results["finalise"] = finaliser.post(f"/agreements/{draft.id}/finalise", data=form)

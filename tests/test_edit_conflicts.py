@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent, PriorityArea
 
 from . import factories
-from .test_concurrent_saves import page_form, priority_answers, signed_in, stored_areas, whole_save
-from .wizard_answers import VALID_ANSWERS, step_url
+from .test_concurrent_saves import hidden_fields, page_form, signed_in, stored_areas
+from .wizard_answers import VALID_ANSWERS, priority_answers, step_url, whole_save
 
 POLICE_COORDINATOR = "Per Politikoordinator (Vest politidistrikt)"
 
@@ -50,19 +50,13 @@ def test_a_save_on_top_of_a_newer_change_shows_both_answers_and_keeps_the_input(
 
     # Saving again from the conflict page is the deliberate choice: Kari's answers replace Per's.
     assert "Lagre mine svar i stedet for den andres" in page
-    again = page_form_of(page)
+    again = hidden_fields(page)
     assert kari.post(url, data={**priority_answers("Karis"), **again}).status_code == 302
     db.session.expire_all()
     assert stored_areas(draft.id) == whole_save("Karis")
     saves = db.session.scalars(select(AuditEvent.user_id).where(
         AuditEvent.agreement_id == draft.id, AuditEvent.action == "step_saved").order_by(AuditEvent.id)).all()
     assert saves == [people.police_coordinator.id, people.coordinator.id]
-
-
-def page_form_of(page: str) -> dict[str, str]:
-    from .conftest import DRAFT_VERSION_PATTERN, csrf_token_from
-
-    return {"csrf_token": csrf_token_from(page), "draft_version": DRAFT_VERSION_PATTERN.search(page).group(1)}
 
 
 def test_the_conflict_is_said_in_nynorsk_too(app, people, draft):
@@ -100,10 +94,10 @@ def test_the_version_shown_travels_with_the_input_through_add_and_errors(app, pe
     # «Add another» and a page with errors show the page again: still as of the version Kari opened.
     added = kari.post(url, data={**priority_answers("Karis"), **karis_page, "action": "add-priority_areas"})
     assert added.status_code == 200
-    with_errors = kari.post(url, data={**priority_answers("Karis"), **page_form_of(text_of(added)), "priority_areas-0-title": ""})
+    with_errors = kari.post(url, data={**priority_answers("Karis"), **hidden_fields(text_of(added)), "priority_areas-0-title": ""})
     assert with_errors.status_code == 400
-    assert page_form_of(text_of(with_errors))["draft_version"] == karis_page["draft_version"]
-    refused = kari.post(url, data={**priority_answers("Karis"), **page_form_of(text_of(with_errors))})
+    assert hidden_fields(text_of(with_errors))["draft_version"] == karis_page["draft_version"]
+    refused = kari.post(url, data={**priority_answers("Karis"), **hidden_fields(text_of(with_errors))})
     assert refused.status_code == 409
 
 
@@ -135,7 +129,7 @@ def test_finalise_refuses_a_draft_changed_since_the_check_page_was_shown(app, pe
     db.session.expire_all()
     assert db.session.get(Agreement, draft.id).status is AgreementStatus.DRAFT
 
-    finalised = kari.post(f"/agreements/{draft.id}/finalise", data=page_form_of(page))
+    finalised = kari.post(f"/agreements/{draft.id}/finalise", data=hidden_fields(page))
     assert finalised.status_code == 302 and finalised.location.endswith(f"/agreements/{draft.id}")
     db.session.expire_all()
     assert db.session.get(Agreement, draft.id).status is AgreementStatus.FINALISED

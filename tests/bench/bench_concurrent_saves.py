@@ -39,22 +39,11 @@ from portal.extensions import db
 from portal.models import Agreement, AuditEvent, PriorityArea, Role
 from portal.reference_data import load_reference_data
 from tests import factories
+from tests.wizard_answers import priority_answers, whole_save
 
 PASSWORD = "benk benk benk benk"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 VERSION = re.compile(r'name="draft_version" value="(\d+)"')
-
-
-def priority_answers(label: str) -> dict[str, str]:
-    answers = {"follow_up_responsible": f"Oppfølging {label}", "action": "next"}
-    for number in range(3):
-        answers[f"priority_areas-{number}-title"] = f"{label} område {number + 1}"
-        answers[f"priority_areas-{number}-expected_results"] = f"Resultat {label} {number + 1}"
-    return answers
-
-
-def whole_save(label: str) -> list[tuple[int, str]]:
-    return [(number, f"{label} område {number + 1}") for number in range(3)]
 
 
 class Client:
