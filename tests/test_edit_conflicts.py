@@ -3,6 +3,7 @@ draft that changed since the page was shown, are refused with who changed what a
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -159,3 +160,28 @@ def test_each_save_counts_once_in_the_draft_version(app, people, draft):
     assert agreement.draft_version == before + 2
     assert agreement.step_changes["priorities"]["by"] == people.coordinator.id
     assert db.session.scalar(select(func.count()).select_from(PriorityArea).where(PriorityArea.agreement_id == draft.id)) == 3
+
+
+def test_every_step_shows_a_conflict_with_both_answers(app, people):
+    """Whatever the step (repeating groups, choices, dates, yes/no), a save on top of a newer one is shown side by side."""
+    from forms.steps import STEP_NAMES
+
+    from .wizard_answers import answer, answer_all
+
+    kari = signed_in(app, people.coordinator)
+    per = signed_in(app, people.police_coordinator)
+    started = kari.submit("/agreements/new", token_from="/agreements/")
+    agreement_id = int(started.location.split("/")[2])
+    answer_all(kari, agreement_id)
+    for step in STEP_NAMES:
+        shown = page_form(kari, step_url(agreement_id, step))["draft_version"]
+        assert answer(per, agreement_id, step).status_code == 302, step
+        refused = answer(kari, agreement_id, step, {"draft_version": shown})
+        assert refused.status_code == 409, step
+        page = text_of(refused)
+        assert f"{POLICE_COORDINATOR} changed «" in page, step
+        same = re.findall(r"<tr>\s*<th scope=\"row\">", page)
+        assert same, f"{step}: the same answer on both sides is shown as the same"
+        words = {"parties": "<td>Voss (4621)</td>", "slt": "<td>The council is the steering group for SLT</td>",
+                 "validity": "<td>1. January 2027</td>", "meetings": "<td>Yes</td>"}
+        assert words.get(step, "<td>") in page, f"{step}: answers are shown in words, not codes"

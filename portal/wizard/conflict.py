@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any, Iterator
 
 from flask_babel import gettext as _
-from wtforms import BooleanField, Field, FieldList, Form, FormField, HiddenField
+from wtforms import BooleanField, Field, FieldList, Form, FormField, HiddenField, SelectField
 from wtforms.csrf.core import CSRFTokenField
 
 from ..templating import norwegian_date
@@ -52,17 +52,6 @@ def _shown(field: Field) -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, date):
         return norwegian_date(value)
-    choices = getattr(field, "choices", None)
-    if choices and value not in (None, ""):
-        return _choice_label(choices, str(value)) or str(value)
+    if isinstance(field, SelectField) and value not in (None, ""):  # radio buttons too: the words, not the code
+        return next((str(choice.label) for choice in field.iter_choices() if choice.selected), str(value))
     return "" if value is None else str(value).strip()
-
-
-def _choice_label(choices: Any, value: str) -> str | None:
-    groups = choices.values() if isinstance(choices, dict) else [choices]
-    for group in groups:
-        for choice in group:
-            key, label = (choice[0], choice[1]) if isinstance(choice, (tuple, list)) else (choice, choice)
-            if str(key) == value:
-                return str(label)
-    return None
