@@ -143,6 +143,7 @@ def test_the_agreement_page_names_who_changed_the_draft_last(app, people, draft)
     kari = signed_in(app, people.coordinator)
     page = text_of(kari.get(f"/agreements/{draft.id}"))
     assert f"Last changed by {POLICE_COORDINATOR} on " in page
+    assert f"Last changed by {POLICE_COORDINATOR} on " in text_of(kari.get(f"/agreements/{draft.id}/check"))
 
     started = kari.submit("/agreements/new", token_from="/agreements/")
     new_id = int(started.location.split("/")[2])
