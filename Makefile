@@ -23,8 +23,9 @@ run: setup
 
 setup: system-packages python-packages node-packages translations database demo
 
+# First on SQLite (TEST_DATABASE_URL taken out: left in, it made both runs PostgreSQL), then on it.
 test: test-setup
-	$(VENV)/bin/pytest
+	env -u TEST_DATABASE_URL $(VENV)/bin/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== The same suite on $$TEST_DATABASE_URL"; \
 	  $(VENV)/bin/pytest -p no:cacheprovider; \

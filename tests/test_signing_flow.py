@@ -10,13 +10,13 @@ import re
 import shutil
 import subprocess
 import threading
-from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import select
 
+from portal import clock
 from portal.agreements import signing
 from portal.extensions import db
 from portal.models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Role, SignatureSlot, User
@@ -149,8 +149,8 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
 
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE
-    assert agreement.active_from == date.today() and agreement.renewal_due_on is not None
-    assert agreement.renewal_due_on.year == date.today().year + 1
+    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None  # the day in Norway
+    assert agreement.renewal_due_on.year == clock.today().year + 1
     assert agreement.document.pades_level == "B-LTA"
     sources = {slot.field_name: slot.key_source for slot in agreement.signature_slots}
     assert sources == {"Signatur_ordforar_4621": "portal", "Signatur_stasjonssjef": "pkcs12"}
@@ -379,7 +379,7 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
     (due,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.RENEWAL_DUE))
     (renewal,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.ACTIVE))
     (superseded,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.SUPERSEDED))
-    assert due.renewal_due_on <= date.today() and [p.municipality.name for p in due.parties] == ["Voss"]
+    assert due.renewal_due_on <= clock.today() and [p.municipality.name for p in due.parties] == ["Voss"]
     assert renewal.renewal_of_id == superseded.id and renewal.reference == superseded.reference
     assert has_evaluation(superseded)
     for signed, emails in ((due, ["ordforar@voss.demo", "stasjonssjef@vest.demo"]),
