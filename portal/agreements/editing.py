@@ -19,8 +19,11 @@ from typing import Iterable
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from forms.steps import STEPS_BY_NAME
+
 from ..extensions import db
 from ..models import Agreement, User
+from ..templating import norwegian_date, person_name
 from .lifecycle import record_event
 
 
@@ -89,10 +92,6 @@ def changes_since(agreement: Agreement, shown: int | None) -> list[Change]:
 
 def describe_change(change: Change) -> str:
     """«Per Politikoordinator (Vest politidistrikt) changed «Priority areas» on 29. november 2026 kl. 23:10.»"""
-    from forms.steps import STEPS_BY_NAME
-
-    from ..templating import norwegian_date, person_name
-
     if change.step_name in STEPS_BY_NAME:
         return _("%(name)s changed «%(step)s» on %(time)s.", name=person_name(change.by),
                  step=STEPS_BY_NAME[change.step_name].title, time=norwegian_date(change.at))
