@@ -75,6 +75,7 @@ schema:
 bench:
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
+	$(PYTHON) -m tests.bench.bench_sign_in
 	$(PYTHON) -m tests.bench.bench_concurrent_saves
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(PYTHON) -m tests.bench.bench_concurrent_saves --database "$$TEST_DATABASE_URL"; fi
 

@@ -158,10 +158,11 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invitation is accepted
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The proven identity (ID-porten's pid) this account is bound to, as a keyed hash (HMAC-SHA-256 under a
+    # server secret, see portal.auth.identity): enough to recognise the person, never the number itself.
+    identity_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     created_agreements: Mapped[list[Agreement]] = relationship(
@@ -176,10 +177,47 @@ class User(UserMixin, db.Model):
         back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
     )
     signature_slots: Mapped[list[SignatureSlot]] = relationship(back_populates="user", viewonly=True)
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user", viewonly=True)
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
-        return self.password_hash is not None
+    def is_active(self) -> bool:
+        # Flask-Login: an invited user who has neither chosen a password nor proven an identity cannot sign in.
+        return self.password_hash is not None or self.identity_hmac is not None
+
+
+class UserSession(db.Model):
+    """One sign-in: a portal session that can be found on the server, checked on every request, and ended
+    from elsewhere (sign-out, the provider's front-channel logout by ``issuer`` + ``sid``, an administrator).
+
+    ``acr``, ``amr`` and ``authenticated_at`` describe the latest authentication at the identity provider in
+    this session (sign-in or step-up); signing asks for one at the signing level that is recent enough."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # random; kept in the signed session cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # password | provider
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str | None] = mapped_column(String(40))  # sign-out | front-channel | administrator
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    sid: Mapped[str | None] = mapped_column(String(200), index=True)
+    acr: Mapped[str | None] = mapped_column(String(100))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The provider's ID token, encrypted (it names the person), for id_token_hint at RP-initiated logout.
+    id_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class PasswordFailure(db.Model):
+    """A wrong password, by the e-mail address typed (an account or not) and the client's address; the
+    throttle of portal.auth.throttle counts these within its window and forgets older ones."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 # ---------------------------------------------------------------- the agreement
@@ -409,6 +447,9 @@ class AuditEvent(db.Model):
     remote_address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # For a signature: the signer as the certificate states it (the account in ``user`` signed in to do it).
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+
     user: Mapped[User | None] = relationship(back_populates="audit_events")
     agreement: Mapped[Agreement | None] = relationship(back_populates="audit_events")
 
@@ -482,6 +523,21 @@ class SignatureSlot(db.Model):
     declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
+    # Who signed, as the signature's certificate states it (never the typed ``name``): see portal.signing.identity.
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    # The authentication at the identity provider that let the signatory sign (signing level, recent):
+    # its acr (ID-porten: idporten-loa-high), amr (e.g. BankID) and time. Empty when a password was used.
+    authentication_acr: Mapped[str | None] = mapped_column(String(100))
+    authentication_amr: Mapped[list[str] | None] = mapped_column(JSON)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(back_populates="signature_slots")
     user: Mapped[User | None] = relationship(back_populates="signature_slots")
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show for this place: once signed, the name in the signature's certificate; before,
+        the name the agreement gives (or the e-mail address)."""
+        if self.signed_at is not None:
+            return self.signer_name or ""
+        return self.name or self.email

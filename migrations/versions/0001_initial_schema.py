@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:15:09.978282
+Create Date: 2026-11-30 00:14:20.895696
 
 """
 from alembic import op
@@ -23,6 +23,18 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('number', name=op.f('pk_county'))
     )
+    op.create_table('password_failure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account', sa.String(length=254), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_failure'))
+    )
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_failure_account'), ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_address'), ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_at'), ['at'], unique=False)
+
     op.create_table('police_district',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_bokmal', sa.String(length=100), nullable=False),
@@ -60,13 +72,13 @@ def upgrade():
     sa.Column('role', sa.Enum('coordinator', 'signatory', 'archivist', 'administrator', name='user_role', native_enum=False, length=32), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('identity_hmac', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
-    sa.UniqueConstraint('email', name=op.f('uq_user_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_user_email')),
+    sa.UniqueConstraint('identity_hmac', name=op.f('uq_user_identity_hmac'))
     )
     op.create_table('agreement',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -133,6 +145,28 @@ def upgrade():
     with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_portal_signing_key_user_id'), ['user_id'], unique=False)
 
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_by', sa.String(length=40), nullable=True),
+    sa.Column('issuer', sa.String(length=300), nullable=True),
+    sa.Column('sid', sa.String(length=200), nullable=True),
+    sa.Column('acr', sa.String(length=100), nullable=True),
+    sa.Column('amr', sa.JSON(), nullable=False),
+    sa.Column('authenticated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id_token_encrypted', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('key', name=op.f('uq_user_session_key'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_sid'), ['sid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
+
     op.create_table('agreement_document',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=False),
@@ -155,6 +189,7 @@ def upgrade():
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('remote_address', sa.String(length=64), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_audit_event_agreement_id_agreement'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_audit_event_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
@@ -221,6 +256,10 @@ def upgrade():
     sa.Column('declined_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decline_reason', sa.Text(), nullable=True),
     sa.Column('key_source', sa.String(length=20), nullable=True),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
+    sa.Column('authentication_acr', sa.String(length=100), nullable=True),
+    sa.Column('authentication_amr', sa.JSON(), nullable=True),
+    sa.Column('authenticated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_signature_slot_agreement_id_agreement'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_number'], ['municipality.number'], name=op.f('fk_signature_slot_municipality_number_municipality')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_signature_slot_user_id_user')),
@@ -262,6 +301,11 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('agreement_document')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+        batch_op.drop_index(batch_op.f('ix_user_session_sid'))
+
+    op.drop_table('user_session')
     with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_portal_signing_key_user_id'))
 
@@ -276,5 +320,11 @@ def downgrade():
     op.drop_table('organisation')
     op.drop_table('municipality')
     op.drop_table('police_district')
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_failure_at'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_address'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_account'))
+
+    op.drop_table('password_failure')
     op.drop_table('county')
     # ### end Alembic commands ###

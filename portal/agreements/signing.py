@@ -11,6 +11,8 @@ SQLite and PostgreSQL, and no signature is ever lost or applied twice.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +28,8 @@ from pyhanko.sign.signers import Signer
 from sqlalchemy import func, select, update
 
 from .. import clock
+from ..auth import provider
+from ..auth.identity import Authentication
 from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
 from ..mail import send_mail
@@ -41,6 +45,7 @@ from ..models import (
     User,
 )
 from ..signing import keys, pades
+from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
@@ -79,6 +84,13 @@ class WrongPassword(SigningError):
 
 class Locked(SigningError):
     code = "locked"  # too many wrong passwords: the same lock as signing in
+
+
+class NameMismatch(SigningError):
+    """The agreement names someone else for this signature than the signer: the account's name, or the
+    name in the certificate of the key, is not the name the agreement gives."""
+
+    code = "name_mismatch"
 
 
 class KeyProblem(SigningError):
@@ -125,6 +137,49 @@ class Invitation:
     new_user: bool
 
 
+@dataclass
+class SignatoryAccount:
+    """A signatory as the agreement names them, and the account their e-mail address already belongs to
+    (accounts are found by e-mail address), so a coordinator sees before finalising who will sign."""
+
+    field_name: str
+    role: MemberRole
+    municipality_number: str | None
+    name: str
+    title: str
+    organisation: str
+    email: str
+    account: User | None
+
+    @property
+    def name_differs(self) -> bool:
+        """The account with this e-mail address is in another person's name: that person must not sign."""
+        return self.account is not None and not same_name(self.account.name, self.name)
+
+    @property
+    def not_a_signatory(self) -> bool:
+        """The account with this e-mail address cannot sign anything (a coordinator, an archivist...)."""
+        return self.account is not None and self.account.role is not Role.SIGNATORY
+
+    @property
+    def must_be_corrected(self) -> bool:
+        return self.name_differs or self.not_a_signatory
+
+
+def signatory_accounts(agreement: Agreement) -> list[SignatoryAccount]:
+    """Every signatory of ``agreement`` in the order of the signature block, with their account if any."""
+    result = []
+    for signatory in signatories(agreement):
+        role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
+        number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
+        member = agreement.member(role, number)
+        email = (member.email if member else "").strip()
+        account = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())) if email else None
+        result.append(SignatoryAccount(signatory.field_name, role, number, signatory.name, signatory.title,
+                                       signatory.organisation, email, account))
+    return result
+
+
 def finalise(agreement: Agreement, actor: User | None) -> list[Invitation]:
     """Freeze a complete draft: render and store the final PDF with its SHA-256, mark the agreement
     finalised, seal it and prepare a slot per signatory. The caller commits, then sends the invitations."""
@@ -147,18 +202,16 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     document.pades_level = pades.pades_level(sealed).value
     record_event(agreement, "sealed", actor, f"SHA-256 {document.signed_sha256}")
     invitations = []
-    for position, signatory in enumerate(signatories(agreement)):
-        role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
-        number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
-        member = agreement.member(role, number)
-        email = (member.email if member else "").strip()
-        if not email:
+    for position, signatory in enumerate(signatory_accounts(agreement)):
+        if not signatory.email:
             raise SigningError(f"The signatory of {signatory.field_name} has no e-mail address.")
-        user, created = _signatory_user(email, signatory.name, signatory.title, role, number, agreement)
+        if signatory.must_be_corrected:
+            raise NameMismatch(f"The account of {signatory.email} cannot sign {signatory.field_name} for {signatory.name}.")
+        user, created = signatory.account or _invited_signatory(signatory, agreement), signatory.account is None
         slot = SignatureSlot(
-            agreement=agreement, field_name=signatory.field_name, role=role, municipality_number=number,
-            name=signatory.name, title=signatory.title, organisation_name=signatory.organisation,
-            email=email, user=user, position=position,
+            agreement=agreement, field_name=signatory.field_name, role=signatory.role,
+            municipality_number=signatory.municipality_number, name=signatory.name, title=signatory.title,
+            organisation_name=signatory.organisation, email=signatory.email, user=user, position=position,
         )
         db.session.add(slot)
         invitations.append(Invitation(slot, created))
@@ -166,11 +219,10 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     return invitations
 
 
-def _signatory_user(email: str, name: str, title: str, role: MemberRole, number: str | None, agreement: Agreement) -> tuple[User, bool]:
-    found = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if found is not None:
-        return found, False
-    if role is MemberRole.MAYOR:
+def _invited_signatory(signatory: SignatoryAccount, agreement: Agreement) -> User:
+    """A new signatory account in the agreement's name for the signatory, to be invited."""
+    if signatory.role is MemberRole.MAYOR:
+        number = signatory.municipality_number
         organisation = db.session.scalar(select(Organisation).where(Organisation.municipality_number == number))
         if organisation is None:
             organisation = Organisation(kind=OrganisationKind.MUNICIPALITY, municipality_number=number)
@@ -179,10 +231,11 @@ def _signatory_user(email: str, name: str, title: str, role: MemberRole, number:
         if organisation is None:
             organisation = Organisation(kind=OrganisationKind.POLICE_DISTRICT, police_district_id=agreement.police_district_id)
     db.session.add(organisation)
-    user = User(email=email, name=name or email, title=title, role=Role.SIGNATORY, organisation=organisation, password_hash=None)
+    user = User(email=signatory.email, name=signatory.name or signatory.email, title=signatory.title, role=Role.SIGNATORY,
+                organisation=organisation, password_hash=None)
     db.session.add(user)
     db.session.flush()
-    return user, True
+    return user
 
 
 def slot_belongs_to(slot: SignatureSlot, user: User) -> bool:
@@ -208,12 +261,20 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
             )
             if invitation.new_user and slot.user is not None:
                 days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
-                body += "\n" + _(
-                    "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
-                    "your password first:\n\n%(link)s\n",
-                    days=days, link=account,
-                )
+                sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
+                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
+                if provider.configured():
+                    body += "\n" + _(
+                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days and prove "
+                        "who you are with %(provider)s; it takes you on to the agreement:\n\n%(link)s\n",
+                        days=days, provider=provider.provider_name(), link=account,
+                    )
+                else:
+                    body += "\n" + _(
+                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
+                        "your password first:\n\n%(link)s\n",
+                        days=days, link=account,
+                    )
             try:
                 send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
             except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
@@ -252,6 +313,11 @@ def slot_for(agreement: Agreement, user: User) -> SignatureSlot | None:
     return next((slot for slot in agreement.signature_slots if slot_belongs_to(slot, user)), None)
 
 
+def is_named_for(slot: SignatureSlot, user: User) -> bool:
+    """The agreement names ``user`` (by their account's name) for ``slot``, so they may sign it."""
+    return same_name(slot.name, user.name)
+
+
 def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
     """The user's slot, or the reason they cannot sign now."""
     slot = slot_for(agreement, user)
@@ -262,6 +328,14 @@ def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
     if slot.signed_at is not None:
         raise AlreadySigned(slot.field_name)
     return slot
+
+
+def _identity_secret(user: User) -> str:
+    """What opens the portal-issued key of a signatory who proves who they are at the identity provider
+    (and has no password): a server secret bound to the account and its identity. The key is used only
+    after a recent authentication at the signing level, which the signing page checks."""
+    message = f"portal-signing-key|{user.id}|{user.identity_hmac}".encode()
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()
 
 
 def _portal_signer(user: User, password: str) -> Signer:
@@ -332,20 +406,29 @@ def _empty_fields(pdf: bytes) -> list[str]:
     return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
 
 
-def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | None = None, *, now: datetime | None = None) -> SignResult:
+def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoice | None = None, *,
+         now: datetime | None = None, authentication: Authentication | None = None) -> SignResult:
     """Sign the user's field of ``agreement``. Raises :class:`SigningError` (document unchanged).
 
-    The password confirms who signs (and opens a portal-issued key). Each try signs the latest stored
+    The password confirms who signs (and opens a portal-issued key); or, for a signatory bound to a proven
+    identity, ``authentication``: the recent authentication at the signing level that the caller checked,
+    recorded with the signature (slot and audit event). Each try signs the latest stored
     revision and stores it only if no other signature was stored meanwhile; the last signature also
     closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
     """
     # Without a choice (the ``flask demo`` command, which has no PIN to give) a token is not used.
     choice = choice or KeyChoice(signing_setup().key_source if signing_setup().key_source != "pkcs11" else "portal")
     slot = check_can_sign(agreement, user)
-    _confirm_password(user, password)
+    if not is_named_for(slot, user):
+        raise NameMismatch(slot.field_name)
+    if authentication is None:
+        _confirm_password(user, password or "")
+    elif not user.identity_hmac:
+        raise WrongPassword("no proven identity")
+    secret = password if authentication is None else _identity_secret(user)
     try:
-        with _signer(user, password, choice) as signer:
-            return _sign_latest(agreement, user, slot, signer, choice.source, now)
+        with _signer(user, secret or "", choice) as signer:
+            return _sign_latest(agreement, user, slot, signer, choice.source, now, authentication)
     except SigningError:
         db.session.rollback()
         raise
@@ -355,7 +438,8 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
         raise SigningError(str(error)) from error
 
 
-def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None) -> SignResult:
+def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None,
+                 authentication: Authentication | None = None) -> SignResult:
     setup = signing_setup()
     document_id = agreement.document.id
     slot_id = slot.id
@@ -375,7 +459,10 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise AlreadySigned(slot.field_name)
         seen_pdf, seen_revision = row.signed_pdf, row.revision
         signed_at = now or datetime.now(timezone.utc)
-        stamp = pades.StampText(user.name, user.title, user.organisation.name, signed_at)
+        signer_name = certificate_name(signer.signing_cert)
+        if not same_name(signer_name, slot.name):  # an uploaded or token key of someone else
+            raise NameMismatch(slot.field_name)
+        stamp = pades.StampText(signer_name, user.title, user.organisation.name, signed_at)
         try:
             signed = pades.sign_field(seen_pdf, slot.field_name, signer, stamp, setup.timestamper,
                                       validation_context=setup.validation_context())
@@ -398,14 +485,19 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
         marked = db.session.execute(
             update(SignatureSlot)
             .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
-            .values(signed_at=signed_at, key_source=source)
+            .values(signed_at=signed_at, key_source=source, signer_name=signer_name,
+                    authentication_acr=authentication.acr if authentication else None,
+                    authentication_amr=list(authentication.amr) if authentication else None,
+                    authenticated_at=authentication.at if authentication else None)
             .execution_options(synchronize_session=False)
         ).rowcount
         if marked != 1:
             db.session.rollback()
             raise AlreadySigned(slot.field_name)
         agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
-        record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+        proof = f"; {authentication.describe()}" if authentication else ""
+        event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
+        event.signer_name = signer_name
         if completed:
             change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
             activate(agreement, signed_at.astimezone(clock.OSLO).date())
@@ -441,7 +533,41 @@ def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     new = new_version(agreement, user, f"version {agreement.version + 1} after version {agreement.version} was declined")
     db.session.commit()
     notify_coordinators_of_decline(agreement, new, user, reason)
+    notify_other_signatories_of_decline(agreement, new, slot, reason)
     return new
+
+
+def declined_before(agreement: Agreement) -> SignatureSlot | None:
+    """If ``agreement`` is the new version made when its previous version was declined: the signature slot
+    that was declined (who declined, when, and why)."""
+    previous = agreement.previous_version
+    if previous is None or previous.status is not AgreementStatus.DECLINED:
+        return None
+    return next((slot for slot in previous.signature_slots if slot.declined_at is not None), None)
+
+
+def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined: SignatureSlot, reason: str) -> None:
+    """Tell the other signatories of the declined version why it was declined, and that their signing link
+    leads to the new version once the coordinators have finalised it."""
+    decliner = declined.user.name if declined.user else declined.name
+    link = _link("agreements.sign", agreement_id=old.id)
+    with force_locale(_language(old)):
+        for slot in old.signature_slots:
+            if slot.id == declined.id:
+                continue
+            body = _(
+                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
+                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
+                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
+                "Until then there is nothing for you to sign.\n",
+                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
+                reason=reason, new_version=new.version, link=link,
+            )
+            try:
+                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
+                                        reference=old.reference, version=old.version), body)
+            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
+                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
