@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.lists import format_list
 from markupsafe import Markup
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -91,11 +92,21 @@ def norwegian_date(value: date | None, standard: WrittenStandard) -> str:
     return words["format"].format(day=value.day, month=words["months"][value.month - 1], year=value.year)
 
 
-def join_names(names: list[str], conjunction: str) -> str:
-    """``A``, ``A og B``, ``A, B og C``."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+def join_names(names: list[str], standard: WrittenStandard) -> str:
+    """``A``, ``A og B``, ``A, B og C``, in the document's written standard (Babel's lists)."""
+    return format_list(names, locale=standard.language_code) if names else ""
+
+
+def agreement_title(agreement: Agreement) -> str:
+    """«Samarbeidsavtale mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one
+    list, in the agreement's written standard (blanks where the parties are not chosen yet)."""
+    standard = document_standard(agreement)
+    doc = texts(standard)["document"]
+    names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
+    district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
+    if not names:
+        return doc["title"].format(parties=f"{doc['municipality'].format(name=doc['blank'])} {doc['and']} {district}")
+    return doc["title"].format(parties=join_names([*names, district], standard))
 
 
 def paragraphs(text: str | None) -> list[str]:
@@ -195,9 +206,8 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     municipality_names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
     number_words = words["municipalities"]["many" if len(municipality_names) > 1 else "one"]
     district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
-    municipalities = join_names(municipality_names, doc["and"]) or doc["municipality"].format(name=blank)
-    # «mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one list
-    title = doc["title"].format(parties=join_names([*municipality_names, district], doc["and"]) if municipality_names else f"{municipalities} {doc['and']} {district}")
+    municipalities = join_names(municipality_names, standard) or doc["municipality"].format(name=blank)
+    title = agreement_title(agreement)
 
     # §2: the fixed members, in the template's order
     members: list[MemberRow] = []
@@ -289,7 +299,7 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
         "signatories": signatories(agreement),
         # for the PDF's running head, footer and metadata
         "footer_reference": doc["footer_reference"].format(**reference_words),
-        "authors": join_names(municipality_names + ([district] if agreement.police_district else []), doc["and"]),
+        "authors": join_names(municipality_names + ([district] if agreement.police_district else []), standard),
         "subject": doc["subject_draft" if draft else "subject"].format(**reference_words),
         "keywords": [*doc["keywords"], agreement.reference],
         "created": created.isoformat(),

@@ -144,10 +144,14 @@ class Organisation(db.Model):
 
     @property
     def name(self) -> str:
+        return self.name_in(WrittenStandard.BOKMAL)
+
+    def name_in(self, standard: WrittenStandard | str) -> str:
+        """«Voss kommune»; a police district as it is written in ``standard``."""
         if self.municipality is not None:
             return f"{self.municipality.name} kommune"
         assert self.police_district is not None
-        return self.police_district.name_bokmal
+        return self.police_district.name_in(standard)
 
 
 class User(UserMixin, db.Model):
@@ -286,7 +290,7 @@ class Agreement(db.Model):
     start_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(100))
 
-    # Lifecycle: active from the date of the last signature; to be renewed twelve months later
+    # Lifecycle: in force from the start date, or the last signature if later; renewed twelve months later
     active_from: Mapped[date | None] = mapped_column(Date)
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
@@ -357,6 +361,19 @@ class Agreement(db.Model):
     @property
     def is_editable(self) -> bool:
         return self.status is AgreementStatus.DRAFT
+
+    @property
+    def is_deletable(self) -> bool:
+        """A draft that was never finalised may be deleted; a new version made after a decline may not,
+        since it carries the declined version forward."""
+        declined_before = self.previous_version is not None and self.previous_version.status is AgreementStatus.DECLINED
+        return self.status is AgreementStatus.DRAFT and not declined_before
+
+    @property
+    def is_untouched(self) -> bool:
+        """A draft just started: nothing answered, nothing typed, not a copy of an earlier version."""
+        return (self.status is AgreementStatus.DRAFT and not self.completed_steps and not self.parties
+                and not self.unsaved_input and self.previous_version_id is None)
 
     @property
     def expires_on(self) -> date | None:

@@ -77,6 +77,9 @@ CASES = [
     Case("agreements.renew", "POST", lambda ids: f"/agreements/{ids['signed']}/renew", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.evaluation_document", "GET", lambda ids: f"/agreements/{ids['signed']}/evaluation.pdf",
          only({role: 200 for role in ("coordinator", "police_coordinator", "mayor", "station_chief", "archivist", "administrator")}, others=404)),
+    # A draft never finalised can be deleted by the coordinators who may change it, after a confirmation page.
+    Case("agreements.delete", "GET", lambda ids: f"/agreements/{ids['draft']}/delete", only(DRAFT_EDITORS)),
+    Case("agreements.delete", "POST", lambda ids: f"/agreements/{ids['draft']}/delete", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     # The signing page is for the signatories who hold a slot in a finalised agreement (see
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.

@@ -31,6 +31,7 @@ URLS = {
     "auth.reset_password": lambda ids: "/password-reset/whatever",
     "auth.accept_invitation": lambda ids: "/invitation/whatever",
     "agreements.start": lambda ids: "/agreements/new",
+    "agreements.delete": lambda ids: f"/agreements/{ids['draft']}/delete",
     "agreements.finalise": lambda ids: f"/agreements/{ids['draft']}/finalise",
     "agreements.renew": lambda ids: f"/agreements/{ids['draft']}/renew",
     "agreements.sign": lambda ids: f"/agreements/{ids['draft']}/sign",

@@ -148,8 +148,9 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
 
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE
-    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None  # the day in Norway
-    assert agreement.renewal_due_on.year == clock.today().year + 1
+    # in force from its start date, or the day of the last signature in Norway if that is later
+    assert agreement.active_from == max(agreement.start_date, clock.today()) and agreement.renewal_due_on is not None
+    assert agreement.renewal_due_on.year == agreement.active_from.year + 1
     assert agreement.document.pades_level == "B-LTA"
     sources = {slot.field_name: slot.key_source for slot in agreement.signature_slots}
     assert sources == {"Signatur_ordforar_4621": "portal", "Signatur_stasjonssjef": "pkcs12"}

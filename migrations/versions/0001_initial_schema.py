@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:14:20.895696
+Create Date: 2026-11-30 00:25:41.176813
 
 """
 from alembic import op

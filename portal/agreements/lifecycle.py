@@ -46,6 +46,27 @@ def start_agreement(creator: User, detail: str = "", **answers: object) -> Agree
     return agreement
 
 
+def untouched_draft_of(creator: User) -> Agreement | None:
+    """The draft ``creator`` started and has not answered anything in yet, if any: «Start a new agreement»
+    opens it again instead of leaving one more empty draft behind each time it is pressed."""
+    drafts = db.session.scalars(
+        select(Agreement).where(Agreement.created_by_id == creator.id, Agreement.status == AgreementStatus.DRAFT,
+                                Agreement.previous_version_id.is_(None), Agreement.renewal_of_id.is_(None))
+        .order_by(Agreement.id.desc())
+    )
+    return next((draft for draft in drafts if draft.is_untouched), None)
+
+
+def delete_draft(agreement: Agreement, actor: User) -> None:
+    """Delete a draft that was never finalised, with its answers; the caller commits. The audit event
+    outlives it (it names the reference, the version and the id), as do the events recorded before."""
+    if not agreement.is_deletable:
+        raise ValueError(f"{agreement.reference} version {agreement.version} cannot be deleted")
+    record_event(None, "draft_deleted", actor,
+                 f"{agreement.reference} version {agreement.version} (id {agreement.id}), never finalised")
+    db.session.delete(agreement)
+
+
 def change_status(agreement: Agreement, status: AgreementStatus, actor: User | None, detail: str = "") -> AuditEvent:
     """Move the agreement to ``status`` and record it; the caller commits."""
     previous = agreement.status

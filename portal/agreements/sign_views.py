@@ -11,6 +11,7 @@ from ..auth import provider, sessions
 from ..auth.identity import Authentication
 from ..documents import agreement_html
 from ..extensions import db
+from ..templating import norwegian_date
 from ..models import Agreement, AgreementStatus, Role
 from . import bp, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
@@ -216,8 +217,9 @@ def sign(agreement_id: int):
         agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
         return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
     if result.completed:
-        flash(_("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
-                level=result.pades_level), "success")
+        signed = db.session.get(Agreement, agreement_id)
+        flash(_("You have signed. That was the last signature: the agreement is in force from %(date)s. The document is at PAdES level %(level)s.",
+                date=norwegian_date(signed.active_from) if signed else "", level=result.pades_level), "success")
     else:
         flash(_("You have signed. The others who are to sign have not all done so yet."), "success")
     return redirect(url_for("agreements.sign", agreement_id=agreement_id))

@@ -20,8 +20,6 @@ from datetime import datetime, timezone
 from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
@@ -49,6 +47,7 @@ from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
+from . import notices
 from .editing import lock_agreement
 from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
@@ -122,10 +121,6 @@ def _link(endpoint: str, **values: object) -> str:
         with current_app.test_request_context():
             path = url_for(endpoint, **values)
     return current_app.config["PUBLIC_BASE_URL"] + path
-
-
-def _language(agreement: Agreement) -> str:
-    return agreement.written_standard.language_code if agreement.written_standard else "nn"
 
 
 # ---------------------------------------------------------------- finalising: seal and slots
@@ -251,35 +246,22 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
 
     failed = []
     sign_link = _link("agreements.sign", agreement_id=agreement.id)
-    with force_locale(_language(agreement)):
-        for invitation in invitations:
-            slot = invitation.slot
-            body = _(
-                "Hello %(name)s,\n\nThe politiråd agreement %(reference)s (version %(version)d) is ready for your signature.\n"
-                "Read it and sign it here:\n\n%(link)s\n",
-                name=slot.name or slot.email, reference=agreement.reference, version=agreement.version, link=sign_link,
-            )
-            if invitation.new_user and slot.user is not None:
-                days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-                sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
-                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
-                if provider.configured():
-                    body += "\n" + _(
-                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days and prove "
-                        "who you are with %(provider)s; it takes you on to the agreement:\n\n%(link)s\n",
-                        days=days, provider=provider.provider_name(), link=account,
-                    )
-                else:
-                    body += "\n" + _(
-                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
-                        "your password first:\n\n%(link)s\n",
-                        days=days, link=account,
-                    )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
-            except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
-                current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
-                failed.append(slot.email)
+    contact = invited_by or agreement.created_by
+    sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
+    for invitation in invitations:
+        slot = invitation.slot
+        account_link = None
+        if invitation.new_user and slot.user is not None:
+            # The account link leads on to the signing page once the account is ready.
+            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
+        notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
+                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
+                                            provider_name=provider.provider_name() if provider.configured() else None)
+        try:
+            send_mail(slot.email, notice.subject, notice.body)
+        except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
+            current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
+            failed.append(slot.email)
     return failed
 
 
@@ -551,38 +533,23 @@ def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined
     leads to the new version once the coordinators have finalised it."""
     decliner = declined.user.name if declined.user else declined.name
     link = _link("agreements.sign", agreement_id=old.id)
-    with force_locale(_language(old)):
-        for slot in old.signature_slots:
-            if slot.id == declined.id:
-                continue
-            body = _(
-                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
-                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
-                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
-                "Until then there is nothing for you to sign.\n",
-                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
-                reason=reason, new_version=new.version, link=link,
-            )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
-                                        reference=old.reference, version=old.version), body)
-            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
-                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
+    for slot in old.signature_slots:
+        if slot.id == declined.id:
+            continue
+        notice = notices.declined_to_signatory(old, new, slot.name or slot.email, decliner, reason, link)
+        try:
+            send_mail(slot.email, notice.subject, notice.body)
+        except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
+            current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
     recipients = [person.email for person in coordinators_of(old)]
     if not recipients:
         return
-    with force_locale(_language(old)):
-        body = _(
-            "Hello,\n\n%(name)s (%(organisation)s) has declined to sign the politiråd agreement %(reference)s, version %(version)d.\n\n"
-            "The reason given:\n%(reason)s\n\nVersion %(new_version)d is ready for you to change and finalise again:\n\n%(link)s\n",
-            name=user.name, organisation=user.organisation.name, reference=old.reference, version=old.version,
-            reason=reason, new_version=new.version, link=_link("wizard.check_answers", agreement_id=new.id),
-        )
-        try:
-            send_mail(recipients, _("Agreement %(reference)s was declined", reference=old.reference), body)
-        except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
-            current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+    notice = notices.declined_notice(old, new, user, reason, _link("wizard.check_answers", agreement_id=new.id))
+    try:
+        send_mail(recipients, notice.subject, notice.body)
+    except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
+        current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
 

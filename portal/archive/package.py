@@ -18,7 +18,7 @@ import json
 import zipfile
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Iterable, Mapping
 from xml.etree import ElementTree
 
@@ -245,6 +245,9 @@ def json_bytes(value: Any) -> bytes:
 
 
 def _iso(value: date | datetime | None) -> str | None:
+    """ISO 8601; a time always with its offset (UTC, as stored: some databases hand it back without one)."""
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     return value.isoformat() if value is not None else None
 
 

@@ -199,5 +199,6 @@ def check_answers(agreement_id: int):
     unsaved = [step for step in steps if step.name in (agreement.unsaved_input or {})]
     return render_template(
         "wizard/check.html", agreement=agreement, steps=steps, unsaved_steps=unsaved,
+        start_in_past=agreement.start_date is not None and agreement.start_date < clock.today(),
         document=agreement_html(agreement, draft=True, heading_level=3),
     )
