@@ -85,6 +85,8 @@ bench: bench-prerequisites
 	$(PYTHON) -m tests.bench.bench_verify
 	$(PYTHON) -m tests.bench.bench_pages
 	$(PYTHON) -m tests.bench.bench_sign_in
+	$(PYTHON) -m tests.bench.bench_concurrent_saves
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(PYTHON) -m tests.bench.bench_concurrent_saves --database "$$TEST_DATABASE_URL"; fi
 
 clean:
 	rm -rf $(VENV) node_modules

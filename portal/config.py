@@ -158,6 +158,10 @@ def load_settings(app: Flask, overrides: dict[str, object] | None = None) -> Non
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(str(app.config["DATABASE_URL"]))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite has one writer at a time and the others wait their turn (see agreements/editing.py):
+        # wait up to 30 s rather than pysqlite's 5 s before giving up with «database is locked».
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
 
 def _instance_secret_key(instance_path: Path) -> str:

@@ -169,7 +169,13 @@ class User(UserMixin, db.Model):
     identity_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
-    created_agreements: Mapped[list[Agreement]] = relationship(back_populates="created_by", viewonly=True)
+    created_agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="created_by", foreign_keys="Agreement.created_by_id", viewonly=True
+    )
+    # The drafts this person changed last (who changed a draft last is shown on its page).
+    changed_agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="changed_by", foreign_keys="Agreement.changed_by_id", viewonly=True
+    )
     evaluations: Mapped[list[PriorityAreaEvaluation]] = relationship(back_populates="evaluated_by", viewonly=True)
     audit_events: Mapped[list[AuditEvent]] = relationship(
         back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
@@ -247,6 +253,15 @@ class Agreement(db.Model):
     # Input a user left behind with «Back» on a page that was not yet valid, by step: shown again when
     # they return, never part of the answers until the page is saved.
     unsaved_input: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
+    # Every write to the draft bumps ``draft_version`` (not to be confused with ``version``, which counts
+    # the agreement's versions). Each step form carries the draft version it was shown at, so a save made
+    # on top of a step someone else has changed since is shown as a conflict instead of overwriting it.
+    draft_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who changed the draft last, and when; and for each step the draft version, person and time of its
+    # last change: {"priorities": {"version": 7, "by": <user id>, "at": "<ISO time>"}}.
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_changes: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
 
     # Parties (police side)
     written_standard: Mapped[WrittenStandard | None] = mapped_column(_enum(WrittenStandard, "written_standard"))
@@ -280,7 +295,8 @@ class Agreement(db.Model):
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     owner_organisation: Mapped[Organisation] = relationship(back_populates="owned_agreements")
-    created_by: Mapped[User] = relationship(back_populates="created_agreements")
+    created_by: Mapped[User] = relationship(back_populates="created_agreements", foreign_keys=[created_by_id])
+    changed_by: Mapped[User | None] = relationship(back_populates="changed_agreements", foreign_keys=[changed_by_id])
     police_district: Mapped[PoliceDistrict | None] = relationship(back_populates="agreements")
     # The version chain, both ways: a declined version leads to the next version, a signed agreement to
     # its renewals.

@@ -7,6 +7,7 @@ from typing import Iterator
 from babel.lists import format_list
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from wtforms import Field, FieldList, FormField
 
 from . import clock, documents
@@ -91,8 +92,16 @@ def report_time(value: str | datetime | None) -> str:
     return format_datetime(moment, "dd.MM.y 'kl.' HH:mm")
 
 
+def person_name(user) -> str:  # type: ignore[no-untyped-def]
+    """«Name (Organisation)», as a person is named to others; «someone» where nobody is known."""
+    if user is None:
+        return _("someone")
+    return f"{user.name} ({user.organisation.name})"
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["report_time"] = report_time
+    app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors

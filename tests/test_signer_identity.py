@@ -19,8 +19,8 @@ from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
 from . import factories
-from .test_signing_flow import (  # portal_held_keys: this module signs through the form with the portal key too
-    portal_held_keys,  # noqa: F401  # noqa: F401 — the fixture, and the helpers of the signing flow
+from .test_signing_flow import (  # noqa: F401 — the helpers of the signing flow, and its autouse fixture
+    portal_held_keys,  # this module signs through the form with the portal-held key too (off by default)
     P12_PASSPHRASE, finalised, messages, reload, sign_as, sign_with_pkcs12, stored_bytes, text_of,
 )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:29:53.687765
+Create Date: 2026-11-30 00:33:29.437529
 
 """
 from alembic import op
@@ -93,6 +93,10 @@ def upgrade():
     sa.Column('renewal_of_id', sa.Integer(), nullable=True),
     sa.Column('completed_steps', sa.JSON(), nullable=False),
     sa.Column('unsaved_input', sa.JSON(), nullable=False),
+    sa.Column('draft_version', sa.Integer(), nullable=False),
+    sa.Column('changed_by_id', sa.Integer(), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('step_changes', sa.JSON(), nullable=False),
     sa.Column('written_standard', sa.Enum('nynorsk', 'bokmal', name='written_standard', native_enum=False, length=32), nullable=True),
     sa.Column('police_district_id', sa.Integer(), nullable=True),
     sa.Column('police_station', sa.String(length=200), nullable=True),
@@ -112,6 +116,7 @@ def upgrade():
     sa.Column('place', sa.String(length=100), nullable=True),
     sa.Column('active_from', sa.Date(), nullable=True),
     sa.Column('renewal_due_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['changed_by_id'], ['user.id'], name=op.f('fk_agreement_changed_by_id_user')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_agreement_created_by_id_user')),
     sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisation.id'], name=op.f('fk_agreement_owner_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['police_district_id'], ['police_district.id'], name=op.f('fk_agreement_police_district_id_police_district')),

@@ -38,7 +38,7 @@ def start_agreement(creator: User, detail: str = "", **answers: object) -> Agree
     if "police_district" not in answers:  # a police coordinator starts with their own district
         answers.setdefault("police_district_id", creator.organisation.police_district_id)
     agreement = Agreement(reference="pending", owner_organisation=creator.organisation, created_by=creator,
-                          unsaved_input={}, **answers)
+                          unsaved_input={}, changed_by=creator, changed_at=datetime.now(timezone.utc), **answers)
     db.session.add(agreement)
     db.session.flush()
     agreement.reference = f"PR-{clock.today().year}-{agreement.id:05d}"
@@ -79,7 +79,8 @@ def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewa
     the caller commits. A renewal names the signed agreement it will supersede (a new version of a
     declined renewal keeps naming it)."""
     skipped = {"id", "reference", "version", "status", "created_at", "updated_at", "previous_version_id",
-               "renewal_of_id", "active_from", "renewal_due_on", "created_by_id", "unsaved_input"}
+               "renewal_of_id", "active_from", "renewal_due_on", "created_by_id", "unsaved_input",
+               "draft_version", "changed_by_id", "changed_at", "step_changes"}
     copied = {column.key: getattr(agreement, column.key) for column in Agreement.__table__.columns if column.key not in skipped}
     copied["completed_steps"] = list(agreement.completed_steps or [])
     copied["additional_main_tasks"] = list(agreement.additional_main_tasks or [])
@@ -87,7 +88,7 @@ def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewa
     new = Agreement(**copied, reference=agreement.reference, version=(latest or agreement.version) + 1,
                     status=AgreementStatus.DRAFT, previous_version_id=agreement.id,
                     renewal_of=renewal_of or agreement.renewal_of, created_by=actor or agreement.created_by,
-                    unsaved_input={})
+                    unsaved_input={}, changed_by=actor, changed_at=datetime.now(timezone.utc))
     for party in agreement.parties:
         new.parties.append(Party(municipality_number=party.municipality_number, position=party.position))
     for member in agreement.members:

@@ -48,6 +48,7 @@ from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
 from . import notices
+from .editing import lock_agreement
 from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
 
@@ -544,6 +545,7 @@ def _store_report(agreement: Agreement) -> None:
 def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     """The signatory declines this version: it is kept on record as DECLINED and the coordinators get a
     new version (a copy, a complete draft) and an e-mail with the reason. Returns the new version."""
+    agreement = lock_agreement(agreement.id) or agreement  # one writer at a time (see ``editing``)
     slot = check_can_sign(agreement, user)
     now = datetime.now(timezone.utc)
     # Guarded: only one of two simultaneous declines (or a decline racing the last signature) wins.

@@ -1,7 +1,7 @@
 """«Agreements», «Start a new agreement» and the agreement page."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -17,6 +17,7 @@ from ..models import Agreement, AgreementStatus, AuditEvent, Role
 from ..wizard.answers import first_open_step
 from . import bp
 from ..evaluation import has_evaluation
+from .editing import lock_agreement
 from .lifecycle import RENEWABLE_STATES, delete_draft, renewal_under_way, start_agreement, untouched_draft_of, versions_of
 
 
@@ -49,6 +50,8 @@ def start():
 def delete(agreement_id: int):
     """Delete a draft that was never finalised, after a page that asks to confirm it."""
     agreement = agreement_for_editing(agreement_id)
+    if request.method == "POST":  # the draft's lock: a save under way finishes before the draft goes
+        agreement = lock_agreement(agreement_id) or abort(404)
     if not agreement.is_deletable:
         flash(_("Only a draft that was never finalised can be deleted."), "warning")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
