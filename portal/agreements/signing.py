@@ -514,6 +514,7 @@ def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signe
     if marked != 1:
         db.session.rollback()
         raise AlreadySigned(slot.field_name)
+    db.session.expire_all()  # the updates above bypass the session: the document and slot are read afresh
     agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
     proof = f"; {authentication.describe()}" if authentication else ""
     event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
