@@ -48,8 +48,9 @@ def _finalise_and_invite(app, coordinator_id: int, chief_email: str) -> int:  # 
         coordinator = db.session.get(User, coordinator_id)
         agreement = factories.complete_agreement(coordinator)
         for member in agreement.members:
-            if member.role is MemberRole.STATION_CHIEF:
+            if member.role is MemberRole.STATION_CHIEF:  # by the name of the account, or finalising refuses it
                 member.email = chief_email
+                member.name = db.session.scalar(select(User.name).where(User.email == chief_email))
         invitations = signing.finalise(agreement, coordinator)
         db.session.commit()
         assert not signing.send_signing_invitations(agreement, invitations, coordinator)
