@@ -182,7 +182,16 @@ def open_for_signing(people):  # type: ignore[no-untyped-def]
     return agreement
 
 
-def test_signing_needs_a_recent_high_level_authentication(client, people, oidc, open_for_signing, outbox, caplog):
+@pytest.fixture
+def portal_held_keys(app):  # type: ignore[no-untyped-def]
+    """The portal-held key offered (off by default): the signing page's form signs with it."""
+    from .conftest import signing_settings
+
+    with signing_settings(app, PORTAL_HELD_KEYS=True):
+        yield
+
+
+def test_signing_needs_a_recent_high_level_authentication(client, people, oidc, open_for_signing, outbox, caplog, portal_held_keys):
     caplog.set_level(logging.DEBUG)
     agreement = open_for_signing
     person = PersonAtProvider(oidc)
