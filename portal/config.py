@@ -41,6 +41,9 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
     "VERIFY_MAX_BYTES": int,
+    # Background jobs (portal/jobs.py): empty REDIS_URL runs every job in the web process at once
+    "REDIS_URL": str,
+    "JOB_QUEUE": str,
 }
 
 
@@ -77,6 +80,12 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
         "LANGUAGES": {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"},
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: jobs run in-process (see portal/jobs.py)
+        "JOB_QUEUE": "politirad",
+        "JOB_RETRY_INTERVALS": [10, 60, 300],  # seconds before each retry of a failed job
+        "JOB_HEARTBEAT_SECONDS": 30,  # a job whose worker missed three heartbeats is put back on the queue
+        "JOB_TIMEOUT_SECONDS": 3600,
+        "JOB_FILES": str(instance_path / "jobs"),  # what jobs make for download (bulk archive ZIPs)
     }
 
 

@@ -11,7 +11,7 @@ from ..auth.invitations import PURPOSE as INVITATION
 from ..auth.passwords import make_link_token
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import Role, User
 from . import bp
 from .forms import InviteForm, RoleForm
@@ -27,7 +27,7 @@ def _colleague(user_id: int) -> User:
 def send_invitation(user: User, invited_by: User) -> None:
     link = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.accept_invitation", token=make_link_token(user, INVITATION))
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-    send_mail(
+    queue_mail(
         user.email,
         _("You are invited to Politirådsportalen"),
         _(
@@ -61,9 +61,8 @@ def invite():
                 role=Role(form.role.data), organisation=current_user.organisation, password_hash=None,
             )
             db.session.add(user)
-            db.session.flush()
-            send_invitation(user, current_user)
             db.session.commit()
+            send_invitation(user, current_user)
             flash(_("An invitation is sent to %(email)s.", email=email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form), (400 if form.errors else 200)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import Agreement, AgreementStatus, MemberRole, RenewalReminder
 from .lifecycle import coordinators_of, record_event
 
@@ -54,9 +54,9 @@ def send_due_reminders(today: date) -> list[tuple[int, int]]:
         except IntegrityError:
             db.session.rollback()
             continue
-        _send(agreement, passed[-1], recipients)
         record_event(agreement, "renewal_reminder", None, f"{passed[-1]} days before; to {', '.join(recipients)}")
         db.session.commit()
+        _send(agreement, passed[-1], recipients)  # queued: retried until the mail server takes it
         sent.append((agreement.id, passed[-1]))
     return sent
 
@@ -79,4 +79,4 @@ def _send(agreement: Agreement, days_before: int, recipients: list[str]) -> None
             district=agreement.police_district.name_in(agreement.written_standard or "bokmal") if agreement.police_district else "",
             date=due, link=link,
         )
-    send_mail(recipients, subject, body)
+    queue_mail(recipients, subject, body, job_id=f"renewal-reminder-{agreement.id}-{days_before}")

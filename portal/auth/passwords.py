@@ -56,12 +56,17 @@ def check_password(user: User, password: str) -> PasswordCheck:
     if password_matches(user, password):
         user.failed_sign_ins, user.locked_until = 0, None
         return PasswordCheck.MATCHES
+    record_wrong_password(user)
+    return PasswordCheck.WRONG
+
+
+def record_wrong_password(user: User) -> None:
+    """Count a wrong password (however it was found wrong) towards the lock-out, and commit at once."""
     user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
     if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
+        user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
         user.failed_sign_ins = 0
     db.session.commit()
-    return PasswordCheck.WRONG
 
 
 def set_password(user: User, password: str) -> None:
@@ -74,13 +79,14 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"politirad-{purpose}")
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of every link: once the password changes, links made before it stop working (single use).
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password does. Part of every link, so links made before a password change stop
+    working (single use); kept with a portal-issued signing key to know it was made under this password."""
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
 def make_link_token(user: User, purpose: str) -> str:
-    return _serializer(purpose).dumps({"user": user.id, "fp": _password_fingerprint(user)})
+    return _serializer(purpose).dumps({"user": user.id, "fp": password_fingerprint(user)})
 
 
 def user_from_link_token(token: str, purpose: str, max_age_seconds: int) -> User | None:
@@ -90,6 +96,6 @@ def user_from_link_token(token: str, purpose: str, max_age_seconds: int) -> User
     except (SignatureExpired, BadSignature):
         return None
     user = db.session.get(User, int(data.get("user", 0)))
-    if user is None or data.get("fp") != _password_fingerprint(user):
+    if user is None or data.get("fp") != password_fingerprint(user):
         return None
     return user
