@@ -44,6 +44,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     # Background jobs (portal/jobs.py): empty REDIS_URL runs every job in the web process at once
     "REDIS_URL": str,
     "JOB_QUEUE": str,
+    "JOB_HEARTBEAT_SECONDS": int,
 }
 
 
