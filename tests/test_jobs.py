@@ -182,3 +182,12 @@ def test_a_worker_killed_while_closing_leaves_one_closing_done_once(client, peop
     actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.agreement_id == finalised.id)))
     assert actions.count("active") == 1 and actions.count("signed") == 2
     assert agreement.document.revision == 4  # sealed, two signatures, closed: the closing stored once
+
+
+def test_the_daily_renewals_go_on_the_queue_once_a_day_and_a_worker_runs_them(app, people, queue):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["renewals", "--queue", "--today", "2026-11-30"])
+    again = runner.invoke(args=["renewals", "--queue", "--today", "2026-11-30"])
+    assert first.exit_code == again.exit_code == 0 and "queued" in first.output and queue.count == 1
+    run_worker(app)
+    assert task_of("renewals-2026-11-30").state is TaskState.DONE
