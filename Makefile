@@ -82,9 +82,10 @@ schema:
 	DATABASE_URL=sqlite:////tmp/politirad-schema.sqlite3 $(FLASK) db migrate -m "initial schema" --rev-id 0001
 	rm -f /tmp/politirad-schema.sqlite3
 
-bench:
+bench: redis
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
+	$(PYTHON) -m tests.bench.bench_chain
 
 clean:
 	rm -rf $(VENV) node_modules
