@@ -285,13 +285,16 @@ def _portal_signer(user: User, password: str) -> Signer:
         except keys.WrongSecret as error:
             record_wrong_password(user)
             raise WrongPassword("wrong password") from error
-        user.failed_sign_ins, user.locked_until = 0, None
+        if user.failed_sign_ins or user.locked_until:
+            user.failed_sign_ins, user.locked_until = 0, None
+            db.session.commit()  # the right password clears the count, as signing in does
         return opened.signer()
     _confirm_password(user, password)
     if live is not None:
         try:
             opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
             live.password_fingerprint = fingerprint  # the same password, hashed anew: the fast path from now on
+            db.session.commit()
             return opened.signer()
         except keys.WrongSecret:
             live.revoked_at = datetime.now(timezone.utc)
