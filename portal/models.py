@@ -3,6 +3,12 @@
 One vocabulary throughout: an *agreement* (one version of a politiråd cooperation agreement) has
 *parties* (the municipalities; the police district and station are fields of the agreement),
 *members* (fixed members and other contacts) and *priority areas*; every change is an *audit event*.
+
+Every relationship is declared on both of its classes, with ``back_populates`` (never ``backref``): an
+attribute added by a backref exists only once SQLAlchemy has configured the mappers, so a fresh process
+that builds a query from it first (``Agreement.document.has(...)``) failed; and a reader of a class sees
+everything it is linked to. Collections marked ``viewonly`` are for reading and querying only (the list
+of a municipality's parties, a user's audit events): links are made from the other side.
 """
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .clock import twelve_months_after
 from .extensions import db
@@ -86,6 +92,10 @@ class County(db.Model):
     number: Mapped[str] = mapped_column(String(2), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
 
+    municipalities: Mapped[list[Municipality]] = relationship(
+        back_populates="county", order_by="Municipality.number", viewonly=True
+    )
+
 
 class Municipality(db.Model):
     """One of the 357 municipalities of the 2024 division, keyed by kommunenummer."""
@@ -96,7 +106,10 @@ class Municipality(db.Model):
     county_number: Mapped[str] = mapped_column(ForeignKey("county.number"))
     written_standard: Mapped[str] = mapped_column(String(10))  # nynorsk, bokmal or neutral
 
-    county: Mapped[County] = relationship()
+    county: Mapped[County] = relationship(back_populates="municipalities")
+    organisation: Mapped[Organisation | None] = relationship(back_populates="municipality", viewonly=True)
+    parties: Mapped[list[Party]] = relationship(back_populates="municipality", viewonly=True)
+    members: Mapped[list[Member]] = relationship(back_populates="municipality", viewonly=True)
 
 
 class PoliceDistrict(db.Model):
@@ -105,6 +118,9 @@ class PoliceDistrict(db.Model):
     name_nynorsk: Mapped[str] = mapped_column(String(100))
     seat: Mapped[str] = mapped_column(String(100))
     default_for_counties: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="police_district", viewonly=True)
+    agreements: Mapped[list[Agreement]] = relationship(back_populates="police_district", viewonly=True)
 
     def name_in(self, standard: WrittenStandard | str) -> str:
         return self.name_nynorsk if WrittenStandard(standard) is WrittenStandard.NYNORSK else self.name_bokmal
@@ -121,8 +137,10 @@ class Organisation(db.Model):
     municipality_number: Mapped[str | None] = mapped_column(ForeignKey("municipality.number"), unique=True)
     police_district_id: Mapped[int | None] = mapped_column(ForeignKey("police_district.id"), unique=True)
 
-    municipality: Mapped[Municipality | None] = relationship()
-    police_district: Mapped[PoliceDistrict | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship(back_populates="organisation")
+    police_district: Mapped[PoliceDistrict | None] = relationship(back_populates="organisation")
+    users: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.name", viewonly=True)
+    owned_agreements: Mapped[list[Agreement]] = relationship(back_populates="owner_organisation", viewonly=True)
 
     @property
     def name(self) -> str:
@@ -145,7 +163,13 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+    created_agreements: Mapped[list[Agreement]] = relationship(back_populates="created_by", viewonly=True)
+    evaluations: Mapped[list[PriorityAreaEvaluation]] = relationship(back_populates="evaluated_by", viewonly=True)
+    audit_events: Mapped[list[AuditEvent]] = relationship(
+        back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
+    )
+    signature_slots: Mapped[list[SignatureSlot]] = relationship(back_populates="user", viewonly=True)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
@@ -213,11 +237,24 @@ class Agreement(db.Model):
     active_from: Mapped[date | None] = mapped_column(Date)
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
-    owner_organisation: Mapped[Organisation] = relationship(foreign_keys=[owner_organisation_id])
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
-    police_district: Mapped[PoliceDistrict | None] = relationship()
-    previous_version: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[previous_version_id])
-    renewal_of: Mapped[Agreement | None] = relationship(remote_side=[id], foreign_keys=[renewal_of_id])
+    owner_organisation: Mapped[Organisation] = relationship(back_populates="owned_agreements")
+    created_by: Mapped[User] = relationship(back_populates="created_agreements")
+    police_district: Mapped[PoliceDistrict | None] = relationship(back_populates="agreements")
+    # The version chain, both ways: a declined version leads to the next version, a signed agreement to
+    # its renewals.
+    previous_version: Mapped[Agreement | None] = relationship(
+        back_populates="next_versions", remote_side=[id], foreign_keys=[previous_version_id]
+    )
+    next_versions: Mapped[list[Agreement]] = relationship(
+        back_populates="previous_version", foreign_keys=[previous_version_id], order_by="Agreement.version",
+        viewonly=True,
+    )
+    renewal_of: Mapped[Agreement | None] = relationship(
+        back_populates="renewals", remote_side=[id], foreign_keys=[renewal_of_id]
+    )
+    renewals: Mapped[list[Agreement]] = relationship(
+        back_populates="renewal_of", foreign_keys=[renewal_of_id], order_by="Agreement.id", viewonly=True
+    )
     parties: Mapped[list[Party]] = relationship(
         back_populates="agreement", order_by="Party.position", cascade="all, delete-orphan"
     )
@@ -226,6 +263,15 @@ class Agreement(db.Model):
     )
     priority_areas: Mapped[list[PriorityArea]] = relationship(
         back_populates="agreement", order_by="PriorityArea.position", cascade="all, delete-orphan"
+    )
+    # Deleting an agreement leaves its document and signature slots to the database's ON DELETE CASCADE,
+    # and its audit trail (which outlives a deleted draft) to ON DELETE SET NULL.
+    document: Mapped[AgreementDocument | None] = relationship(back_populates="agreement", passive_deletes=True)
+    signature_slots: Mapped[list[SignatureSlot]] = relationship(
+        back_populates="agreement", order_by="SignatureSlot.position", passive_deletes=True
+    )
+    audit_events: Mapped[list[AuditEvent]] = relationship(
+        back_populates="agreement", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
     )
 
     @property
@@ -285,7 +331,7 @@ class Party(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     agreement: Mapped[Agreement] = relationship(back_populates="parties")
-    municipality: Mapped[Municipality] = relationship()
+    municipality: Mapped[Municipality] = relationship(back_populates="parties")
 
 
 class Member(db.Model):
@@ -302,7 +348,7 @@ class Member(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     agreement: Mapped[Agreement] = relationship(back_populates="members")
-    municipality: Mapped[Municipality | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship(back_populates="members")
 
 
 class PriorityArea(db.Model):
@@ -333,7 +379,7 @@ class PriorityAreaEvaluation(db.Model):
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
     priority_area: Mapped[PriorityArea] = relationship(back_populates="evaluation")
-    evaluated_by: Mapped[User | None] = relationship()
+    evaluated_by: Mapped[User | None] = relationship(back_populates="evaluations")
 
 
 class AuditEvent(db.Model):
@@ -347,8 +393,8 @@ class AuditEvent(db.Model):
     remote_address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    user: Mapped[User | None] = relationship()
-    agreement: Mapped[Agreement | None] = relationship()
+    user: Mapped[User | None] = relationship(back_populates="audit_events")
+    agreement: Mapped[Agreement | None] = relationship(back_populates="audit_events")
 
 
 class RenewalReminder(db.Model):
@@ -385,7 +431,7 @@ class AgreementDocument(db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     pades_level: Mapped[str | None] = mapped_column(String(10))
 
-    agreement: Mapped[Agreement] = relationship(backref=backref("document", uselist=False, passive_deletes=True))
+    agreement: Mapped[Agreement] = relationship(back_populates="document")
 
     @property
     def current_pdf(self) -> bytes:
@@ -421,10 +467,8 @@ class SignatureSlot(db.Model):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
 
-    agreement: Mapped[Agreement] = relationship(
-        backref=backref("signature_slots", order_by="SignatureSlot.position", passive_deletes=True)
-    )
-    user: Mapped[User | None] = relationship()
+    agreement: Mapped[Agreement] = relationship(back_populates="signature_slots")
+    user: Mapped[User | None] = relationship(back_populates="signature_slots")
 
 
 # ---------------------------------------------------------------- background work

@@ -1,6 +1,11 @@
 """Setting up: the schema comes from the migrations, settings come from the environment and instance/."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
@@ -13,6 +18,41 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(app):
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
+
+
+# Run in a fresh interpreter: in this one the mappers were configured long ago by earlier tests.
+MODEL_ATTRIBUTES_BEFORE_AND_AFTER_CONFIGURING = """
+import json
+from sqlalchemy.orm import configure_mappers
+from portal import create_app
+from portal.extensions import db
+
+create_app()
+mappers = db.Model.registry.mappers
+before = {m.class_.__name__: set(dir(m.class_)) for m in mappers}
+configure_mappers()
+print(json.dumps({m.class_.__name__: sorted(set(dir(m.class_)) - before[m.class_.__name__]) for m in mappers}))
+"""
+
+
+def test_every_model_attribute_exists_before_the_mappers_are_configured(tmp_path):
+    """A ``backref`` adds its attribute to the other class only when the mappers are configured (first
+    query or instance), so a fresh process that builds a query from it first fails (issue 14)."""
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+                   "SECRET_KEY": "probe", "PKI_FOLDER": str(tmp_path / "pki")}
+    probe = subprocess.run([sys.executable, "-c", MODEL_ATTRIBUTES_BEFORE_AND_AFTER_CONFIGURING],
+                           env=environment, capture_output=True, text=True, check=True)
+    added = json.loads(probe.stdout)
+    assert "Agreement" in added and "SignatureSlot" in added  # the probe saw the models
+    assert {name: attributes for name, attributes in added.items() if attributes} == {}
+
+
+def test_every_relationship_is_declared_on_both_of_its_classes(app):
+    for mapper in db.Model.registry.mappers:
+        for relationship in mapper.relationships:
+            assert relationship.back_populates, f"{relationship} names no other side"
+            other = relationship.mapper.relationships[relationship.back_populates]
+            assert (other.mapper, other.back_populates) == (mapper, relationship.key), f"{relationship} and {other} disagree"
 
 
 def _app_in(tmp_path) -> Flask:  # type: ignore[no-untyped-def]

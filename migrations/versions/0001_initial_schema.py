@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 22:41:31.360874
+Create Date: 2026-11-29 23:10:02.408755
 
 """
 from alembic import op
