@@ -112,13 +112,20 @@ def enqueue(function: Callable[..., Any], *args: Any, job_id: str | None = None,
         return task(job_id)  # type: ignore[return-value]
     from rq import Callback, Retry
 
+    from redis.exceptions import RedisError
+
     intervals = list(app.config["JOB_RETRY_INTERVALS"])
-    queue(app).enqueue(
-        _perform, job_id, _dotted(function), args, kwargs,
-        job_id=job_id, retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
-        job_timeout=app.config["JOB_TIMEOUT_SECONDS"], on_failure=Callback(_record_abandoned),
-        description=f"{function.__name__}{args!r}",
-    )
+    try:
+        queue(app).enqueue(
+            _perform, job_id, _dotted(function), args, kwargs,
+            job_id=job_id, retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+            job_timeout=app.config["JOB_TIMEOUT_SECONDS"], on_failure=Callback(_record_abandoned),
+            description=f"{function.__name__}{args!r}",
+        )
+    except RedisError as error:  # what started the work is stored: say why its rest did not start
+        app.logger.exception("Job %s could not be queued", job_id)
+        _set(job_id, state=TaskState.FAILED, error=f"The job queue could not be reached: {_reason(error)}")
+        return task(job_id)  # type: ignore[return-value]
     return existing
 
 

@@ -107,3 +107,20 @@ def test_the_draft_preview_is_rendered_once_per_content(client, people, monkeypa
 def test_renewals_on_the_queue_need_a_queue(app):
     result = app.test_cli_runner().invoke(args=["renewals", "--queue"])
     assert result.exit_code != 0 and "REDIS_URL" in result.output
+
+
+def test_a_queue_that_cannot_be_reached_fails_the_task_not_the_request(client, people, finalised, app):  # noqa: F811
+    sign_as(client, people.mayor, finalised.id)
+    app.config["REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens
+    app.extensions.pop(jobs._REDIS_KEY, None)
+    try:
+        response = sign_as(client, people.station_chief, finalised.id)
+    finally:
+        app.config["REDIS_URL"] = ""
+        app.extensions.pop(jobs._REDIS_KEY, None)
+    assert response.status_code == 302  # the signature is stored
+    task = db.session.get(BackgroundTask, signing.closing_job_id(finalised.id))
+    assert task.state is TaskState.FAILED and "job queue could not be reached" in task.error
+    client.sign_in(people.coordinator)
+    client.choose_language("en")
+    assert "Try closing again" in text_of(client.get(f"/agreements/{finalised.id}"))
