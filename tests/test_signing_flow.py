@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlalchemy import select
 
+from portal import clock
 from portal.agreements import signing
 from portal.extensions import db
 from portal.models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Role, SignatureSlot, User
@@ -149,7 +150,7 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
 
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE
-    assert agreement.active_from == date.today() and agreement.renewal_due_on is not None
+    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None
     assert agreement.renewal_due_on.year == date.today().year + 1
     assert agreement.document.pades_level == "B-LTA"
     sources = {slot.field_name: slot.key_source for slot in agreement.signature_slots}
