@@ -24,8 +24,9 @@ run: setup
 
 setup: system-packages python-packages node-packages translations database demo
 
+# First on SQLite (TEST_DATABASE_URL taken out: left in, it made both runs PostgreSQL), then on it.
 test: test-setup
-	$(VENV)/bin/pytest
+	env -u TEST_DATABASE_URL $(VENV)/bin/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 	  echo "== The same suite on $$TEST_DATABASE_URL"; \
 	  $(VENV)/bin/pytest -p no:cacheprovider; \
@@ -86,6 +87,7 @@ bench: redis
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
 	$(PYTHON) -m tests.bench.bench_chain
+	$(PYTHON) -m tests.bench.bench_sign_in
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -1,6 +1,7 @@
 """Politirådsportalen: the app factory."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, render_template, session
@@ -15,7 +16,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict[str, object] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"), instance_relative_config=True)
+    # INSTANCE_PATH moves all runtime data (config.py, the SQLite database, secret key, demo PKI, outbox)
+    # elsewhere: for a second portal on the same checkout, or for tests that run the commands.
+    instance_path = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_settings(app, overrides)
 
     db.init_app(app)

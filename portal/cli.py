@@ -13,6 +13,7 @@ from .reference_data import load_reference_data
 DEMO_PASSWORD = "politirad-demo-2026"
 DEMO_MUNICIPALITY = "4621"  # Voss: nynorsk, Vestland
 DEMO_OTHER_MUNICIPALITY = "4601"  # Bergen: neutral, Vestland
+DEMO_NEIGHBOUR_MUNICIPALITY = "4620"  # Ulvik: nynorsk, Vestland; Voss's partner in the demo draft
 DEMO_POLICE_DISTRICT = "Vest politidistrikt"
 
 DEMO_PEOPLE = [
@@ -25,6 +26,7 @@ DEMO_PEOPLE = [
     ("koordinator@vest.demo", "Per Politikontakt", "Politikontakt", Role.COORDINATOR, "vest"),
     ("koordinator@bergen.demo", "Berit Bergen", "SLT-koordinator", Role.COORDINATOR, "bergen"),
     ("ordforer@bergen.demo", "Marit Mjelde", "Ordfører", Role.SIGNATORY, "bergen"),
+    ("ordforar@ulvik.demo", "Ingrid Ulvik", "Ordførar", Role.SIGNATORY, "ulvik"),
 ]
 
 
@@ -41,6 +43,7 @@ def _organisation(kind: OrganisationKind, **where: object) -> Organisation:
 def create_demo() -> dict[str, User]:
     """One person in each role, in Voss kommune and Vest politidistrikt, and sample agreements. Safe to repeat."""
     from .auth.passwords import hash_password
+    from .auth.throttle import forget_failures
     from .demo_agreements import create_demo_agreements, create_signed_demo_agreements
 
     load_reference_data()
@@ -49,6 +52,7 @@ def create_demo() -> dict[str, User]:
     organisations = {
         "voss": _organisation(OrganisationKind.MUNICIPALITY, municipality_number=DEMO_MUNICIPALITY),
         "bergen": _organisation(OrganisationKind.MUNICIPALITY, municipality_number=DEMO_OTHER_MUNICIPALITY),
+        "ulvik": _organisation(OrganisationKind.MUNICIPALITY, municipality_number=DEMO_NEIGHBOUR_MUNICIPALITY),
         "vest": _organisation(OrganisationKind.POLICE_DISTRICT, police_district_id=district.id),
     }
     password_hash = hash_password(DEMO_PASSWORD)
@@ -59,7 +63,7 @@ def create_demo() -> dict[str, User]:
             user = User(email=email, name=name, title=title, role=role, organisation=organisations[key])
             db.session.add(user)
         user.password_hash = password_hash  # the demo password works again after any change
-        user.failed_sign_ins, user.locked_until = 0, None
+        forget_failures(email)
         people[email] = user
     db.session.flush()
     if db.session.scalar(select(Agreement).where(Agreement.owner_organisation_id == organisations["voss"].id).limit(1)) is None:

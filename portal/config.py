@@ -26,6 +26,8 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SESSION_COOKIE_SECURE": bool,
     "LOCKOUT_THRESHOLD": int,
     "LOCKOUT_MINUTES": int,
+    "LOCKOUT_ADDRESS_THRESHOLD": int,
+    "LOCKOUT_ACCOUNT_THRESHOLD": int,
     # Signing (see portal/signing/setup.py for what each means)
     "SIGNING_KEY_SOURCE": str,
     "PKI_FOLDER": str,
@@ -73,8 +75,12 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "RENEWAL_REMINDER_DAYS": [60, 30, 0],  # days before the renewal date; 0 is the day itself
+        # Wrong passwords within LOCKOUT_MINUTES: per account from one address, per address, per account
+        # from every address (portal/auth/throttle.py).
         "LOCKOUT_THRESHOLD": 5,
         "LOCKOUT_MINUTES": 15,
+        "LOCKOUT_ADDRESS_THRESHOLD": 20,
+        "LOCKOUT_ACCOUNT_THRESHOLD": 100,
         "INVITATION_MAX_AGE_DAYS": 7,
         "PASSWORD_RESET_MAX_AGE_HOURS": 2,
         "BABEL_DEFAULT_LOCALE": "nb",

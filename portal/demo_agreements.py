@@ -28,12 +28,14 @@ def create_demo_agreements(people: dict[str, User]) -> None:
         slt_relation_description="Politirådet er styringsgruppe for SLT-arbeidet i Voss og Ulvik.",
         start_date=date(date.today().year + 1, 1, 1), place="Voss", completed_steps=list(STEP_NAMES),
     )
-    for position, (number, mayor, executive) in enumerate(
-        [("4621", "Ola Ordførar", "Vilde Vangen"), ("4620", "Ingrid Ulvik", "Lars Lie")]
+    # The mayors are the demo's own people (portal/cli.py DEMO_PEOPLE), by name and e-mail address, so
+    # finalising this draft invites them and they can sign or decline it.
+    for position, (number, place, mayor, executive) in enumerate(
+        [("4621", "voss", people["ordforar@voss.demo"].name, "Vilde Vangen"), ("4620", "ulvik", people["ordforar@ulvik.demo"].name, "Lars Lie")]
     ):
         complete.parties.append(Party(municipality_number=number, position=position))
-        complete.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=mayor, title="Ordførar", email=f"ordforar@{number}.demo", position=position))
-        complete.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=executive, title="Kommunedirektør", email=f"direktor@{number}.demo", position=position))
+        complete.members.append(Member(role=MemberRole.MAYOR, municipality_number=number, name=mayor, title="Ordførar", email=f"ordforar@{place}.demo", position=position))
+        complete.members.append(Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number=number, name=executive, title="Kommunedirektør", email=f"direktor@{place}.demo", position=position))
     complete.members += [
         Member(role=MemberRole.STATION_CHIEF, name="Siv Stasjonssjef", title="Politistasjonssjef", email="stasjonssjef@vest.demo"),
         Member(role=MemberRole.POLICE_CONTACT, name="Per Politikontakt", title="Politikontakt", email="koordinator@vest.demo"),
@@ -106,7 +108,7 @@ def create_signed_demo_agreements(people: dict[str, User], password: str, today:
         ),
         members=[
             Member(role=MemberRole.MAYOR, municipality_number="4621", name="Ola Ordførar", title="Ordførar", email="ordforar@voss.demo"),
-            Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number="4621", name="Vilde Vangen", title="Kommunedirektør", email="direktor@4621.demo"),
+            Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number="4621", name="Vilde Vangen", title="Kommunedirektør", email="direktor@voss.demo"),
             Member(role=MemberRole.STATION_CHIEF, name="Siv Stasjonssjef", title="Politistasjonssjef", email="stasjonssjef@vest.demo"),
             Member(role=MemberRole.POLICE_CONTACT, name="Per Politikontakt", title="Politikontakt", email="koordinator@vest.demo"),
             Member(role=MemberRole.SLT_COORDINATOR, name="Kari Koordinator", title="SLT-koordinator", email="koordinator@voss.demo"),
@@ -128,7 +130,7 @@ def create_signed_demo_agreements(people: dict[str, User], password: str, today:
         ),
         members=[
             Member(role=MemberRole.MAYOR, municipality_number="4601", name="Marit Mjelde", title="Ordfører", email="ordforer@bergen.demo"),
-            Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number="4601", name="Hans Hauge", title="Kommunedirektør", email="direktor@4601.demo"),
+            Member(role=MemberRole.CHIEF_EXECUTIVE, municipality_number="4601", name="Hans Hauge", title="Kommunedirektør", email="direktor@bergen.demo"),
             Member(role=MemberRole.STATION_CHIEF, name="Siv Stasjonssjef", title="Politistasjonssjef", email="stasjonssjef@vest.demo"),
             Member(role=MemberRole.POLICE_CONTACT, name="Per Politikontakt", title="Politikontakt", email="koordinator@vest.demo"),
             Member(role=MemberRole.SLT_COORDINATOR, name="Berit Bergen", title="SLT-koordinator", email="koordinator@bergen.demo"),

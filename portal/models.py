@@ -158,8 +158,6 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invitation is accepted
-    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -174,6 +172,16 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
         return self.password_hash is not None
+
+
+class PasswordFailure(db.Model):
+    """A wrong password, by the e-mail address typed (an account or not) and the client's address; the
+    throttle of portal.auth.throttle counts these within its window and forgets older ones."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 # ---------------------------------------------------------------- the agreement
@@ -393,6 +401,9 @@ class AuditEvent(db.Model):
     remote_address: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # For a signature: the signer as the certificate states it (the account in ``user`` signed in to do it).
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+
     user: Mapped[User | None] = relationship(back_populates="audit_events")
     agreement: Mapped[Agreement | None] = relationship(back_populates="audit_events")
 
@@ -466,10 +477,19 @@ class SignatureSlot(db.Model):
     declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(Text)
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
+    # Who signed, as the signature's certificate states it (never the typed ``name``): see portal.signing.identity.
+    signer_name: Mapped[str | None] = mapped_column(String(200))
 
     agreement: Mapped[Agreement] = relationship(back_populates="signature_slots")
     user: Mapped[User | None] = relationship(back_populates="signature_slots")
 
+    @property
+    def shown_name(self) -> str:
+        """The name to show for this place: once signed, the name in the signature's certificate; before,
+        the name the agreement gives (or the e-mail address)."""
+        if self.signed_at is not None:
+            return self.signer_name or ""
+        return self.name or self.email
 
 # ---------------------------------------------------------------- background work
 

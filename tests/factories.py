@@ -147,9 +147,20 @@ def archived_agreement(
     for position, member in enumerate(m for m in agreement.members if m.role in (MemberRole.MAYOR, MemberRole.STATION_CHIEF)):
         field = "Signatur_stasjonssjef" if member.role is MemberRole.STATION_CHIEF else f"Signatur_ordforar_{member.municipality_number}"
         db.session.add(SignatureSlot(agreement=agreement, field_name=field, role=member.role, municipality_number=member.municipality_number,
-                                     name=member.name, title=member.title, email=member.email, position=position, signed_at=signed_at))
+                                     name=member.name, title=member.title, email=member.email, position=position, signed_at=signed_at,
+                                     signer_name=member.name))
     db.session.flush()
     return agreement
+
+
+def name_signatories(agreement: Agreement, mayor: User, station_chief: User) -> None:
+    """Make ``mayor`` the agreement's mayor for Voss and ``station_chief`` its station chief, by the name and
+    e-mail address of their accounts (as a coordinator types them in the wizard)."""
+    for member in agreement.members:
+        if member.role is MemberRole.MAYOR and member.municipality_number == VOSS:
+            member.name, member.email = mayor.name, mayor.email
+        if member.role is MemberRole.STATION_CHIEF:
+            member.name, member.email = station_chief.name, station_chief.email
 
 
 def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
@@ -161,11 +172,7 @@ def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
     from portal.agreements import signing
 
     agreement = complete_agreement(coordinator, municipality_numbers)
-    for member in agreement.members:
-        if member.role is MemberRole.MAYOR and member.municipality_number == VOSS:
-            member.email = mayor.email
-        if member.role is MemberRole.STATION_CHIEF:
-            member.email = station_chief.email
+    name_signatories(agreement, mayor, station_chief)
     for invitation in signing.finalise(agreement, coordinator):
         if invitation.slot.user is not None and invitation.slot.user.password_hash is None:
             invitation.slot.user.password_hash = mayor.password_hash

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from portal import dashboard
+from portal import clock, dashboard
 from portal.agreements import signing
 from portal.agreements.lifecycle import change_status, start_renewal
 from portal.agreements.renewals import activate
@@ -106,8 +106,12 @@ def test_overdue_renewals_say_how_late_and_whether_a_renewal_is_under_way(client
     assert f'href="/agreements/{renewal.id}"' in page and f'href="/agreements/{late.id}"' in page
 
 
-def test_missing_signatures_name_who_has_not_signed(client, people):
+def test_missing_signatures_name_who_has_not_signed(client, people, monkeypatch):
     agreement = finalised_agreement(people)
+    # A week after the day it was finalised: that day taken now, not when the module was read (TODAY), as a
+    # run may cross midnight in Norway in between.
+    week_on = clock.today() + timedelta(days=7)
+    monkeypatch.setattr(dashboard, "today", lambda: week_on)
     signing.sign(agreement, people.mayor, PASSWORD)
     db.session.expire_all()
     slots = {slot.email: slot for slot in db.session.get(Agreement, agreement.id).signature_slots}  # type: ignore[union-attr]

@@ -226,3 +226,28 @@ def test_an_expired_agreement_can_still_be_renewed_and_the_renewal_supersedes_it
     supersede_renewed(renewal, people.mayor)  # what the last signature does (see the flow above)
     db.session.commit()
     assert reload(old.id).status is AgreementStatus.SUPERSEDED
+
+
+def test_every_renewal_of_any_generation_starts_with_its_own_evaluation(client, people):
+    """Last year's renewal had its evaluation done; this year's renewal of it must still evaluate last
+    year's priority areas, not find the step already done (issue 9, item 1)."""
+    from portal.agreements import lifecycle
+
+    first = factories.archived_agreement(people.coordinator)
+    db.session.commit()
+    last_year = lifecycle.start_renewal(first, people.coordinator, date.today())
+    assert "evaluation" not in last_year.completed_steps
+    # As the renewal is when signed: every step done, the evaluation first.
+    last_year.completed_steps = [*last_year.completed_steps, "evaluation", "validity"]
+    last_year.status, last_year.active_from, last_year.renewal_due_on = AgreementStatus.RENEWAL_DUE, A_YEAR_AND_A_BIT_AGO, date.today()
+    db.session.commit()
+
+    response = start_renewal(client, people, last_year)
+    this_year = db.session.scalar(select(Agreement).where(Agreement.renewal_of_id == last_year.id))
+    assert this_year is not None and this_year.version == last_year.version + 1
+    assert response.headers["Location"].endswith(f"/agreements/{this_year.id}/steps/evaluation")
+    assert "evaluation" not in this_year.completed_steps
+    assert client.get(f"/agreements/{this_year.id}/steps/validity").headers["Location"].endswith("/steps/evaluation")
+    # It cannot go to signing without its evaluation.
+    client.submit(f"/agreements/{this_year.id}/finalise", token_from=f"/agreements/{this_year.id}")
+    assert reload(this_year.id).status is AgreementStatus.DRAFT

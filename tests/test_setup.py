@@ -38,8 +38,7 @@ print(json.dumps({m.class_.__name__: sorted(set(dir(m.class_)) - before[m.class_
 def test_every_model_attribute_exists_before_the_mappers_are_configured(tmp_path):
     """A ``backref`` adds its attribute to the other class only when the mappers are configured (first
     query or instance), so a fresh process that builds a query from it first fails (issue 14)."""
-    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-                   "SECRET_KEY": "probe", "PKI_FOLDER": str(tmp_path / "pki")}
+    environment = {**os.environ, "INSTANCE_PATH": str(tmp_path / "instance")}
     probe = subprocess.run([sys.executable, "-c", MODEL_ATTRIBUTES_BEFORE_AND_AFTER_CONFIGURING],
                            env=environment, capture_output=True, text=True, check=True)
     added = json.loads(probe.stdout)

@@ -1,10 +1,12 @@
 """Signing in and out, lock-out after repeated failures, and what the session cookie promises."""
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import update
+
 from portal.extensions import db
 from portal.models import User
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, csrf_token_from
 
 
 def test_a_coordinator_signs_in_and_lands_on_the_agreements(client, people):
@@ -44,33 +46,99 @@ def test_empty_fields_are_named_in_the_error_summary(client, people):
     assert 'href="#email"' in html and 'href="#password"' in html
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(client, people, app):
-    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
-        client.submit("/sign-in", {"email": people.coordinator.email, "password": "gjett"})
-    locked = client.submit("/sign-in", {"email": people.coordinator.email, "password": PASSWORD})
-    assert locked.status_code == 400
-    assert "locked" in locked.get_data(as_text=True) or "låst" in locked.get_data(as_text=True)
-    user = db.session.get(User, people.coordinator.id)
-    db.session.refresh(user)
-    assert user.locked_until is not None
+STRANGER = {"REMOTE_ADDR": "203.0.113.66"}
+OWNER = {"REMOTE_ADDR": "198.51.100.7"}
 
 
-def test_the_lock_lifts_when_its_time_is_up(client, people, app):
+def sign_in_from(client, address: dict[str, str], email: str, password: str):  # type: ignore[no-untyped-def]
+    """A sign-in attempt from the client address in ``address``."""
+    token = csrf_token_from(client.get("/sign-in", environ_base=address).get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token}, environ_base=address)
+
+
+def test_five_failures_stop_the_guesser_even_with_the_right_password(client, people, app):
     for _ in range(app.config["LOCKOUT_THRESHOLD"]):
-        client.submit("/sign-in", {"email": people.coordinator.email, "password": "gjett"})
-    user = db.session.get(User, people.coordinator.id)
-    user.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+        sign_in_from(client, STRANGER, people.coordinator.email, "gjett")
+    stopped = sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD)
+    assert stopped.status_code == 400 and client.get("/agreements/").status_code == 302
+
+
+def test_the_lock_out_answers_alike_for_existing_and_unknown_accounts(client, people, app):
+    """The sixth wrong password for a real account reads exactly as for an address nobody has (issue 9, item 5)."""
+    answers = {}
+    for email in (people.mayor.email, "ingen.ordforar@example.org"):
+        client.delete_cookie("session")
+        answers[email] = [(response.status_code, _alert_text(response)) for response in
+                          (sign_in_from(client, STRANGER, email, "gjett") for _ in range(app.config["LOCKOUT_THRESHOLD"] + 1))]
+    existing, unknown = answers.values()
+    assert existing == unknown
+    assert {status for status, _text in existing} == {400} and len({text for _status, text in existing}) == 1
+
+
+def test_a_stranger_cannot_lock_the_owner_out_of_signing_in(client, people, app):
+    for _ in range(app.config["LOCKOUT_THRESHOLD"] + 1):
+        sign_in_from(client, STRANGER, people.mayor.email, "gjett")
+    assert sign_in_from(client, STRANGER, people.mayor.email, PASSWORD).status_code == 400
+    client.delete_cookie("session")
+    assert sign_in_from(client, OWNER, people.mayor.email, PASSWORD).status_code == 302
+
+
+def test_one_address_guessing_over_many_accounts_is_stopped_too(client, people, app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOCKOUT_ADDRESS_THRESHOLD", 6)  # fewer slow argon2 checks than the default 20
+    for number in range(app.config["LOCKOUT_ADDRESS_THRESHOLD"]):
+        sign_in_from(client, STRANGER, f"person{number}@example.org", "gjett")
+    assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 400
+    assert sign_in_from(client, OWNER, people.coordinator.email, PASSWORD).status_code == 302
+
+
+def test_an_unknown_account_costs_one_argon2_verification_like_a_real_one(client, people, monkeypatch):
+    """The same work, so the same time (the figures: tests/bench/bench_sign_in.py)."""
+    from portal.auth import passwords
+
+    calls: list[str] = []
+    real = passwords._hasher
+
+    class CountingHasher:
+        def verify(self, stored: str, password: str) -> bool:
+            calls.append(stored)
+            return real.verify(stored, password)
+
+        def hash(self, password: str) -> str:
+            return real.hash(password)
+
+    monkeypatch.setattr(passwords, "_hasher", CountingHasher())
+    for email in (people.coordinator.email, "ingen@example.org"):
+        sign_in_from(client, STRANGER, email, "gjett")
+    assert len(calls) == 2 and all(stored.startswith("$argon2id$") for stored in calls)
+
+
+def test_the_throttle_lifts_when_its_time_is_up_and_a_new_password_lifts_it_at_once(client, people, app):
+    from portal.models import PasswordFailure
+
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        sign_in_from(client, STRANGER, people.coordinator.email, "gjett")
+    db.session.execute(update(PasswordFailure).values(at=datetime.now(timezone.utc) - timedelta(minutes=app.config["LOCKOUT_MINUTES"], seconds=1)))
     db.session.commit()
-    assert client.submit("/sign-in", {"email": people.coordinator.email, "password": PASSWORD}).status_code == 302
+    assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 302
+
+    from portal.auth.passwords import set_password
+
+    client.delete_cookie("session")
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        sign_in_from(client, STRANGER, people.coordinator.email, "gjett")
+    set_password(db.session.get(User, people.coordinator.id), PASSWORD)
+    db.session.commit()
+    assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 302
 
 
 def test_a_successful_sign_in_resets_the_failure_count(client, people, app):
     for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
-        client.submit("/sign-in", {"email": people.coordinator.email, "password": "gjett"})
-    client.sign_in(people.coordinator)
-    user = db.session.get(User, people.coordinator.id)
-    db.session.refresh(user)
-    assert user.failed_sign_ins == 0
+        sign_in_from(client, STRANGER, people.coordinator.email, "gjett")
+    assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 302
+    client.delete_cookie("session")
+    for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
+        sign_in_from(client, STRANGER, people.coordinator.email, "gjett")
+    assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 302
 
 
 def test_passwords_are_stored_as_argon2id_hashes(people):

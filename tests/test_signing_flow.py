@@ -10,12 +10,11 @@ import re
 import shutil
 import subprocess
 import threading
-from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import clock
 from portal.agreements import signing
@@ -26,7 +25,7 @@ from portal.signing.pki import SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
 from . import factories
-from .conftest import PASSWORD, Browserless
+from .conftest import PASSWORD, Browserless, csrf_token_from
 
 P12_PASSPHRASE = "stasjonssjef-passord"
 
@@ -58,11 +57,10 @@ def finalised(client, people, outbox) -> Agreement:
     """A complete agreement for Voss whose mayor and station chief are the people fixture's signatories,
     finalised by the coordinator through the page."""
     agreement = factories.complete_agreement(people.coordinator)
+    factories.name_signatories(agreement, people.mayor, people.station_chief)
     for member in agreement.members:
         if member.role.value == "mayor":
             member.email = people.mayor.email.upper()  # matched without regard to case
-        if member.role.value == "station_chief":
-            member.email = people.station_chief.email
     db.session.commit()
     client.sign_in(people.coordinator)
     client.choose_language("en")
@@ -150,8 +148,8 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
 
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE
-    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None
-    assert agreement.renewal_due_on.year == date.today().year + 1
+    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None  # the day in Norway
+    assert agreement.renewal_due_on.year == clock.today().year + 1
     assert agreement.document.pades_level == "B-LTA"
     sources = {slot.field_name: slot.key_source for slot in agreement.signature_slots}
     assert sources == {"Signatur_ordforar_4621": "portal", "Signatur_stasjonssjef": "pkcs12"}
@@ -230,7 +228,7 @@ def test_declining_returns_a_new_version_to_the_coordinators(client, people, fin
     assert new is not None and new.status is AgreementStatus.DRAFT and new.version == 2 and new.reference == old.reference
     assert [p.municipality_number for p in new.parties] == ["4621"] and len(new.members) == len(old.members)
     assert len(new.priority_areas) == len(old.priority_areas) and new.place == old.place
-    (message,) = messages(outbox)
+    (message,) = [sent for sent in messages(outbox) if people.coordinator.email in sent["To"]]
     assert people.coordinator.email in message["To"] and people.police_coordinator.email in message["To"]
     assert "§ 2 må nemne politikontakten." in message.get_content()
 
@@ -380,7 +378,7 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
     (due,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.RENEWAL_DUE))
     (renewal,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.ACTIVE))
     (superseded,) = db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.SUPERSEDED))
-    assert due.renewal_due_on <= date.today() and [p.municipality.name for p in due.parties] == ["Voss"]
+    assert due.renewal_due_on <= clock.today() and [p.municipality.name for p in due.parties] == ["Voss"]
     assert renewal.renewal_of_id == superseded.id and renewal.reference == superseded.reference
     assert has_evaluation(superseded)
     for signed, emails in ((due, ["ordforar@voss.demo", "stasjonssjef@vest.demo"]),
@@ -389,6 +387,113 @@ def test_the_demo_leaves_an_agreement_due_for_renewal_and_one_superseded_by_its_
         report = verify.verify_pdf(signed.document.signed_pdf, signing.signing_setup().trust_roots)
         assert report.verdict == verify.Verdict.VALID
         assert [s.signer_email for s in report.signatures if not s.certification] == emails
+
+
+def test_the_demo_people_and_agreements_fit_together_so_the_decline_journey_works(client, outbox):
+    """Every signatory the demo's agreements name is a demo person, by name and e-mail address; the demo
+    draft for Voss and Ulvik finalises, and its mayor, ordforar@voss.demo, can open it, and decline it
+    (issue 9, item 4)."""
+    from portal.cli import DEMO_PASSWORD, DEMO_PEOPLE, create_demo
+
+    people = create_demo()
+    demo_names = {email: name for email, name, *_rest in DEMO_PEOPLE}
+    for agreement in db.session.scalars(select(Agreement)):
+        if agreement.parties and all(signatory.email for signatory in signing.signatory_accounts(agreement)):
+            for signatory in signing.signatory_accounts(agreement):
+                assert demo_names.get(signatory.email) == signatory.name, (agreement.id, signatory)
+                assert not signatory.must_be_corrected
+    draft = next(a for a in db.session.scalars(select(Agreement).where(Agreement.status == AgreementStatus.DRAFT))
+                 if len(a.parties) == 2)
+    client.sign_in(people["koordinator@voss.demo"], DEMO_PASSWORD)
+    client.choose_language("en")
+    client.submit(f"/agreements/{draft.id}/finalise", token_from=f"/agreements/{draft.id}")
+    finalised = reload(draft.id)
+    assert finalised.status is AgreementStatus.FINALISED
+    assert {slot.user.email for slot in finalised.signature_slots} == {"ordforar@voss.demo", "ordforar@ulvik.demo", "stasjonssjef@vest.demo"}
+    assert db.session.scalar(select(func.count(User.id)).where(User.name == "Ola Ordførar")) == 1  # no second «Ola Ordførar»
+
+    client.sign_in(people["ordforar@voss.demo"], DEMO_PASSWORD)
+    client.choose_language("en")
+    page = client.get(f"/agreements/{draft.id}/sign")
+    assert page.status_code == 200 and "Decline to sign" in text_of(page)
+    response = client.submit(f"/agreements/{draft.id}/decline", {"reason": "Ulvik vil ha med skulane i § 3."},
+                             token_from=f"/agreements/{draft.id}/sign")
+    assert response.status_code == 302 and reload(draft.id).status is AgreementStatus.DECLINED
+
+
+def test_after_a_decline_the_new_version_says_who_declined_and_why_and_the_other_signatories_are_told(client, people, finalised, outbox):
+    """Issue 9, item 7: the reason and who declined on the new version's page and «check your answers»; the
+    other signatories get an e-mail, and their signing link leads on to the new version once finalised."""
+    for path in outbox.glob("*.eml"):
+        path.unlink()
+    client.sign_in(people.station_chief)
+    client.submit(f"/agreements/{finalised.id}/decline", {"reason": "§ 2 må nemne politikontakten."},
+                  token_from=f"/agreements/{finalised.id}/sign")
+    new = db.session.scalar(select(Agreement).where(Agreement.previous_version_id == finalised.id))
+    assert new is not None
+
+    to_mayor = [message for message in messages(outbox) if message["To"].lower() == people.mayor.email]
+    assert len(to_mayor) == 1
+    body = to_mayor[0].get_content()
+    assert "Siv Stasjonssjef" in body and "§ 2 må nemne politikontakten." in body
+    assert f"https://portal.test/agreements/{finalised.id}/sign" in body and "2" in to_mayor[0]["Subject"] + body
+    assert not [message for message in messages(outbox) if message["To"].lower() == people.station_chief.email]
+
+    client.sign_in(people.coordinator)
+    client.choose_language("en")
+    for url in (f"/agreements/{new.id}", f"/agreements/{new.id}/check"):
+        page = text_of(client.get(url))
+        top = page[page.index("<h1"):page.index("<h1") + 1200]
+        assert "Version 1 was declined" in top, url
+        assert "Siv Stasjonssjef (Politistasjonssjef, Vest politidistrikt) declined to sign it on" in top
+        assert "§ 2 må nemne politikontakten." in top
+
+    # Finalised again: the mayor's old link leads to the new version.
+    client.submit(f"/agreements/{new.id}/finalise", token_from=f"/agreements/{new.id}")
+    assert reload(new.id).status is AgreementStatus.FINALISED
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    response = client.get(f"/agreements/{finalised.id}/sign")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/agreements/{new.id}/sign")
+    assert "Version 1 was declined. This is version 2, which replaces it." in text_of(client.get(response.headers["Location"]))
+
+
+def test_the_signing_page_says_where_the_agreement_stands_and_which_row_is_yours(client, people, finalised):
+    """Issue 9, item 8: «you have signed», then «signed by everyone», and the signatory's own row marked."""
+    def state_and_own_row(response) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+        html = response.get_data(as_text=True)
+        state = re.search(r'id="where-it-stands">\s*<p class="ds-paragraph">([^<]*)</p>', html)
+        rows = re.findall(r'<tr data-field="([^"]+)"[^>]*data-yours="true"', html)
+        return (state.group(1).strip() if state else ""), rows
+
+    client.sign_in(people.mayor)
+    client.choose_language("en")
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == ("", ["Signatur_ordforar_4621"])
+    assert "(you)" in text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    assert sign_as(client, people.mayor, finalised.id).status_code == 302
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == (
+        "You have signed. 1 signature is still missing.", ["Signatur_ordforar_4621"])
+
+    assert sign_as(client, people.station_chief, finalised.id).status_code == 302
+    assert state_and_own_row(client.get(f"/agreements/{finalised.id}/sign")) == (
+        "The agreement is signed by everyone and is in force.", ["Signatur_stasjonssjef"])
+    client.sign_in(people.mayor)
+    client.choose_language("nb")
+    page = text_of(client.get(f"/agreements/{finalised.id}/sign"))
+    assert "Avtalen er signert av alle" in page and "(deg)" in page
+
+
+def test_a_signatory_not_on_the_agreement_is_told_why_not_just_refused(client, people, finalised, password_hash):
+    other = factories.user("varaordforar@voss.example.org", Role.SIGNATORY, people.mayor.organisation, password_hash, "Vera Varaordførar")
+    db.session.commit()
+    client.sign_in(other)
+    client.choose_language("en")
+    response = client.get(f"/agreements/{finalised.id}/sign")
+    assert response.status_code == 403
+    page = text_of(response)
+    assert f"You are not a signatory of agreement {finalised.reference}" in page
+    assert "does not name this e-mail address for any of its signatures" in page
+    assert "Ola Ordførar, Ordførar" in page and "ask the coordinators to give your e-mail address" in page
 
 
 def test_a_failure_while_sealing_stores_nothing(client, people, monkeypatch, outbox):
@@ -439,7 +544,9 @@ def test_once_the_key_is_enrolled_opening_it_is_the_password_check(people, monke
     for _ in range(4):
         with pytest.raises(signing.WrongPassword):
             signing._portal_signer(people.mayor, "ikkje passordet")
-    assert db.session.get(User, people.mayor.id).failed_sign_ins == 4
+    from portal.models import PasswordFailure
+
+    assert db.session.scalar(select(func.count()).select_from(PasswordFailure).where(PasswordFailure.account == people.mayor.email)) == 4
     with pytest.raises(signing.WrongPassword):
         signing._portal_signer(people.mayor, "ikkje passordet")
     with pytest.raises(signing.Locked):  # the same lock-out as signing in, on the fast path too
@@ -459,14 +566,27 @@ def test_wrong_passwords_on_the_signing_page_lock_like_signing_in(client, people
     assert stored_bytes(finalised.id) == before
 
 
+def test_a_stranger_guessing_the_mayors_password_does_not_keep_the_mayor_from_signing(client, people, finalised, app):
+    """Wrong passwords for the mayor's account from another address throttle that address, not the mayor
+    signing from their own (issue 9, item 5; OWASP ASVS 2.2.1)."""
+    from .test_sign_in import OWNER, STRANGER, sign_in_from
+
+    for _attempt in range(app.config["LOCKOUT_THRESHOLD"] + 1):
+        assert sign_in_from(client, STRANGER, people.mayor.email, "feil passord heilt").status_code == 400
+    client.delete_cookie("session")
+    assert sign_in_from(client, OWNER, people.mayor.email, PASSWORD).status_code == 302
+    url = f"/agreements/{finalised.id}/sign"
+    token = csrf_token_from(client.get(url, environ_base=OWNER).get_data(as_text=True))
+    signed = client.post(url, data={"password": PASSWORD, "key_source": "portal", "csrf_token": token},
+                         content_type="multipart/form-data", environ_base=OWNER)
+    assert signed.status_code == 302
+    assert next(slot for slot in reload(finalised.id).signature_slots if slot.user_id == people.mayor.id).signed_at is not None
+
+
 def test_without_a_time_stamp_service_the_agreement_closes_at_the_level_it_has_and_says_so(client, people, monkeypatch, outbox):
     monkeypatch.setattr(signing.signing_setup(), "timestamper", None)
     agreement = factories.complete_agreement(people.coordinator)
-    for member in agreement.members:
-        if member.role.value == "mayor":
-            member.email = people.mayor.email
-        if member.role.value == "station_chief":
-            member.email = people.station_chief.email
+    factories.name_signatories(agreement, people.mayor, people.station_chief)
     db.session.commit()
     client.sign_in(people.coordinator)
     client.submit(f"/agreements/{agreement.id}/finalise", token_from=f"/agreements/{agreement.id}")

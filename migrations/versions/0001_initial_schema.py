@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:10:02.408755
+Create Date: 2026-11-30 00:09:19.484360
 
 """
 from alembic import op
@@ -23,6 +23,18 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.PrimaryKeyConstraint('number', name=op.f('pk_county'))
     )
+    op.create_table('password_failure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('account', sa.String(length=254), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_failure'))
+    )
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_failure_account'), ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_address'), ['address'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_failure_at'), ['at'], unique=False)
+
     op.create_table('police_district',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_bokmal', sa.String(length=100), nullable=False),
@@ -60,8 +72,6 @@ def upgrade():
     sa.Column('role', sa.Enum('coordinator', 'signatory', 'archivist', 'administrator', name='user_role', native_enum=False, length=32), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
-    sa.Column('failed_sign_ins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
@@ -166,6 +176,7 @@ def upgrade():
     sa.Column('detail', sa.Text(), nullable=False),
     sa.Column('remote_address', sa.String(length=64), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_audit_event_agreement_id_agreement'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_audit_event_user_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_event'))
@@ -232,6 +243,7 @@ def upgrade():
     sa.Column('declined_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decline_reason', sa.Text(), nullable=True),
     sa.Column('key_source', sa.String(length=20), nullable=True),
+    sa.Column('signer_name', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_signature_slot_agreement_id_agreement'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_number'], ['municipality.number'], name=op.f('fk_signature_slot_municipality_number_municipality')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_signature_slot_user_id_user')),
@@ -288,5 +300,11 @@ def downgrade():
     op.drop_table('organisation')
     op.drop_table('municipality')
     op.drop_table('police_district')
+    with op.batch_alter_table('password_failure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_failure_at'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_address'))
+        batch_op.drop_index(batch_op.f('ix_password_failure_account'))
+
+    op.drop_table('password_failure')
     op.drop_table('county')
     # ### end Alembic commands ###

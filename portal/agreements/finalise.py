@@ -35,6 +35,10 @@ def agreement_is_complete(agreement: Agreement) -> bool:
     return not missing_steps(agreement)
 
 
+# Who will sign, and the accounts their e-mail addresses belong to («check your answers», finalise).
+bp.app_template_global("signatory_accounts")(signing.signatory_accounts)
+
+
 def pdf_filename(agreement: Agreement, *, draft: bool, kind: str = "") -> str:
     """``PR-2026-00001-v1.pdf``, ``…-v1-utkast.pdf`` for a draft, ``…-v1-evaluering.pdf`` for a kind."""
     reference = re.sub(r"[^A-Za-z0-9_-]", "_", agreement.reference)
@@ -71,6 +75,13 @@ def finalise(agreement_id: int):
             "warning",
         )
         return redirect(page)
+
+    to_correct = [signatory for signatory in signing.signatory_accounts(agreement) if signatory.must_be_corrected]
+    if to_correct:
+        flash(_("The agreement cannot be finalised yet: the account with the e-mail address %(email)s is not that of "
+                "%(name)s, whom the agreement names. Correct the name or the e-mail address first.",
+                email=to_correct[0].email, name=to_correct[0].name), "warning")
+        return redirect(url_for("wizard.check_answers", agreement_id=agreement.id))
 
     actor = current_user._get_current_object()
     try:

@@ -105,7 +105,9 @@ def start_renewal(agreement: Agreement, actor: User, today: date) -> Agreement:
     if under_way is not None:
         return under_way
     renewal = new_version(agreement, actor, f"renewal of version {agreement.version}", renewal_of=agreement)
-    renewal.completed_steps = [name for name in renewal.completed_steps if name != "validity"]
+    # Every renewal evaluates the year behind it, also the renewal of a renewal (whose copied steps say
+    # «evaluation» done: that was last year's evaluation, of other priority areas).
+    renewal.completed_steps = [name for name in renewal.completed_steps if name not in ("evaluation", "validity")]
     renewal.start_date = max(agreement.renewal_due_on or today, today)
     record_event(agreement, "renewal_started", actor, f"version {renewal.version}")
     return renewal

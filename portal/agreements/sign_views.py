@@ -1,8 +1,9 @@
 """The signing page: read the agreement as it will be signed, sign it, or decline it with a reason."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import agreement_for_reading, roles_required
@@ -12,7 +13,7 @@ from .. import jobs
 from ..models import Agreement, AgreementStatus, BackgroundTask, Role, TaskState
 from . import bp, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
-from .lifecycle import record_event
+from .lifecycle import record_event, versions_of
 
 
 def _not_open_message(agreement: Agreement) -> str:
@@ -24,11 +25,13 @@ def _not_open_message(agreement: Agreement) -> str:
     if status is AgreementStatus.DRAFT:
         return _("This agreement is still a draft. It can be signed when it has been finalised.")
     if status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE, AgreementStatus.EXPIRED):
-        return _("Every signatory has signed. The agreement is in force.")
+        return _("The agreement is signed by everyone and is in force.")
     return _("This agreement cannot be signed now.")
 
 
 def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
+    if isinstance(error, signing.NameMismatch):
+        return _("The agreement names someone else for this signature than the holder of this account or key. Nothing was signed.")
     if isinstance(error, signing.AlreadySigned):
         return _("You have already signed this agreement. A person signs only once.")
     if isinstance(error, signing.NotOpenForSigning):
@@ -38,10 +41,32 @@ def _refusal(error: signing.SigningError, agreement: Agreement) -> str:
     return _("The agreement could not be signed, and the document is unchanged. Try again in a moment.")
 
 
+def _where_it_stands(agreement: Agreement, slot) -> str | None:  # type: ignore[no-untyped-def]
+    """Once the signatory has signed, or everyone has: what state the agreement is in, in a sentence."""
+    if agreement.status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE, AgreementStatus.EXPIRED):
+        return _not_open_message(agreement)
+    if agreement.status is AgreementStatus.FINALISED and slot is not None and slot.signed_at is not None:
+        waiting = sum(1 for other in agreement.signature_slots if other.signed_at is None)
+        return ngettext("You have signed. %(num)d signature is still missing.",
+                        "You have signed. %(num)d signatures are still missing.", waiting)
+    return None
+
+
+def _correction_request(slot, user) -> str:  # type: ignore[no-untyped-def]
+    """What the coordinators are asked to correct when the agreement names someone else than the account."""
+    return _("The agreement names %(named)s for this signature, but the e-mail address %(email)s belongs to my account "
+             "in the name of %(name)s. Please correct the name or the e-mail address in a new version.",
+             named=slot.name, email=slot.email, name=user.name)
+
+
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
     sign_form.use_key_sources(setup.key_source)
+    open_slot = slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED
+    named_for = slot is not None and signing.is_named_for(slot, current_user)
+    if open_slot and not named_for and not decline_form.reason.data:
+        decline_form.reason.data = _correction_request(slot, current_user)
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -49,7 +74,9 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         sign_form=sign_form,
         decline_form=decline_form,
         refusal=refusal,
-        can_sign=slot is not None and slot.signed_at is None and agreement.status is AgreementStatus.FINALISED,
+        can_sign=open_slot and named_for,
+        name_mismatch=open_slot and not named_for,
+        where_it_stands=_where_it_stands(agreement, slot),
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
         uses_token=setup.key_source == "pkcs11",
@@ -88,10 +115,35 @@ def awaits_signature_of(agreement: Agreement, user) -> bool:  # type: ignore[no-
     return slot is not None and slot.signed_at is None
 
 
+def _newer_version_to_sign(agreement: Agreement) -> Agreement | None:
+    """For a declined version: the newest later version, finalised or further, that the user signs too."""
+    if agreement.status is not AgreementStatus.DECLINED:
+        return None
+    newer = [version for version in versions_of(agreement, drafts=False)
+             if version.version > agreement.version and signing.slot_for(version, current_user) is not None]
+    return newer[-1] if newer else None
+
+
+bp.app_template_global("declined_before")(signing.declined_before)
+
+
+class NotASignatory(Exception):
+    """The signed-in signatory holds no signature of the agreement they opened."""
+
+    def __init__(self, agreement: Agreement) -> None:
+        self.agreement = agreement
+
+
+@bp.errorhandler(NotASignatory)
+def not_a_signatory(error: NotASignatory):  # type: ignore[no-untyped-def]
+    """Not a bare 403: why there is nothing to sign here, who is to sign, and whom to ask."""
+    return render_template("agreements/not_signatory.html", agreement=error.agreement), 403
+
+
 def _signatory_agreement(agreement_id: int) -> Agreement:
     agreement = agreement_for_reading(agreement_id)
     if signing.slot_for(agreement, current_user) is None:
-        abort(403)
+        raise NotASignatory(agreement)
     return agreement
 
 
@@ -103,6 +155,11 @@ def sign(agreement_id: int):
     configured = signing.signing_setup().key_source
     form.use_key_sources(configured)
     if not form.is_submitted():
+        newer = _newer_version_to_sign(agreement)
+        if newer is not None:  # the link in the first e-mail leads on to the version that replaced it
+            flash(_("Version %(old)d was declined. This is version %(new)d, which replaces it.",
+                    old=agreement.version, new=newer.version), "info")
+            return redirect(url_for("agreements.sign", agreement_id=newer.id))
         form.key_source.data = configured
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()

@@ -39,6 +39,7 @@ from ..models import (
     User,
 )
 from ..signing import keys, pades
+from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
@@ -76,6 +77,13 @@ class WrongPassword(SigningError):
 
 class Locked(SigningError):
     code = "locked"  # too many wrong passwords: the same lock as signing in
+
+
+class NameMismatch(SigningError):
+    """The agreement names someone else for this signature than the signer: the account's name, or the
+    name in the certificate of the key, is not the name the agreement gives."""
+
+    code = "name_mismatch"
 
 
 class KeyProblem(SigningError):
@@ -122,6 +130,49 @@ class Invitation:
     new_user: bool
 
 
+@dataclass
+class SignatoryAccount:
+    """A signatory as the agreement names them, and the account their e-mail address already belongs to
+    (accounts are found by e-mail address), so a coordinator sees before finalising who will sign."""
+
+    field_name: str
+    role: MemberRole
+    municipality_number: str | None
+    name: str
+    title: str
+    organisation: str
+    email: str
+    account: User | None
+
+    @property
+    def name_differs(self) -> bool:
+        """The account with this e-mail address is in another person's name: that person must not sign."""
+        return self.account is not None and not same_name(self.account.name, self.name)
+
+    @property
+    def not_a_signatory(self) -> bool:
+        """The account with this e-mail address cannot sign anything (a coordinator, an archivist...)."""
+        return self.account is not None and self.account.role is not Role.SIGNATORY
+
+    @property
+    def must_be_corrected(self) -> bool:
+        return self.name_differs or self.not_a_signatory
+
+
+def signatory_accounts(agreement: Agreement) -> list[SignatoryAccount]:
+    """Every signatory of ``agreement`` in the order of the signature block, with their account if any."""
+    result = []
+    for signatory in signatories(agreement):
+        role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
+        number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
+        member = agreement.member(role, number)
+        email = (member.email if member else "").strip()
+        account = db.session.scalar(select(User).where(func.lower(User.email) == email.lower())) if email else None
+        result.append(SignatoryAccount(signatory.field_name, role, number, signatory.name, signatory.title,
+                                       signatory.organisation, email, account))
+    return result
+
+
 def finalise(agreement: Agreement, actor: User | None) -> list[Invitation]:
     """Freeze a complete draft: render and store the final PDF with its SHA-256, mark the agreement
     finalised, seal it and prepare a slot per signatory. The caller commits, then sends the invitations."""
@@ -145,18 +196,16 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
                                                        validation_data=False).value
     record_event(agreement, "sealed", actor, f"SHA-256 {document.signed_sha256}")
     invitations = []
-    for position, signatory in enumerate(signatories(agreement)):
-        role = MemberRole.STATION_CHIEF if signatory.field_name == "Signatur_stasjonssjef" else MemberRole.MAYOR
-        number = signatory.field_name.rsplit("_", 1)[1] if role is MemberRole.MAYOR else None
-        member = agreement.member(role, number)
-        email = (member.email if member else "").strip()
-        if not email:
+    for position, signatory in enumerate(signatory_accounts(agreement)):
+        if not signatory.email:
             raise SigningError(f"The signatory of {signatory.field_name} has no e-mail address.")
-        user, created = _signatory_user(email, signatory.name, signatory.title, role, number, agreement)
+        if signatory.must_be_corrected:
+            raise NameMismatch(f"The account of {signatory.email} cannot sign {signatory.field_name} for {signatory.name}.")
+        user, created = signatory.account or _invited_signatory(signatory, agreement), signatory.account is None
         slot = SignatureSlot(
-            agreement=agreement, field_name=signatory.field_name, role=role, municipality_number=number,
-            name=signatory.name, title=signatory.title, organisation_name=signatory.organisation,
-            email=email, user=user, position=position,
+            agreement=agreement, field_name=signatory.field_name, role=signatory.role,
+            municipality_number=signatory.municipality_number, name=signatory.name, title=signatory.title,
+            organisation_name=signatory.organisation, email=signatory.email, user=user, position=position,
         )
         db.session.add(slot)
         invitations.append(Invitation(slot, created))
@@ -164,11 +213,10 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     return invitations
 
 
-def _signatory_user(email: str, name: str, title: str, role: MemberRole, number: str | None, agreement: Agreement) -> tuple[User, bool]:
-    found = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if found is not None:
-        return found, False
-    if role is MemberRole.MAYOR:
+def _invited_signatory(signatory: SignatoryAccount, agreement: Agreement) -> User:
+    """A new signatory account in the agreement's name for the signatory, to be invited."""
+    if signatory.role is MemberRole.MAYOR:
+        number = signatory.municipality_number
         organisation = db.session.scalar(select(Organisation).where(Organisation.municipality_number == number))
         if organisation is None:
             organisation = Organisation(kind=OrganisationKind.MUNICIPALITY, municipality_number=number)
@@ -177,10 +225,11 @@ def _signatory_user(email: str, name: str, title: str, role: MemberRole, number:
         if organisation is None:
             organisation = Organisation(kind=OrganisationKind.POLICE_DISTRICT, police_district_id=agreement.police_district_id)
     db.session.add(organisation)
-    user = User(email=email, name=name or email, title=title, role=Role.SIGNATORY, organisation=organisation, password_hash=None)
+    user = User(email=signatory.email, name=signatory.name or signatory.email, title=signatory.title, role=Role.SIGNATORY,
+                organisation=organisation, password_hash=None)
     db.session.add(user)
     db.session.flush()
-    return user, True
+    return user
 
 
 def slot_belongs_to(slot: SignatureSlot, user: User) -> bool:
@@ -249,6 +298,11 @@ def slot_for(agreement: Agreement, user: User) -> SignatureSlot | None:
     return next((slot for slot in agreement.signature_slots if slot_belongs_to(slot, user)), None)
 
 
+def is_named_for(slot: SignatureSlot, user: User) -> bool:
+    """The agreement names ``user`` (by their account's name) for ``slot``, so they may sign it."""
+    return same_name(slot.name, user.name)
+
+
 def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
     """The user's slot, or the reason they cannot sign now."""
     slot = slot_for(agreement, user)
@@ -269,7 +323,8 @@ def _portal_signer(user: User, password: str) -> Signer:
     the key was enrolled under the password the user has now (``password_fingerprint``), that one scrypt
     is the whole check, under the same lock-out as signing in. Only after a password change is the
     password checked with argon2 first (the slow path, once)."""
-    from ..auth.passwords import is_locked, password_fingerprint, record_wrong_password
+    from ..auth import throttle
+    from ..auth.passwords import password_fingerprint
 
     setup = signing_setup()
     live = db.session.scalar(
@@ -278,16 +333,17 @@ def _portal_signer(user: User, password: str) -> Signer:
     )
     fingerprint = password_fingerprint(user)
     if live is not None and live.password_fingerprint == fingerprint:
-        if is_locked(user, datetime.now(timezone.utc)):
+        address, now = throttle.client_address(), throttle.now_utc()
+        if throttle.is_throttled(user.email, address, now):
             raise Locked("locked")
         try:
             opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
         except keys.WrongSecret as error:
-            record_wrong_password(user)
+            throttle.record_failure(user.email, address, now)  # counted as a wrong password when signing in is
+            db.session.commit()
             raise WrongPassword("wrong password") from error
-        if user.failed_sign_ins or user.locked_until:
-            user.failed_sign_ins, user.locked_until = 0, None
-            db.session.commit()  # the right password clears the count, as signing in does
+        throttle.forget_failures(user.email, address)
+        db.session.commit()
         return opened.signer()
     _confirm_password(user, password)
     if live is not None:
@@ -358,8 +414,10 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     # Without a choice (the ``flask demo`` command, which has no PIN to give) a token is not used.
     choice = choice or KeyChoice(signing_setup().key_source if signing_setup().key_source != "pkcs11" else "portal")
     slot = check_can_sign(agreement, user)
+    if not is_named_for(slot, user):
+        raise NameMismatch(slot.field_name)
     if choice.source != "portal":
-        _confirm_password(user, password)
+        _confirm_password(user, password)  # a portal key is opened with the password: that is the check
     try:
         with _signer(user, password, choice) as signer:
             return _sign_latest(agreement, user, slot, signer, choice.source, now)
@@ -397,7 +455,10 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             .where(SignatureSlot.agreement_id == agreement.id, SignatureSlot.id != slot_id, SignatureSlot.signed_at.is_(None))
         )
         signed_at = now or datetime.now(timezone.utc)
-        stamp = pades.StampText(user.name, user.title, user.organisation.name, signed_at)
+        signer_name = certificate_name(signer.signing_cert)
+        if not same_name(signer_name, slot.name):  # an uploaded or token key of someone else
+            raise NameMismatch(slot.field_name)
+        stamp = pades.StampText(signer_name, user.title, user.organisation.name, signed_at)
         try:
             signed = pades.sign_field(seen_pdf, slot.field_name, signer, stamp, setup.timestamper,
                                       validation_context=setup.validation_context())
@@ -420,14 +481,15 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
         marked = db.session.execute(
             update(SignatureSlot)
             .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
-            .values(signed_at=signed_at, key_source=source)
+            .values(signed_at=signed_at, key_source=source, signer_name=signer_name)
             .execution_options(synchronize_session=False)
         ).rowcount
         if marked != 1:
             db.session.rollback()
             raise AlreadySigned(slot.field_name)
         agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
-        record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+        event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+        event.signer_name = signer_name
         db.session.commit()
         if completed:
             # The signer has their answer now; the closing (B-LTA) and coming into force follow in the background.
@@ -550,7 +612,41 @@ def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     new = new_version(agreement, user, f"version {agreement.version + 1} after version {agreement.version} was declined")
     db.session.commit()
     notify_coordinators_of_decline(agreement, new, user, reason)
+    notify_other_signatories_of_decline(agreement, new, slot, reason)
     return new
+
+
+def declined_before(agreement: Agreement) -> SignatureSlot | None:
+    """If ``agreement`` is the new version made when its previous version was declined: the signature slot
+    that was declined (who declined, when, and why)."""
+    previous = agreement.previous_version
+    if previous is None or previous.status is not AgreementStatus.DECLINED:
+        return None
+    return next((slot for slot in previous.signature_slots if slot.declined_at is not None), None)
+
+
+def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined: SignatureSlot, reason: str) -> None:
+    """Tell the other signatories of the declined version why it was declined, and that their signing link
+    leads to the new version once the coordinators have finalised it."""
+    decliner = declined.user.name if declined.user else declined.name
+    link = _link("agreements.sign", agreement_id=old.id)
+    with force_locale(_language(old)):
+        for slot in old.signature_slots:
+            if slot.id == declined.id:
+                continue
+            body = _(
+                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
+                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
+                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
+                "Until then there is nothing for you to sign.\n",
+                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
+                reason=reason, new_version=new.version, link=link,
+            )
+            try:
+                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
+                                        reference=old.reference, version=old.version), body)
+            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
+                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:

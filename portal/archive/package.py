@@ -87,7 +87,7 @@ class ArchiveFilter:
                 Agreement.reference.ilike(pattern),
                 Agreement.police_station.ilike(pattern),
                 Agreement.parties.any(Party.municipality.has(Municipality.name.ilike(pattern))),
-                Agreement.signature_slots.any(SignatureSlot.name.ilike(pattern)),
+                Agreement.signature_slots.any(or_(SignatureSlot.name.ilike(pattern), SignatureSlot.signer_name.ilike(pattern))),
             ))
         return query
 
@@ -159,6 +159,7 @@ def audit_trail(agreement: Agreement) -> list[dict[str, Any]]:
     return [
         {"at": _iso(event.at), "action": event.action, "detail": event.detail,
          "user": event.user.name if event.user else None, "user_email": event.user.email if event.user else None,
+         **({"signer": event.signer_name} if event.signer_name else {}),
          "remote_address": event.remote_address}
         for event in events
     ]
@@ -196,7 +197,8 @@ def metadata(agreement: Agreement, files: Mapping[str, bytes]) -> dict[str, Any]
         ],
         "police": {"district": district.name_bokmal if district else None, "station": agreement.police_station},
         "signatories": [
-            {"field": slot.field_name, "role": slot.role.value, "name": slot.name, "title": slot.title,
+            {"field": slot.field_name, "role": slot.role.value, "name": slot.shown_name, "name_in_agreement": slot.name,
+             "title": slot.title,
              "organisation": slot.organisation_name, "email": slot.email, "signed_at": _iso(slot.signed_at),
              "key_source": slot.key_source}
             for slot in agreement.signature_slots

@@ -1,10 +1,9 @@
-"""Password hashing (argon2id), the lock-out after repeated wrong passwords, and the signed, single-use
-links for invitations and password resets."""
+"""Password hashing (argon2id), checking a password under the throttle of :mod:`portal.auth.throttle`, and
+the signed, single-use links for invitations and password resets."""
 from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..models import User
+from . import throttle
 
 _hasher = PasswordHasher()
 MINIMUM_PASSWORD_LENGTH = 12
@@ -22,11 +22,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def password_matches(user: User, password: str) -> bool:
-    if not user.password_hash:
-        return False
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """An argon2id hash of nothing anyone types, so that an unknown account costs the same as a real one."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(_hasher.hash("no account has this password " + hashlib.sha256(b"dummy").hexdigest()))
+    return _DUMMY_HASH[0]
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is the user's. Always one argon2 verification, also for an unknown account or
+    one without a password yet (against a dummy hash), so the time taken does not tell them apart."""
+    stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -34,45 +45,33 @@ def password_matches(user: User, password: str) -> bool:
 class PasswordCheck(enum.Enum):
     MATCHES = "matches"
     WRONG = "wrong"
-    LOCKED = "locked"
+    LOCKED = "locked"  # too many wrong passwords lately (see portal.auth.throttle)
 
 
-def is_locked(user: User, now: datetime) -> bool:
-    locked_until = user.locked_until
-    if locked_until is None:
-        return False
-    if locked_until.tzinfo is None:  # SQLite gives naive datetimes back
-        locked_until = locked_until.replace(tzinfo=timezone.utc)
-    return locked_until > now
-
-
-def check_password(user: User, password: str) -> PasswordCheck:
-    """The user's password, under the one lock-out that signing in and signing share: after
-    ``LOCKOUT_THRESHOLD`` wrong passwords in a row the account is locked for ``LOCKOUT_MINUTES``. A match
-    clears the count (the caller commits); a wrong password is counted and committed at once."""
-    now = datetime.now(timezone.utc)
-    if is_locked(user, now):
+def check_password(user: User | None, password: str, email: str | None = None) -> PasswordCheck:
+    """The password of ``user`` (None for an e-mail address ``email`` that has no account), under the one
+    throttle that signing in and signing share (portal.auth.throttle): per account from the client's
+    address, per address, and per account from everywhere. Every path does the same work — one argon2
+    verification, one count — so neither the answer nor its time tells whether the account exists. A wrong
+    password is counted and committed at once; a match clears the count from this address (the caller
+    commits)."""
+    account = user.email if user is not None else (email or "")
+    address, now = throttle.client_address(), throttle.now_utc()
+    throttled = throttle.is_throttled(account, address, now)
+    matches = password_matches(user, password)  # also when throttled: the same time either way
+    if throttled:
         return PasswordCheck.LOCKED
-    if password_matches(user, password):
-        user.failed_sign_ins, user.locked_until = 0, None
+    if matches:
+        throttle.forget_failures(account, address)
         return PasswordCheck.MATCHES
-    record_wrong_password(user)
-    return PasswordCheck.WRONG
-
-
-def record_wrong_password(user: User) -> None:
-    """Count a wrong password (however it was found wrong) towards the lock-out, and commit at once."""
-    user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
-    if user.failed_sign_ins >= current_app.config["LOCKOUT_THRESHOLD"]:
-        user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-        user.failed_sign_ins = 0
+    throttle.record_failure(account, address, now)
     db.session.commit()
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password (chosen through an invitation or a reset link) also lifts the throttle on the account."""
     user.password_hash = hash_password(password)
-    user.failed_sign_ins = 0
-    user.locked_until = None
+    throttle.forget_failures(user.email)
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

@@ -34,11 +34,8 @@ def sign_in():
     error = None
     if form.validate_on_submit():
         user = _find_user(form.email.data or "")
-        check = check_password(user, form.password.data or "") if user is not None else PasswordCheck.WRONG
-        if check is PasswordCheck.LOCKED:
-            error = _("Too many failed attempts. Your account is locked for %(minutes)d minutes. You can also reset your password.",
-                      minutes=current_app.config["LOCKOUT_MINUTES"])
-        elif check is PasswordCheck.MATCHES:
+        check = check_password(user, form.password.data or "", form.email.data or "")
+        if check is PasswordCheck.MATCHES and user is not None and user.is_active:
             db.session.commit()
             fresh_session()
             login_user(user)
@@ -47,8 +44,11 @@ def sign_in():
             target = request.args.get("next")
             return redirect(target if is_safe_redirect(target) else url_for("pages.home"))
         else:
-            # The same words whether or not the address exists, so the form does not reveal who has an account.
-            error = _("The e-mail address or the password is wrong.")
+            # The same words whether the address is unknown, the password wrong, or the guesses throttled,
+            # so the form does not reveal who has an account (OWASP ASVS 2.2.1).
+            error = _("The e-mail address or the password is wrong. After several wrong attempts, signing in from "
+                      "here is paused for %(minutes)d minutes; you can also reset your password.",
+                      minutes=current_app.config["LOCKOUT_MINUTES"])
     return render_template("auth/sign_in.html", form=form, error=error), (400 if error or form.errors else 200)
 
 

@@ -85,3 +85,32 @@ def test_a_coordinator_starts_a_renewal_and_evaluates_last_year(page, people):  
     assert page.locator(f"main a[href='/agreements/{agreement_id}/evaluation.pdf']").is_visible()
     axe_check(page)
     screenshot(page, "renewal-versions")
+
+
+def test_the_renewal_of_a_renewal_starts_with_its_own_evaluation(page, people):  # type: ignore[no-untyped-def]
+    """Issue 9, item 1: last year's renewal had its evaluation; this year's renewal of it evaluates again."""
+    from portal.agreements import lifecycle
+    from portal.models import AgreementStatus
+
+    first = factories.archived_agreement(people.coordinator, active_from=date(date.today().year - 2, 1, 10))
+    db.session.commit()
+    last_year = lifecycle.start_renewal(first, people.coordinator, date.today())
+    last_year.completed_steps = [*last_year.completed_steps, "evaluation", "validity"]  # as when it was signed
+    last_year.status = AgreementStatus.RENEWAL_DUE
+    activate(last_year, date(date.today().year - 1, 1, 10))
+    db.session.commit()
+    agreement_id, email = last_year.id, people.coordinator.email
+    db.session.close()
+
+    sign_in(page, email, PASSWORD)
+    page.goto(f"/agreements/{agreement_id}")
+    with page.expect_navigation():
+        page.locator("section[aria-labelledby=renewal-heading] button[type=submit]").click()
+    assert urlsplit(page.url).path.endswith("/steps/evaluation")
+    assert page.locator("main form fieldset").count() == 3, "last year's three priority areas to evaluate"
+    axe_check(page)
+    # No later step can be reached before the evaluation is written.
+    renewal_path = urlsplit(page.url).path.rsplit("/steps/", 1)[0]
+    page.goto(f"{renewal_path}/check")
+    assert urlsplit(page.url).path.endswith("/steps/evaluation")
+    screenshot(page, "renewal-of-a-renewal-evaluation")

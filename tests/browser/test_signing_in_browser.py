@@ -21,7 +21,7 @@ from portal.signing.services import current_pki
 from tests import factories
 from tests.conftest import PASSWORD
 
-from .conftest import axe_check, sign_in
+from .conftest import axe_check, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 P12_PASSPHRASE = "stasjonssjef-passord"
@@ -65,6 +65,10 @@ def test_mayor_and_station_chief_sign_in_the_browser(page, people, finalised, tm
     assert page.locator(SIGN_BUTTON).count() == 0, "signed once: no second signature to give"
     assert page.locator("#signature-slots tr[data-field=Signatur_ordforar_4621]").get_attribute("data-state") == "signed"
     assert page.locator("#signature-slots tr[data-field=Signatur_stasjonssjef]").get_attribute("data-state") == "waiting"
+    # Where it stands, and which row is the mayor's own (issue 9, item 8).
+    after_first = page.locator("#where-it-stands").inner_text()
+    assert after_first.strip(), "once signed, the page says so"
+    assert page.locator("#signature-slots tr[data-yours=true]").get_attribute("data-field") == "Signatur_ordforar_4621"
     axe_check(page)
 
     # The station chief signs with a PKCS#12 file of their own.
@@ -88,6 +92,9 @@ def test_mayor_and_station_chief_sign_in_the_browser(page, people, finalised, tm
     with page.expect_navigation():
         page.locator(SIGN_BUTTON).click()
     assert "B-LTA" in page.locator("main").inner_text()
+    assert page.locator("#where-it-stands").inner_text().strip() not in ("", after_first), "now signed by everyone"
+    assert page.locator("#signature-slots tr[data-yours=true]").get_attribute("data-field") == "Signatur_stasjonssjef"
+    screenshot(page, "signing-signed-by-everyone")
     axe_check(page)
 
     page.goto(f"/agreements/{finalised}")
