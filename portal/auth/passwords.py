@@ -66,6 +66,7 @@ def check_password(user: User | None, password: str, email: str | None = None) -
         return PasswordCheck.MATCHES
     throttle.record_failure(account, address, now)
     db.session.commit()
+    return PasswordCheck.WRONG
 
 
 def set_password(user: User, password: str) -> None:
