@@ -642,11 +642,9 @@ def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined
                 name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
                 reason=reason, new_version=new.version, link=link,
             )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
-                                        reference=old.reference, version=old.version), body)
-            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
-                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
+            queue_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
+                                     reference=old.reference, version=old.version), body,
+                       job_id=f"decline-notice-{old.id}-{slot.id}")  # the decline is stored; the mail follows
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
