@@ -36,6 +36,8 @@ URLS = {
     "agreements.renew": lambda ids: f"/agreements/{ids['draft']}/renew",
     "agreements.sign": lambda ids: f"/agreements/{ids['draft']}/sign",
     "agreements.decline": lambda ids: f"/agreements/{ids['draft']}/decline",
+    "agreements.close": lambda ids: f"/agreements/{ids['draft']}/close",
+    "archive.start_bulk_package": lambda ids: "/archive/bulk",
     "verify.verify": lambda ids: "/verify",
     "wizard.step": lambda ids: f"/agreements/{ids['draft']}/steps/parties",
     "admin.invite": lambda ids: "/admin/users/invite",
