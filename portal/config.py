@@ -72,6 +72,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "OIDC_TIMEOUT": int,
     "IDENTITY_HMAC_KEY": str,
     "PASSWORD_SIGN_IN": str,
+    # Background jobs (portal/jobs.py): empty REDIS_URL runs every job in the web process at once
+    "REDIS_URL": str,
+    "JOB_QUEUE": str,
+    "JOB_HEARTBEAT_SECONDS": int,
 }
 
 
@@ -139,6 +143,12 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "IDENTITY_HMAC_KEY": "",  # empty: derived from SECRET_KEY (set it on its own in production)
         # on | off | off-for-signatories; «off» takes effect only once a provider is configured.
         "PASSWORD_SIGN_IN": "on",
+        "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: jobs run in-process (see portal/jobs.py)
+        "JOB_QUEUE": "politirad",
+        "JOB_RETRY_INTERVALS": [10, 60, 300],  # seconds before each retry of a failed job
+        "JOB_HEARTBEAT_SECONDS": 30,  # a job whose worker missed three heartbeats is put back on the queue
+        "JOB_TIMEOUT_SECONDS": 3600,
+        "JOB_FILES": str(instance_path / "jobs"),  # what jobs make for download (bulk archive ZIPs)
     }
 
 

@@ -26,9 +26,12 @@ and as later pyHanko updates keep it.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
+import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -481,24 +484,77 @@ def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement], tooltips
     return output.getvalue()
 
 
-def weasyprint_html(html: str):  # type: ignore[no-untyped-def]
-    """WeasyPrint's document for one of ``pdf_templates/``'s HTML documents, limited to their own files."""
+#: The stylesheets every PDF document uses (its own <style> adds the page furniture's words).
+PDF_STYLESHEETS = ("agreement.css", "print.css")
+_styles = threading.local()
+# Drop this thread's fonts before the interpreter's shutdown, while WeasyPrint can still remove its files.
+atexit.register(lambda: vars(_styles).clear())
+
+
+def _parsed_styles():  # type: ignore[no-untyped-def]
+    """The PDF stylesheets and their fonts, parsed and loaded once per thread (a FontConfiguration is not
+    shared between threads) instead of for every render."""
+    if not hasattr(_styles, "sheets"):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        _styles.sheets = [CSS(filename=str(TEMPLATES_DIR / name), base_url=str(TEMPLATES_DIR) + "/",
+                              url_fetcher=_LocalFilesOnly(), font_config=fonts) for name in PDF_STYLESHEETS]
+        _styles.fonts = fonts
+    return _styles.fonts, _styles.sheets
+
+
+def render_pdf_document(html: str):  # type: ignore[no-untyped-def]
+    """WeasyPrint's layout of one of ``pdf_templates/``'s HTML documents, limited to their own files."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly())
+    fonts, sheets = _parsed_styles()
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly()).render(
+        stylesheets=sheets, font_config=fonts, **PDF_OPTIONS)
 
 
 def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
     """The agreement as a PDF/A-2b document (ISO 19005-2), tagged, with one empty signature field per
-    signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page."""
-    document = weasyprint_html(document_html(agreement, draft=draft)).render(**PDF_OPTIONS)
-    signing = signatories(agreement)
-    placements = _signature_placements(document, {signatory.element_id: signatory.field_name for signatory in signing})
-    rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
+    signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page.
+
+    A draft is rendered once per content: the same HTML (the same answers, words and language) gives the
+    same PDF, so previews of an unchanged draft come from a small cache."""
+    html = document_html(agreement, draft=draft)
     from .signing.seed_values import tooltip
 
-    tooltips = {s.field_name: tooltip(s.name, s.title, s.organisation) for s in signing}
-    return _add_signature_fields(rendered, placements, tooltips)
+    signing = signatories(agreement)
+    wanted = tuple((signatory.element_id, signatory.field_name) for signatory in signing)
+    tooltips = tuple((s.field_name, tooltip(s.name, s.title, s.organisation)) for s in signing)
+    if draft:
+        return _cached_pdf(hashlib.sha256(html.encode()).hexdigest(), html, wanted, tooltips)
+    return _pdf(html, wanted, tooltips)
+
+
+def _pdf(html: str, wanted: tuple[tuple[str, str], ...], tooltips: tuple[tuple[str, str], ...] = ()) -> bytes:
+    document = render_pdf_document(html)
+    placements = _signature_placements(document, dict(wanted))
+    rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
+    return _add_signature_fields(rendered, placements, dict(tooltips))
+
+
+_draft_cache: OrderedDict[str, bytes] = OrderedDict()
+_draft_cache_lock = threading.Lock()
+#: Draft PDFs kept (about 100 kB each).
+DRAFT_CACHE_SIZE = 32
+
+
+def _cached_pdf(key: str, html: str, wanted: tuple[tuple[str, str], ...], tooltips: tuple[tuple[str, str], ...] = ()) -> bytes:
+    with _draft_cache_lock:
+        if key in _draft_cache:
+            _draft_cache.move_to_end(key)
+            return _draft_cache[key]
+    pdf = _pdf(html, wanted, tooltips)
+    with _draft_cache_lock:
+        _draft_cache[key] = pdf
+        while len(_draft_cache) > DRAFT_CACHE_SIZE:
+            _draft_cache.popitem(last=False)
+    return pdf
 
 
 def sha256_hex(data: bytes) -> str:

@@ -567,3 +567,33 @@ class SignatureSlot(db.Model):
         if self.signed_at is not None:
             return self.signer_name or ""
         return self.name or self.email
+
+# ---------------------------------------------------------------- background work
+
+
+class TaskState(str, enum.Enum):
+    QUEUED = "queued"  # waiting for a worker (again, after a failed try with tries left)
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # every try failed: ``error`` says why
+
+
+class BackgroundTask(db.Model):
+    """One piece of background work (see ``portal.jobs``): its state, progress and, when it failed, why.
+    The id is the job id, which names the work, so the same work is never queued twice."""
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))  # the job function's name
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"), default=TaskState.QUEUED)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (TaskState.DONE, TaskState.FAILED)

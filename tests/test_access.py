@@ -10,6 +10,8 @@ from typing import Callable
 
 import pytest
 
+from portal import jobs
+from portal.archive.bulk import build_bulk_package
 from portal.extensions import db
 from portal.models import PriorityAreaEvaluation
 
@@ -84,6 +86,8 @@ CASES = [
     # The signing page is for the signatories who hold a slot in a finalised agreement (see
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
     Case("agreements.sign", "GET", lambda ids: f"/agreements/{ids['draft']}/sign", only({"mayor": 404, "station_chief": 404})),
+    # Closing a fully signed agreement again after it failed: the coordinators of its parties.
+    Case("agreements.close", "POST", lambda ids: f"/agreements/{ids['signed']}/close", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.decline", "POST", lambda ids: f"/agreements/{ids['draft']}/decline", only({"mayor": 404, "station_chief": 404})),
     # A key in the signatory's browser: enrolment for signatories only (no challenge asked first: 400),
     # withdrawing a browser's key (someone else's or none: nothing happens), and the signing calls, which
@@ -109,7 +113,11 @@ CASES = [
     Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
          only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
-    Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
+    # A bulk download is started by anyone signed in (it holds what they may read) and followed and fetched
+    # only by the person who started it (here: the archivist).
+    Case("archive.start_bulk_package", "POST", lambda ids: "/archive/bulk?q=PR-none", only({role: 302 for role in SIGNED_IN})),
+    Case("archive.bulk_package", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}", only({"archivist": 200}, others=404)),
+    Case("archive.bulk_download", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}/archive.zip", only({"archivist": 200}, others=404)),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),
@@ -123,8 +131,8 @@ def ids(people) -> dict[str, int]:
     draft = factories.complete_agreement(people.coordinator)
     signed = factories.archived_agreement(people.coordinator)
     signed.priority_areas[0].evaluation = PriorityAreaEvaluation(what_was_done="Kontrollar", achieved="Færre saker")
-    db.session.commit()
-    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id}
+    bulk = jobs.enqueue(build_bulk_package, people.archivist.id, {"q": "PR-none"}, started_by=people.archivist.id)
+    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id, "bulk": bulk.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -41,6 +41,8 @@ URLS = {
     "agreements.revoke_device": lambda ids: "/agreements/devices/1/revoke",
     "agreements.prepare_browser_signature": lambda ids: f"/agreements/{ids['draft']}/sign/prepare",
     "agreements.finish_browser_signature": lambda ids: f"/agreements/{ids['draft']}/sign/finish",
+    "agreements.close": lambda ids: f"/agreements/{ids['draft']}/close",
+    "archive.start_bulk_package": lambda ids: "/archive/bulk",
     "verify.verify": lambda ids: "/verify",
     "wizard.step": lambda ids: f"/agreements/{ids['draft']}/steps/parties",
     "admin.invite": lambda ids: "/admin/users/invite",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:33:29.437529
+Create Date: 2026-11-30 00:38:27.788827
 
 """
 from alembic import op
@@ -130,6 +130,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agreement_renewal_due_on'), ['renewal_due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_renewal_of_id'), ['renewal_of_id'], unique=False)
 
+    op.create_table('background_task',
+    sa.Column('id', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', name='task_state', native_enum=False, length=32), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], name=op.f('fk_background_task_started_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_background_task'))
+    )
     op.create_table('device_certificate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -155,6 +170,7 @@ def upgrade():
     sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('password_fingerprint', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_portal_signing_key_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_signing_key'))
     )
@@ -364,6 +380,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_device_certificate_user_id'))
 
     op.drop_table('device_certificate')
+    op.drop_table('background_task')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_of_id'))
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_due_on'))

@@ -11,7 +11,7 @@ from ..auth.invitations import PURPOSE as INVITATION
 from ..auth.passwords import make_link_token
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..auth import sessions
 from ..auth.provider import configured, provider_name
 from ..models import Role, User, UserSession
@@ -36,9 +36,9 @@ def send_invitation(user: User, invited_by: User) -> None:
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
             provider=provider_name(),
         )
-        send_mail(user.email, _("You are invited to Politirådsportalen"), body)
+        queue_mail(user.email, _("You are invited to Politirådsportalen"), body)
         return
-    send_mail(
+    queue_mail(
         user.email,
         _("You are invited to Politirådsportalen"),
         _(
@@ -79,9 +79,8 @@ def invite():
                 role=Role(form.role.data), organisation=current_user.organisation, password_hash=None,
             )
             db.session.add(user)
-            db.session.flush()
-            send_invitation(user, current_user)
             db.session.commit()
+            send_invitation(user, current_user)
             flash(_("An invitation is sent to %(email)s.", email=email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form), (400 if form.errors else 200)

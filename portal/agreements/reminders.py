@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import Agreement, AgreementStatus, MemberRole, RenewalReminder
 from . import notices
 from .lifecycle import coordinators_of, record_event
@@ -53,9 +53,9 @@ def send_due_reminders(today: date) -> list[tuple[int, int]]:
         except IntegrityError:
             db.session.rollback()
             continue
-        _send(agreement, passed[-1], recipients)
         record_event(agreement, "renewal_reminder", None, f"{passed[-1]} days before; to {', '.join(recipients)}")
         db.session.commit()
+        _send(agreement, passed[-1], recipients)  # queued: retried until the mail server takes it
         sent.append((agreement.id, passed[-1]))
     return sent
 
@@ -63,4 +63,4 @@ def send_due_reminders(today: date) -> list[tuple[int, int]]:
 def _send(agreement: Agreement, days_before: int, recipients: list[str]) -> None:
     link = current_app.config["PUBLIC_BASE_URL"] + f"/agreements/{agreement.id}"
     notice = notices.renewal_reminder(agreement, days_before, link)
-    send_mail(recipients, notice.subject, notice.body)
+    queue_mail(recipients, notice.subject, notice.body, job_id=f"renewal-reminder-{agreement.id}-{days_before}")

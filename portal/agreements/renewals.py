@@ -70,3 +70,19 @@ def mark_expired(today: date) -> list[int]:
         return []
     return _mark(and_(Agreement.id.in_(ids), Agreement.status.in_(waiting)),
                  AgreementStatus.EXPIRED, "not renewed within twelve months of the renewal date", today)
+
+
+def daily_renewals(day: str) -> dict[str, int]:
+    """The daily run (``flask --app portal renewals``, or its job): mark due and expired agreements, send the
+    reminders whose day has come, and queue again the closing of fully signed agreements still waiting for
+    it (a closing whose every try failed). Each part is safe to repeat; returns how many of each."""
+    from .reminders import send_due_reminders
+    from .signing import close_waiting_agreements
+
+    today = date.fromisoformat(day)
+    return {
+        "marked": len(mark_due_renewals(today)),
+        "expired": len(mark_expired(today)),
+        "reminded": len(send_due_reminders(today)),
+        "closing": close_waiting_agreements(),
+    }

@@ -17,20 +17,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
 from sqlalchemy import func, select, update
 
-from .. import clock
+from .. import clock, jobs
 from ..auth import provider
 from ..auth.identity import Authentication
 from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import (
     Agreement,
     AgreementDocument,
@@ -40,6 +37,7 @@ from ..models import (
     OrganisationKind,
     Role,
     SignatureSlot,
+    TaskState,
     User,
 )
 from ..signing import keys, pades
@@ -194,7 +192,8 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     document.signed_pdf = sealed
     document.signed_sha256 = sha256_hex(sealed)
     document.revision = 1
-    document.pades_level = pades.pades_level(sealed).value
+    document.pades_level = pades.level_after_signature(None, timestamped=setup.timestamper is not None,
+                                                       validation_data=False).value
     record_event(agreement, "sealed", actor, f"SHA-256 {document.signed_sha256}")
     invitations = []
     for position, signatory in enumerate(signatory_accounts(agreement)):
@@ -239,8 +238,8 @@ def slot_belongs_to(slot: SignatureSlot, user: User) -> bool:
 
 
 def send_signing_invitations(agreement: Agreement, invitations: list[Invitation], invited_by: User | None) -> list[str]:
-    """E-mail every signatory the link to the signing page (and an account invitation to new users).
-    Returns the addresses that could not be reached."""
+    """E-mail every signatory the link to the signing page (and an account invitation to new users), in the
+    background. Returns the addresses already known not to be reached (with a queue: none yet)."""
     from ..auth.invitations import PURPOSE as INVITATION
     from ..auth.passwords import make_link_token
 
@@ -257,10 +256,8 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
         notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
                                             current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
                                             provider_name=provider.provider_name() if provider.configured() else None)
-        try:
-            send_mail(slot.email, notice.subject, notice.body)
-        except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
-            current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
+        sent = queue_mail(slot.email, notice.subject, notice.body, job_id=f"signing-invitation-{slot.id}")
+        if sent.state is TaskState.FAILED:  # known at once without a queue; the agreement is sealed anyway
             failed.append(slot.email)
     return failed
 
@@ -290,8 +287,8 @@ class KeyChoice:
 @dataclass
 class SignResult:
     slot: SignatureSlot
-    completed: bool  # this was the last signature: the agreement is closed and active
-    pades_level: str
+    completed: bool  # this was the last signature: the agreement is being closed (see close_signed_agreement)
+    pades_level: str  # of the revision just stored (before the closing)
 
 
 def slot_for(agreement: Agreement, user: User) -> SignatureSlot | None:
@@ -323,24 +320,51 @@ def _identity_secret(user: User) -> str:
     return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()
 
 
-def _portal_signer(user: User, password: str) -> Signer:
+def _portal_signer(user: User, password: str, *, identity_proven: bool = False) -> Signer:
     """The user's portal-issued key, opened with their password; enrolled on first use, and again when
-    the password has changed since (the old key can no longer be opened and is retired)."""
+    the password has changed since (the old key can no longer be opened and is retired).
+
+    The key is encrypted under the password (scrypt, AES-GCM), so opening it proves the password: while
+    the key was enrolled under the password the user has now (``password_fingerprint``), that one scrypt
+    is the whole check, under the same lock-out as signing in. Only after a password change is the
+    password checked with argon2 first (the slow path, once)."""
+    from ..auth import throttle
+    from ..auth.passwords import password_fingerprint
+
     setup = signing_setup()
     live = db.session.scalar(
         select(PortalSigningKey).where(PortalSigningKey.user_id == user.id, PortalSigningKey.revoked_at.is_(None))
         .order_by(PortalSigningKey.id.desc())
     )
+    fingerprint = password_fingerprint(user)
+    if live is not None and live.password_fingerprint == fingerprint:
+        address, now = throttle.client_address(), throttle.now_utc()
+        if throttle.is_throttled(user.email, address, now):
+            raise Locked("locked")
+        try:
+            opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
+        except keys.WrongSecret as error:
+            throttle.record_failure(user.email, address, now)  # counted as a wrong password when signing in is
+            db.session.commit()
+            raise WrongPassword("wrong password") from error
+        throttle.forget_failures(user.email, address)
+        db.session.commit()
+        return opened.signer()
+    if not identity_proven:  # a signatory who proved who they are at the provider has no password to check
+        _confirm_password(user, password)
     if live is not None:
         try:
-            return keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain()).signer()
+            opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
+            live.password_fingerprint = fingerprint  # the same password, hashed anew: the fast path from now on
+            db.session.commit()
+            return opened.signer()
         except keys.WrongSecret:
             live.revoked_at = datetime.now(timezone.utc)
     if setup.pki is None:
         raise KeyProblem("Portal-issued keys need the portal's certificate authority, which is not configured.")
     identity = SignatoryIdentity(user.name, user.title, user.organisation.name, user.email)
     stored = keys.PortalIssuedKey.enrol(setup.pki, identity, password)
-    db.session.add(PortalSigningKey.from_stored(user.id, stored))
+    db.session.add(PortalSigningKey.from_stored(user.id, stored, fingerprint))
     db.session.commit()  # the key is the signatory's whatever becomes of this signature
     return keys.PortalIssuedKey(stored, password, setup.issuer_chain()).signer()
 
@@ -357,7 +381,7 @@ def _confirm_password(user: User, password: str) -> None:
 
 
 @contextmanager
-def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
+def _signer(user: User, password: str, choice: KeyChoice, *, identity_proven: bool = False) -> Iterator[Signer]:
     if choice.source == "pkcs12":
         try:
             uploaded = keys.Pkcs12Key(choice.pkcs12_data or b"", choice.pkcs12_passphrase or None, signing_setup().issuer_chain())
@@ -385,12 +409,7 @@ def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
         return
     if choice.source != "portal" or not signing_setup().portal_keys_allowed:
         raise KeyProblem("not_offered")  # browser keys sign through .browser_signing; the portal's only if allowed
-    yield _portal_signer(user, password)
-
-
-def _empty_fields(pdf: bytes) -> list[str]:
-    reader = PdfFileReader(BytesIO(pdf), strict=False)
-    return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
+    yield _portal_signer(user, password, identity_proven=identity_proven)  # checks the password itself, with the key
 
 
 def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoice | None = None, *,
@@ -407,17 +426,18 @@ def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoi
     slot = check_can_sign(agreement, user)
     if not is_named_for(slot, user):
         raise NameMismatch(slot.field_name)
-    if authentication is None:
-        _confirm_password(user, password or "")
-    elif not user.identity_hmac:
-        raise WrongPassword("no proven identity")
+    if authentication is not None:
+        if not user.identity_hmac:
+            raise WrongPassword("no proven identity")
+    elif choice.source != "portal":
+        _confirm_password(user, password or "")  # a portal key is opened with the password: that is the check
     secret = password if authentication is None else _identity_secret(user)
     try:
         if choice.source == "csc":  # the key is at a remote signing service: prepare, it signs, finish
             from .csc_signing import sign_with_csc
 
             return sign_with_csc(agreement, user, slot, choice.credential_id or "", choice.pin or "", authentication)
-        with _signer(user, secret or "", choice) as signer:
+        with _signer(user, secret or "", choice, identity_proven=authentication is not None) as signer:
             return _sign_latest(agreement, user, slot, signer, choice.source, now, authentication)
     except SigningError:
         db.session.rollback()
@@ -485,13 +505,15 @@ def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signe
                     authentication: Authentication | None = None) -> SignResult | None:
     """Store ``signed`` as the next revision unless another signature was stored after ``seen_revision``
     (then ``None``: sign again on the newer revision). Records the signer's name and, for a signatory who
-    proved who they are at the identity provider, that ``authentication`` (slot and audit event). The last
-    signature also closes the document, activates the agreement and stores its validation report. Commits."""
-    setup = signing_setup()
-    document_id, slot_id = agreement.document.id, slot.id
-    completed = not _empty_fields(signed)
-    if completed and setup.timestamper is not None:
-        signed = pades.close_lta(signed, setup.validation_context(), setup.timestamper)
+    proved who they are at the identity provider, that ``authentication`` (slot and audit event). After
+    the last signature, whatever the key source, the closing (B-LTA, coming into force, the intake
+    validation that stores the report) is queued: :func:`close_signed_agreement`. Commits."""
+    agreement_id, document_id, slot_id = agreement.id, agreement.document.id, slot.id
+    others_unsigned = db.session.scalar(
+        select(func.count()).select_from(SignatureSlot)
+        .where(SignatureSlot.agreement_id == agreement_id, SignatureSlot.id != slot_id, SignatureSlot.signed_at.is_(None))
+    )
+    completed = not others_unsigned
     level = pades.pades_level(signed).value
     stored = db.session.execute(
         update(AgreementDocument)
@@ -515,29 +537,107 @@ def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signe
         db.session.rollback()
         raise AlreadySigned(slot.field_name)
     db.session.expire_all()  # the updates above bypass the session: the document and slot are read afresh
-    agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
+    agreement = db.session.get(Agreement, agreement_id, populate_existing=True)  # type: ignore[assignment]
     proof = f"; {authentication.describe()}" if authentication else ""
     event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
     event.signer_name = signer_name
-    if completed:
-        change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
-        activate(agreement, signed_at.astimezone(clock.OSLO).date())
-        supersede_renewed(agreement, user)
-        _store_report(agreement)
     db.session.commit()
+    if completed:
+        # The signer has their answer now; the closing (B-LTA) and coming into force follow in the background.
+        jobs.enqueue(close_signed_agreement, agreement_id, job_id=closing_job_id(agreement_id), started_by=user.id)
     db.session.expire_all()
     return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
 
 
-def _store_report(agreement: Agreement) -> None:
-    """Store the closed document's validation report for the archive; if that fails the signature still
-    stands and the archive makes the report when it is first asked for."""
+# ---------------------------------------------------------------- closing, in the background
+
+
+def closing_job_id(agreement_id: int) -> str:
+    return f"close-agreement-{agreement_id}"
+
+
+def being_closed(agreement: Agreement) -> bool:
+    """Every signatory has signed and the closing (B-LTA, coming into force) has not finished yet."""
+    return (agreement.status is AgreementStatus.FINALISED and bool(agreement.signature_slots)
+            and all(slot.signed_at is not None for slot in agreement.signature_slots))
+
+
+def close_signed_agreement(agreement_id: int) -> None:
+    """The job after the last signature: add the validation data and a document time-stamp (B-LTA, when a
+    time-stamp service is configured), then bring the agreement into force from the day of its last
+    signature, and supersede the agreement it renews; then queue the intake validation.
+
+    Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
+    closed PDF and the new state are stored in one transaction, the PDF only on the revision it was made from.
+    """
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or not being_closed(agreement):
+        return
+    setup = signing_setup()
+    document = agreement.document
+    closed, level = document.signed_pdf, pades.PadesLevel(document.pades_level or "none")
+    if setup.timestamper is not None and level is not pades.PadesLevel.B_LTA:
+        closed = pades.close_lta(document.signed_pdf, setup.validation_context(), setup.timestamper)
+        level = pades.PadesLevel.B_LTA
+        stored = db.session.execute(
+            update(AgreementDocument)
+            .where(AgreementDocument.id == document.id, AgreementDocument.revision == document.revision)
+            .values(signed_pdf=closed, signed_sha256=sha256_hex(closed), revision=document.revision + 1,
+                    pades_level=level.value)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if stored != 1:
+            raise Conflict("the document changed while it was being closed")  # retried by the queue
+    moved = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement_id, Agreement.status == AgreementStatus.FINALISED)
+        .values(status=AgreementStatus.ACTIVE).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return
+    last = max(agreement.signature_slots, key=lambda slot: _aware(slot.signed_at))
+    agreement.status = AgreementStatus.FINALISED  # change_status below records the move
+    change_status(agreement, AgreementStatus.ACTIVE, last.user, f"all signatures; PAdES {level.value}")
+    activate(agreement, _aware(last.signed_at).astimezone(clock.OSLO).date())
+    supersede_renewed(agreement, last.user)
+    db.session.commit()
+    jobs.enqueue(validate_at_intake, agreement_id, job_id=f"intake-validation-{agreement_id}")
+
+
+def close_waiting_agreements() -> int:
+    """Queue the closing of every fully signed agreement that is still not closed because its closing failed
+    (run daily); returns how many. A closing still queued or running is left to finish."""
+    from ..models import BackgroundTask
+
+    waiting = db.session.scalars(
+        select(Agreement.id).where(Agreement.status == AgreementStatus.FINALISED,
+                                   ~Agreement.signature_slots.any(SignatureSlot.signed_at.is_(None)),
+                                   Agreement.signature_slots.any())
+    ).all()
+    again = 0
+    for agreement_id in waiting:
+        existing = db.session.get(BackgroundTask, closing_job_id(agreement_id))
+        if existing is None or existing.state is TaskState.FAILED:
+            jobs.enqueue(close_signed_agreement, agreement_id, job_id=closing_job_id(agreement_id))
+            again += 1
+    return again
+
+
+def _aware(moment: datetime | None) -> datetime:
+    assert moment is not None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite gives naive datetimes back
+
+
+def validate_at_intake(agreement_id: int) -> None:
+    """The job after closing: validate the signed PDF once and store the report with the agreement, so
+    that the archive reads the stored report instead of validating again."""
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or agreement.document is None or agreement.document.signed_pdf is None:
+        return
     from ..validation_reports import store_validation_report
 
-    try:
-        store_validation_report(agreement)
-    except Exception:  # noqa: BLE001
-        current_app.logger.exception("Could not store the validation report of agreement %s", agreement.id)
+    store_validation_report(agreement)  # safe to run again: the job is retried after a failure
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- declining
@@ -586,10 +686,8 @@ def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined
         if slot.id == declined.id:
             continue
         notice = notices.declined_to_signatory(old, new, slot.name or slot.email, decliner, reason, link)
-        try:
-            send_mail(slot.email, notice.subject, notice.body)
-        except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
-            current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
+        queue_mail(slot.email, notice.subject, notice.body,
+                   job_id=f"decline-notice-{old.id}-{slot.id}")  # the decline is stored; the mail follows
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
@@ -597,8 +695,5 @@ def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, r
     if not recipients:
         return
     notice = notices.declined_notice(old, new, user, reason, _link("wizard.check_answers", agreement_id=new.id))
-    try:
-        send_mail(recipients, notice.subject, notice.body)
-    except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
-        current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+    queue_mail(recipients, notice.subject, notice.body, job_id=f"decline-notice-{old.id}")
 

@@ -20,7 +20,7 @@ import zipfile
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 from xml.etree import ElementTree
 
 from flask import current_app, has_request_context
@@ -298,10 +298,19 @@ def package_zip(agreement: Agreement) -> bytes:
 def bundle_zip(agreements: Iterable[Agreement], *, folders: bool = True) -> bytes:
     """Several packages in one ZIP, each in a folder named by its stem (``PR-2026-00001-v1/``)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for agreement in agreements:
+    write_bundle(buffer, agreements, folders=folders)
+    return buffer.getvalue()
+
+
+def write_bundle(target: Any, agreements: Iterable[Agreement], *, folders: bool = True,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Write :func:`bundle_zip`'s ZIP to ``target`` (a path or a binary file), calling ``progress`` with the
+    number of packages written after each one."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for count, agreement in enumerate(agreements, start=1):
             prefix = f"{file_stem(agreement)}/" if folders else ""
             when = _zip_time(agreement)
             for name, data in package_files(agreement).items():
                 _write(archive, prefix + name, data, when)
-    return buffer.getvalue()
+            if progress is not None:
+                progress(count)

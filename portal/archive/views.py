@@ -1,7 +1,7 @@
 """The archive's pages: the list with its filter, one agreement, and the downloads (each one recorded)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
@@ -11,18 +11,16 @@ from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
-from ..models import Agreement, Municipality, Party, PoliceDistrict
+from ..models import Agreement, BackgroundTask, Municipality, Party, PoliceDistrict, TaskState
 from ..signing.verify import VerificationError
 from ..verify_page import REPORT_WORDS, error_message
-from . import bp
+from . import bp, bulk
 from .package import (
-    ArchiveFilter, archived, bundle_zip, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
+    ArchiveFilter, archived, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
 )
 
 PER_PAGE = 25
-#: The most packages in one bulk download (made while the request waits). More: `flask archive export`.
-BULK_LIMIT = 50
 
 
 def _archived_agreement(agreement_id: int) -> Agreement:
@@ -127,22 +125,41 @@ def package(agreement_id: int):
     return file_response(data, package_name(agreement), mimetype="application/zip")
 
 
-@bp.route("/package.zip")
+@bp.route("/bulk", methods=["POST"])
 @login_required
-def bulk_package():
-    """The archive packages of every agreement the current filter finds, in one ZIP, a folder each."""
-    chosen = ArchiveFilter.from_args(request.args)
-    query = chosen.apply(archived(visible_agreements(current_user)))
-    agreements = db.session.scalars(query.limit(BULK_LIMIT + 1)).all()
-    if not agreements:
+def start_bulk_package():
+    """Start the ZIP of the archive packages of every agreement the filter finds, in the background."""
+    chosen = ArchiveFilter.from_args(request.values)
+    task = bulk.start(current_user._get_current_object(), chosen)
+    return redirect(url_for("archive.bulk_package", task_id=task.id))
+
+
+def _own_bulk_task(task_id: str) -> BackgroundTask:
+    task = db.session.get(BackgroundTask, task_id)
+    if task is None or task.kind != bulk.KIND or task.started_by_id != current_user.id:
         abort(404)
-    if len(agreements) > BULK_LIMIT:
-        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
-                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
-        return redirect(url_for("archive.index", **chosen.as_args()))
-    data = bundle_zip(agreements)
-    detail = f"archive: bulk package of {len(agreements)} agreement(s); filter {chosen.as_args() or 'none'}"
+    return task
+
+
+@bp.route("/bulk/<task_id>")
+@login_required
+def bulk_package(task_id: str):
+    """How far the bulk download has come; the link to fetch it when it is ready."""
+    task = _own_bulk_task(task_id)
+    return render_template("archive/bulk.html", task=task, contents=bulk.contents(task) if task.state is TaskState.DONE else None)
+
+
+@bp.route("/bulk/<task_id>/archive.zip")
+@login_required
+def bulk_download(task_id: str):
+    """The finished bulk ZIP (404 until it is ready)."""
+    task = _own_bulk_task(task_id)
+    path = bulk.zip_path(task.id)
+    if task.state is not TaskState.DONE or not path.exists():
+        abort(404)
+    agreements = bulk.agreements_in(task)
+    detail = f"archive: bulk package of {len(agreements)} agreement(s) ({task.id})"
     for agreement in agreements:
         _record(agreement, "package_downloaded", detail)
     db.session.commit()
-    return file_response(data, "politirad-arkiv.zip", mimetype="application/zip")
+    return file_response(path.read_bytes(), "politirad-arkiv.zip", mimetype="application/zip")

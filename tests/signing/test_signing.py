@@ -1,6 +1,8 @@
 """The signing workflow end to end, against the demo PKI served over HTTP on loopback."""
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 import subprocess
@@ -53,6 +55,19 @@ def test_levels_along_the_way(workflow) -> None:
     assert pades.pades_level(workflow.mayor_signed) is PadesLevel.B_LT
     assert pades.pades_level(workflow.all_signed) is PadesLevel.B_LT
     assert pades.pades_level(workflow.closed) is PadesLevel.B_LTA
+
+
+def test_the_level_known_from_how_a_revision_was_made_is_the_level_read_from_it(workflow, sealed, mayor_key, pki, timestamper) -> None:
+    after = functools.partial(pades.level_after_signature, timestamped=True)
+    assert after(None, validation_data=False) is pades.pades_level(workflow.sealed)
+    assert after(pades.pades_level(workflow.sealed), validation_data=True) is pades.pades_level(workflow.mayor_signed)
+    assert after(pades.pades_level(workflow.chief_signed), validation_data=True) is pades.pades_level(workflow.all_signed)
+    mayor = keys.PortalIssuedKey(mayor_key, PORTAL_SECRET, pki.chain).signer()
+    without_timestamp = pades.sign_field(sealed, MAYOR_FIELDS[0], mayor, stamp(MAYOR), None)
+    assert pades.level_after_signature(pades.pades_level(sealed), timestamped=False, validation_data=False) \
+        is pades.pades_level(without_timestamp) is PadesLevel.B_B
+    without_data = pades.sign_field(sealed, MAYOR_FIELDS[0], mayor, stamp(MAYOR), timestamper)
+    assert after(pades.pades_level(sealed), validation_data=False) is pades.pades_level(without_data) is PadesLevel.B_T
 
 
 def test_pdfsig_finds_every_cms_signature_valid(workflow, tmp_path) -> None:
