@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Agreement, Municipality, Party, PoliceDistrict
 from ..verify_page import REPORT_WORDS
 from . import bp
+from .noark5 import extraction_zip
 from .package import (
     ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
@@ -131,3 +132,33 @@ def bulk_package():
         _record(agreement, "package_downloaded", detail)
     db.session.commit()
     return file_response(data, "politirad-arkiv.zip", mimetype="application/zip")
+
+
+@bp.route("/<int:agreement_id>/noark5.zip")
+@login_required
+def noark5(agreement_id: int):
+    """The Noark 5 extraction of the agreement's reference (every version), for an archive system."""
+    agreement = _archived_agreement(agreement_id)
+    data = extraction_zip([agreement])
+    _record(agreement, "package_downloaded", "archive: Noark 5 extraction")
+    db.session.commit()
+    return file_response(data, f"{agreement.reference}-noark5.zip", mimetype="application/zip")
+
+
+@bp.route("/noark5.zip")
+@login_required
+def bulk_noark5():
+    """The Noark 5 extraction of every agreement the current filter finds."""
+    chosen = ArchiveFilter.from_args(request.args)
+    agreements = db.session.scalars(chosen.apply(archived(visible_agreements(current_user))).limit(BULK_LIMIT + 1)).all()
+    if not agreements:
+        abort(404)
+    if len(agreements) > BULK_LIMIT:
+        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
+                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+        return redirect(url_for("archive.index", **chosen.as_args()))
+    data = extraction_zip(agreements)
+    for agreement in agreements:
+        _record(agreement, "package_downloaded", f"archive: Noark 5 extraction; filter {chosen.as_args() or 'none'}")
+    db.session.commit()
+    return file_response(data, "politirad-noark5.zip", mimetype="application/zip")
