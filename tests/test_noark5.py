@@ -79,13 +79,14 @@ def test_a_chain_with_a_decline_and_a_renewal_is_one_case_file_with_a_journal_po
     assert [p.findtext("n5:registreringsID", namespaces=XMLNS) for p in posts] == [f"{old.reference}-v{n}" for n in (1, 2, 3)]
     states = [p.findtext("n5:virksomhetsspesifikkeMetadata/{*}status", namespaces=XMLNS) for p in posts]
     assert states == ["superseded", "declined", "active"]
-    # the declined version has its unsigned finalised PDF, and the decline is recorded
+    # the declined version has its finalised (sealed, not signed by all) PDF, and the decline is recorded
     declined = posts[1]
-    assert declined.find("n5:elektroniskSignatur", XMLNS) is None
+    assert declined.findtext("n5:dokumentbeskrivelse/n5:tittel", namespaces=XMLNS) == "Ferdigstilt avtale, ikke signert av alle"
+    assert declined.findtext("n5:dokumentbeskrivelse/n5:dokumentobjekt/n5:referanseDokumentfil", namespaces=XMLNS).endswith("-v2-ferdigstilt.pdf")
     assert declined.find("n5:virksomhetsspesifikkeMetadata/{*}signature/{*}declinedAt", XMLNS) is not None
-    # the renewal carries the evaluation of last year's agreement as an attachment
-    attached = [d.findtext("n5:tittel", namespaces=XMLNS) for d in posts[2].findall("n5:dokumentbeskrivelse", XMLNS)]
-    assert "Evaluering av fjorårets avtale" in attached
+    # last year's agreement carries the evaluation made of it at renewal as an attachment
+    attached = [d.findtext("n5:tittel", namespaces=XMLNS) for d in posts[0].findall("n5:dokumentbeskrivelse", XMLNS)]
+    assert attached == ["Signert avtale", "Evaluering av avtalen", "Valideringsrapport for signaturene"]
     assert folder.findtext("n5:saksstatus", namespaces=XMLNS) == "Under behandling"
 
 

@@ -30,6 +30,7 @@ from typing import Any, Iterable
 
 from lxml import etree
 
+from ..access import SIGNED_STATES
 from ..agreements.lifecycle import versions_of
 from ..models import Agreement, AgreementStatus, SignatureSlot
 from .package import evaluation_pdf, file_stem, json_bytes, validation_report
@@ -222,8 +223,10 @@ class Extraction:
         signed = document.signed_pdf
         main = signed if signed is not None else document.pdf
         report = validation_report(signed) if signed is not None else None
+        # Finalising seals the PDF (signed_pdf); it is «signed» once every signatory has signed.
+        kind = "signert" if version.status in SIGNED_STATES else "ferdigstilt"
         files: list[tuple[str, str, str, bytes, datetime]] = [
-            ("Hoveddokument", f"{stem}-{'signert' if signed is not None else 'ferdigstilt'}.pdf", "fmt/477", main,
+            ("Hoveddokument", f"{stem}-{kind}.pdf", "fmt/477", main,
              _last_signature(version) or document.created_at)]
         evaluation = evaluation_pdf(version)
         if evaluation is not None:
@@ -240,8 +243,8 @@ class Extraction:
             n5.add(description, "systemID", _id("dokumentbeskrivelse", version.id, number))
             n5.add(description, "dokumenttype", "Avtale" if number == 1 else "Rapport")
             n5.add(description, "dokumentstatus", "Dokumentet er ferdigstilt")
-            n5.add(description, "tittel", {"signert": "Signert avtale", "ferdigstilt": "Ferdigstilt avtale, ikke signert",
-                                           "evaluering": "Evaluering av fjorårets avtale",
+            n5.add(description, "tittel", {"signert": "Signert avtale", "ferdigstilt": "Ferdigstilt avtale, ikke signert av alle",
+                                           "evaluering": "Evaluering av avtalen",
                                            "valideringsrapport": "Valideringsrapport for signaturene"}[name.rsplit("-", 1)[1].split(".")[0]])
             n5.add(description, "opprettetDato", made)
             n5.add(description, "opprettetAv", PORTAL)
