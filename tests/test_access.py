@@ -84,9 +84,10 @@ CASES = [
     Case("archive.index", "GET", lambda ids: "/archive/", only({role: 200 for role in SIGNED_IN})),
     *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
       for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
-                             ("validation_json", "/validation-report.json"), ("package", "/package.zip"))],
+                             ("validation_json", "/validation-report.json"), ("package", "/package.zip"), ("noark5", "/noark5.zip"))],
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
     Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
+    Case("archive.bulk_noark5", "GET", lambda ids: "/archive/noark5.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),

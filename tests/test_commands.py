@@ -215,6 +215,25 @@ def test_archive_export_since_a_day_takes_only_what_came_into_force_from_then_an
     assert folder.name == f"{metadata['agreement']['reference']}-v2"
 
 
+def test_archive_export_noark5_writes_one_extraction_of_every_demo_agreement_that_validates(portal: Portal, tmp_path: Path) -> None:
+    """The README's Noark 5 command: Arkivverket's schemas accept it, each file is there with its checksum."""
+    from .noark5_checks import XMLNS, check_extraction, read_folder
+
+    out = tmp_path / "uttrekk"
+    printed = succeeded(portal.flask("archive", "export", "--format", "noark5", "--out", str(out)))
+    files = read_folder(out)
+    assert printed.strip() == f"Noark 5 extraction of 2 agreement reference(s) ({len(files)} files) written to {out}."
+    structure = check_extraction(files)
+    folders = structure.findall(".//n5:mappe", XMLNS)
+    posts = {folder.findtext("n5:tittel", namespaces=XMLNS): [p.findtext("n5:virksomhetsspesifikkeMetadata/{*}status", namespaces=XMLNS)
+                                                             for p in folder.findall("n5:registrering", XMLNS)] for folder in folders}
+    # Voss's agreement (renewal due, or expired once `renewals` has run a year on), and Bergen's of last
+    # year superseded by its signed renewal, in one case file.
+    assert set(posts) == {"Politirådsavtale: Voss og Vest politidistrikt", "Politirådsavtale: Bergen og Vest politidistrikt"}
+    assert posts["Politirådsavtale: Voss og Vest politidistrikt"] in (["renewal_due"], ["expired"])
+    assert posts["Politirådsavtale: Bergen og Vest politidistrikt"] == ["superseded", "active"]
+
+
 def test_the_portal_served_as_in_production_shows_the_archivist_the_signed_agreements(portal: Portal, tmp_path: Path) -> None:
     """``gunicorn wsgi:app`` (the README's production line) on the demo database: its first requests come
     to a cold process, as a user's do."""

@@ -50,6 +50,18 @@ def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
     }
 
 
+def _filtered_for_download(chosen: ArchiveFilter) -> list[Agreement] | None:
+    """The agreements the filter finds for a bulk download; 404 if none; None (with a message) if too many."""
+    agreements = list(db.session.scalars(chosen.apply(archived(visible_agreements(current_user))).limit(BULK_LIMIT + 1)))
+    if not agreements:
+        abort(404)
+    if len(agreements) > BULK_LIMIT:
+        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
+                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+        return None
+    return agreements
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -118,13 +130,8 @@ def package(agreement_id: int):
 def bulk_package():
     """The archive packages of every agreement the current filter finds, in one ZIP, a folder each."""
     chosen = ArchiveFilter.from_args(request.args)
-    query = chosen.apply(archived(visible_agreements(current_user)))
-    agreements = db.session.scalars(query.limit(BULK_LIMIT + 1)).all()
-    if not agreements:
-        abort(404)
-    if len(agreements) > BULK_LIMIT:
-        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
-                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+    agreements = _filtered_for_download(chosen)
+    if agreements is None:
         return redirect(url_for("archive.index", **chosen.as_args()))
     data = bundle_zip(agreements)
     detail = f"archive: bulk package of {len(agreements)} agreement(s); filter {chosen.as_args() or 'none'}"
@@ -150,12 +157,8 @@ def noark5(agreement_id: int):
 def bulk_noark5():
     """The Noark 5 extraction of every agreement the current filter finds."""
     chosen = ArchiveFilter.from_args(request.args)
-    agreements = db.session.scalars(chosen.apply(archived(visible_agreements(current_user))).limit(BULK_LIMIT + 1)).all()
-    if not agreements:
-        abort(404)
-    if len(agreements) > BULK_LIMIT:
-        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
-                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+    agreements = _filtered_for_download(chosen)
+    if agreements is None:
         return redirect(url_for("archive.index", **chosen.as_args()))
     data = extraction_zip(agreements)
     for agreement in agreements:
