@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..agreements.lifecycle import record_event
 from ..extensions import db
 from ..models import Agreement
+from .fiks_arkiv import deliver_due
 from .noark5 import extraction_files
 from .package import archived, file_stem, package_files, package_name, package_zip
 
@@ -69,3 +70,15 @@ def _export_noark5(out: Path, agreements: list[Agreement]) -> None:
     db.session.commit()
     references = len({agreement.reference for agreement in agreements})
     click.echo(f"Noark 5 extraction of {references} agreement reference(s) ({len(files)} files) written to {out}.")
+
+
+@archive_group.command("deliver")
+def deliver_command() -> None:
+    """Deliver the Fiks Arkiv messages that are waiting (or failed and due a retry) through the outbound
+    channel (ARCHIVE_ENDPOINT, or the folder ARCHIVE_OUTBOX). For cron; safe to run again."""
+    messages = deliver_due()
+    delivered = sum(message.state == "delivered" for message in messages)
+    for message in messages:
+        if message.state != "delivered":
+            click.echo(f"{message.message_id}: {message.error}", err=True)
+    click.echo(f"{delivered} of {len(messages)} archive message(s) delivered.")

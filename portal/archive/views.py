@@ -11,7 +11,7 @@ from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
-from ..models import Agreement, Municipality, Party, PoliceDistrict
+from ..models import Agreement, ArchiveMessage, Municipality, Party, PoliceDistrict
 from ..verify_page import REPORT_WORDS
 from . import bp
 from .noark5 import extraction_zip
@@ -79,7 +79,9 @@ def show(agreement_id: int):
     agreement = _archived_agreement(agreement_id)
     return render_template("archive/show.html", agreement=agreement, versions=versions_of(agreement, drafts=False), archived_states=SIGNED_STATES,
                            has_evaluation=has_evaluation(agreement),
-                           signed_pdf_name=signed_pdf_name(agreement))
+                           signed_pdf_name=signed_pdf_name(agreement),
+                           archive_messages=db.session.scalars(select(ArchiveMessage).where(
+                               ArchiveMessage.agreement_id == agreement.id).order_by(ArchiveMessage.id)).all())
 
 
 @bp.route("/<int:agreement_id>/signed.pdf")
