@@ -13,7 +13,7 @@ from portal.agreements import signing
 from portal.agreements.renewals import mark_due_renewals
 from portal.archive.noark5 import VERIFIED, extraction_files
 from portal.extensions import db
-from portal.models import Agreement, AgreementStatus
+from portal.models import Agreement, AgreementStatus, ArchiveMessage
 
 from . import factories
 from .conftest import PASSWORD
@@ -71,6 +71,9 @@ def test_a_chain_with_a_decline_and_a_renewal_is_one_case_file_with_a_journal_po
         slot = next(s for s in current.signature_slots if s.id == slot_id)
         signing.sign(current, slot.user, PASSWORD)
     assert reload(old.id).status is AgreementStatus.SUPERSEDED
+    # Fiks Arkiv: last year's agreement went to Voss's archive when signed and again when superseded
+    events = db.session.scalars(select(ArchiveMessage.event).where(ArchiveMessage.agreement_id == old.id).order_by(ArchiveMessage.id)).all()
+    assert events == ["signed", "superseded"]
 
     files = extraction_files([reload(old.id)])
     structure = check_extraction(files)
