@@ -227,11 +227,12 @@ def test_archive_export_noark5_writes_one_extraction_of_every_demo_agreement_tha
     folders = structure.findall(".//n5:mappe", XMLNS)
     posts = {folder.findtext("n5:tittel", namespaces=XMLNS): [p.findtext("n5:virksomhetsspesifikkeMetadata/{*}status", namespaces=XMLNS)
                                                              for p in folder.findall("n5:registrering", XMLNS)] for folder in folders}
-    # Voss's agreement (renewal due, or expired once `renewals` has run a year on), and Bergen's of last
-    # year superseded by its signed renewal, in one case file.
+    # Voss's agreement, and Bergen's of last year superseded by its signed renewal, in one case file (their
+    # states depend on how far the `renewals` test before this one has moved them on).
     assert set(posts) == {"Politirådsavtale: Voss og Vest politidistrikt", "Politirådsavtale: Bergen og Vest politidistrikt"}
     assert posts["Politirådsavtale: Voss og Vest politidistrikt"] in (["renewal_due"], ["expired"])
-    assert posts["Politirådsavtale: Bergen og Vest politidistrikt"] == ["superseded", "active"]
+    superseded, renewal = posts["Politirådsavtale: Bergen og Vest politidistrikt"]
+    assert superseded == "superseded" and renewal in ("active", "renewal_due")
 
 
 def test_demo_delivered_a_valid_fiks_arkiv_message_for_each_municipality_of_each_fully_signed_agreement(portal: Portal) -> None:
