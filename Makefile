@@ -10,13 +10,14 @@ FLASK := $(VENV)/bin/flask --app portal
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: WeasyPrint's Pango and fonts, Node for the npm packages; for tests also Chromium,
-# poppler-utils (pdfsig, pdftoppm), qpdf, and SoftHSM2 with OpenSC's pkcs11-tool for the PKCS#11 tests.
+# poppler-utils (pdfsig, pdftoppm), qpdf, SoftHSM2 with OpenSC's pkcs11-tool for the PKCS#11 tests, and
+# Redis for the job queue's tests (tests/test_jobs.py; the portal itself runs without it).
 RUN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf softhsm2 opensc
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf softhsm2 opensc redis-server
 # Node and npm count as present when the commands are, whichever way they were installed.
 NODE_PACKAGES := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: run setup test test-setup system-packages test-system-packages python-packages node-packages translations database demo schema bench clean
+.PHONY: run setup test test-setup redis worker system-packages test-system-packages python-packages node-packages translations database demo schema bench bench-prerequisites clean
 
 run: setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -31,7 +32,17 @@ test: test-setup
 	  $(VENV)/bin/pytest -p no:cacheprovider; \
 	fi
 
-test-setup: test-system-packages python-packages node-packages translations
+test-setup: test-system-packages python-packages node-packages translations redis
+
+# Redis on 127.0.0.1:6379 for the job queue, started unless one answers already (no disk persistence).
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no && \
+	  for _ in $$(seq 1 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done; }
+
+# A worker for the background jobs, for `make run` with REDIS_URL set (see README: Background jobs).
+worker: python-packages translations redis
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(FLASK) worker
 
 define install_missing
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
@@ -72,10 +83,21 @@ schema:
 	DATABASE_URL=sqlite:////tmp/politirad-schema.sqlite3 $(FLASK) db migrate -m "initial schema" --rev-id 0001
 	rm -f /tmp/politirad-schema.sqlite3
 
-bench:
+# wrk loads the pages under gunicorn in tests/bench/bench_pages.py.
+BENCH_PACKAGES := wrk
+
+bench-prerequisites: test-setup
+	$(call install_missing,$(BENCH_PACKAGES))
+
+bench: bench-prerequisites redis
 	$(PYTHON) -m tests.bench.bench_render
 	$(PYTHON) -m tests.bench.bench_signing
+	$(PYTHON) -m tests.bench.bench_chain
+	$(PYTHON) -m tests.bench.bench_verify
+	$(PYTHON) -m tests.bench.bench_pages
 	$(PYTHON) -m tests.bench.bench_sign_in
+	$(PYTHON) -m tests.bench.bench_concurrent_saves
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(PYTHON) -m tests.bench.bench_concurrent_saves --database "$$TEST_DATABASE_URL"; fi
 
 clean:
 	rm -rf $(VENV) node_modules

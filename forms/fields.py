@@ -20,6 +20,11 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(_l("Enter a whole number, like 4")) from None
 
+    def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
+        # Text that is no number has its one message already; a range check of nothing would add a second.
+        if self.process_errors:
+            raise StopValidation()
+
 
 class Required(InputRequired):
     """Like InputRequired, but a value of only spaces counts as empty too."""

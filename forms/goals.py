@@ -10,24 +10,44 @@ from .fields import Required, radio_field
 
 MAX_PRIORITY_AREAS = 20
 
-#: Typical priority areas, from KS's guidance on SLT and politiråd. Offered as suggestions only.
-SUGGESTED_PRIORITY_AREAS = [
-    "Oppvekst og levekår",
-    "Barn og unge",
-    "Barnevern",
-    "Fritid",
-    "Organisert kriminalitet",
-    "Ordenssituasjonen",
-    "Planlegging av fysiske omgivelser og reguleringsplaner",
-    "Trafikkforhold og samferdsel",
-    "Skjenking og utelivsbransjen",
-    "Narkotikasituasjonen",
-    "Integrering",
-    "Prostitusjon og menneskehandel",
-    "Store arrangement",
-    "Vald i nære relasjonar",
-    "Beredskap og samfunnssikkerheit",
-]
+#: Typical priority areas, from KS's guidance on SLT and politiråd. Offered as suggestions only, in the
+#: agreement's written standard (a chosen one is printed in it).
+SUGGESTED_PRIORITY_AREAS = {
+    "nynorsk": [
+        "Oppvekst og levekår",
+        "Barn og unge",
+        "Barnevern",
+        "Fritid",
+        "Organisert kriminalitet",
+        "Ordenssituasjonen",
+        "Planlegging av fysiske omgivnader og reguleringsplanar",
+        "Trafikktilhøve og samferdsel",
+        "Skjenking og utelivsbransjen",
+        "Narkotikasituasjonen",
+        "Integrering",
+        "Prostitusjon og menneskehandel",
+        "Store arrangement",
+        "Vald i nære relasjonar",
+        "Beredskap og samfunnstryggleik",
+    ],
+    "bokmal": [
+        "Oppvekst og levekår",
+        "Barn og unge",
+        "Barnevern",
+        "Fritid",
+        "Organisert kriminalitet",
+        "Ordenssituasjonen",
+        "Planlegging av fysiske omgivelser og reguleringsplaner",
+        "Trafikkforhold og samferdsel",
+        "Skjenking og utelivsbransjen",
+        "Narkotikasituasjonen",
+        "Integrering",
+        "Prostitusjon og menneskehandel",
+        "Store arrangementer",
+        "Vold i nære relasjoner",
+        "Beredskap og samfunnssikkerhet",
+    ],
+}
 
 
 class PriorityAreaForm(Form):
@@ -51,8 +71,8 @@ class PriorityAreasForm(FlaskForm):
         validators=[Required(_l("Enter who is responsible for follow-up")), Length(max=300, message=_l("Use at most 300 characters"))],
     )
 
-    def prepare(self) -> None:
-        self.suggestions = SUGGESTED_PRIORITY_AREAS
+    def prepare(self, standard: str) -> None:
+        self.suggestions = SUGGESTED_PRIORITY_AREAS[standard]
 
     def validate_priority_areas(self, field: FieldList) -> None:
         if not field.entries:

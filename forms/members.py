@@ -8,12 +8,29 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from .fields import Required, email_field, name_field, options, radio_field
 
-#: Titles in today's usage first; the older ones stay selectable.
-STATION_CHIEF_TITLES = [
-    ("Politistasjonssjef", _l("Politistasjonssjef (station chief)")),
-    ("Lensmann", _l("Lensmann")),
-    ("Politiavdelingsleder", _l("Politiavdelingsleder (head of police department)")),
-]
+#: Titles in today's usage first; the older ones stay selectable. The title is printed in the agreement,
+#: so it is offered in the agreement's written standard, in the same order in both.
+STATION_CHIEF_TITLES = {
+    "nynorsk": [
+        ("Politistasjonssjef", _l("Politistasjonssjef (station chief)")),
+        ("Lensmann", _l("Lensmann")),
+        ("Politiavdelingsleiar", _l("Politiavdelingsleiar (head of police department)")),
+    ],
+    "bokmal": [
+        ("Politistasjonssjef", _l("Politistasjonssjef (station chief)")),
+        ("Lensmann", _l("Lensmann")),
+        ("Politiavdelingsleder", _l("Politiavdelingsleder (head of police department)")),
+    ],
+}
+
+
+def station_chief_title_in(title: str, standard: str) -> str:
+    """The same title in the other written standard («Politiavdelingsleder» → «Politiavdelingsleiar»)."""
+    for titles in STATION_CHIEF_TITLES.values():
+        values = [value for value, _label in titles]
+        if title in values:
+            return STATION_CHIEF_TITLES[standard][values.index(title)][0]
+    return title
 CHIEF_EXECUTIVE_TITLES = [
     ("Kommunedirektør", _l("Kommunedirektør (chief municipal executive)")),
     ("Rådmann", _l("Rådmann")),
@@ -39,7 +56,7 @@ class MembersForm(FlaskForm):
     municipalities = FieldList(FormField(MunicipalMembersForm))
     station_chief_name = name_field(_l("Station chief's name"), _l("Enter the station chief's name"))
     station_chief_title = radio_field(
-        _l("Station chief's title"), STATION_CHIEF_TITLES, _l("Choose the station chief's title"),
+        _l("Station chief's title"), STATION_CHIEF_TITLES["nynorsk"], _l("Choose the station chief's title"),
         default="Politistasjonssjef",
     )
     station_chief_email = email_field(_l("Station chief's e-mail address"), _l("Enter the station chief's e-mail address"))
@@ -53,9 +70,11 @@ class MembersForm(FlaskForm):
     )
     slt_coordinator_email = email_field(_l("E-mail address of the SLT coordinator or secretary"), _l("Enter the e-mail address of the SLT coordinator or secretary"))
 
-    def prepare(self, municipality_names: dict[str, str]) -> None:
-        """One group of mayor and chief executive for each municipality that is a party, in order."""
+    def prepare(self, municipality_names: dict[str, str], standard: str) -> None:
+        """One group of mayor and chief executive for each municipality that is a party, in order; the
+        station chief's titles in the agreement's written standard."""
         self.municipality_names = municipality_names
+        self.station_chief_title.choices = options(STATION_CHIEF_TITLES[standard])
 
     def validate_municipalities(self, field: FieldList) -> None:
         numbers = [entry.form.municipality_number.data for entry in field.entries]
@@ -84,7 +103,7 @@ class LeadershipForm(FlaskForm):
         default="slt_coordinator",
     )
     secretariat_other = StringField(
-        _l("Who is the secretariat, then?"),
+        _l("If someone else: who is the secretariat?"),
         validators=[Length(max=200, message=_l("Use at most 200 characters"))],
     )
 

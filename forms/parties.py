@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from .fields import Required, options, radio_field
 
@@ -34,8 +34,14 @@ class PartiesForm(FlaskForm):
 
     def validate_municipalities(self, field: FieldList) -> None:
         chosen = [entry.data for entry in field.entries if entry.data]
+        seen: set[str] = set()
+        for entry in field.entries:
+            if entry.data and entry.data in seen:  # the message goes to the row that repeats one
+                entry.errors.append(_l("This municipality is already chosen above. Choose another one, or remove this row"))
+            seen.add(entry.data)
         if len(set(chosen)) != len(chosen):
-            raise ValidationError(_l("Each municipality can be chosen only once"))
+            field.errors = [entry.errors for entry in field.entries]
+            raise StopValidation()
         if self.required_municipality and self.required_municipality[0] not in chosen:
             raise ValidationError(
                 _l("%(name)s must be one of the parties, because you draft the agreement on its behalf",

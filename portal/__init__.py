@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .config import load_settings
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"
@@ -86,6 +87,9 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
         message = _("The form had expired or was sent from elsewhere. Nothing was saved. Go back, reload the page and try again.")
         return render_template("error.html", title=_("The form could not be sent"), message=message), 400
 
+    from .verify_page import too_many
+
+    app.register_error_handler(429, too_many)  # only /verify is rate-limited
     for code, title in ((403, _l("You do not have access to this page")), (404, _l("Page not found"))):
         app.register_error_handler(code, _error_page(code, title))
 

@@ -14,6 +14,7 @@ from typing import Callable, TypeVar
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from .extensions import db
 from .models import Agreement, AgreementStatus, Party, Role, User
@@ -60,6 +61,15 @@ def visible_agreements(user: User) -> Select[tuple[Agreement]]:
     if user.role is Role.SIGNATORY:
         query = query.where(Agreement.status != AgreementStatus.DRAFT)
     return query
+
+
+def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
+    """``query`` loading with its agreements what the list pages show of each one (parties and their
+    municipalities, signature slots) in a query per relationship, not in queries per row."""
+    return query.options(
+        selectinload(Agreement.parties).selectinload(Party.municipality),
+        selectinload(Agreement.signature_slots),
+    )
 
 
 def agreement_for_reading(agreement_id: int) -> Agreement:

@@ -89,18 +89,39 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("renewals")
     @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
                   help="The day to mark for (default: today). For catching up or testing.")
-    def renewals_command(today) -> None:  # type: ignore[no-untyped-def]
-        """Mark agreements due for renewal or expired and send the reminders whose day has come (for cron; safe to repeat)."""
-        from .agreements.reminders import send_due_reminders
-        from .agreements.renewals import mark_due_renewals, mark_expired
+    @click.option("--queue", "on_queue", is_flag=True,
+                  help="Put the day's run on the job queue for a worker (once per day) instead of running it here.")
+    def renewals_command(today, on_queue) -> None:  # type: ignore[no-untyped-def]
+        """Mark agreements due for renewal or expired, send the reminders whose day has come, and close fully
+        signed agreements still waiting to be closed (for cron; safe to repeat)."""
+        from .agreements.renewals import daily_renewals
+        from .jobs import enqueue, uses_queue
 
         day = today.date() if today else clock.today()
-        marked = mark_due_renewals(day)
-        click.echo(f"{len(marked)} agreement(s) marked for renewal on {day.isoformat()}.")
-        expired = mark_expired(day)
-        click.echo(f"{len(expired)} agreement(s) marked as expired, a year after their renewal date.")
-        reminded = send_due_reminders(day)
-        click.echo(f"{len(reminded)} renewal reminder(s) sent.")
+        if on_queue:
+            if not uses_queue(app):
+                raise click.UsageError("--queue needs REDIS_URL (a job queue and a worker).")
+            task = enqueue(daily_renewals, day.isoformat(), job_id=f"renewals-{day.isoformat()}")
+            click.echo(f"The renewals of {day.isoformat()} are {task.state.value} on the job queue ({task.id}).")
+            return
+        counts = daily_renewals(day.isoformat())
+        click.echo(f"{counts['marked']} agreement(s) marked for renewal on {day.isoformat()}.")
+        click.echo(f"{counts['expired']} agreement(s) marked as expired, a year after their renewal date.")
+        click.echo(f"{counts['reminded']} renewal reminder(s) sent.")
+        if counts["closing"]:
+            click.echo(f"{counts['closing']} fully signed agreement(s) put on the way to being closed again.")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    def worker_command(burst: bool) -> None:
+        """Run a worker for the background jobs (needs REDIS_URL): closing signed agreements, e-mail, bulk
+        archive downloads, the daily renewals. Run one or more, e.g. under systemd."""
+        from .jobs import run_worker
+
+        try:
+            run_worker(app, burst=burst)
+        except RuntimeError as error:
+            raise click.UsageError(str(error)) from error
 
     @app.cli.command("demo")
     def demo_command() -> None:

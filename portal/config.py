@@ -46,6 +46,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     # Fiks Arkiv messages (portal/archive/fiks_arkiv.py)
     "ARCHIVE_OUTBOX": str,
     "ARCHIVE_ENDPOINT": str,
+    # /verify for visitors who are not signed in (see portal/verify_page.py)
+    "VERIFY_RATE_LIMIT": str,
+    "VERIFY_CONCURRENT_VALIDATIONS": int,
+    "RATELIMIT_STORAGE_URI": str,
     # Sign-in through an OpenID provider (ID-porten, Ansattporten, Entra ID); see README «Sign-in with
     # ID-porten». Empty OIDC_ISSUER: no provider, passwords only.
     "OIDC_ISSUER": str,
@@ -64,6 +68,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "OIDC_TIMEOUT": int,
     "IDENTITY_HMAC_KEY": str,
     "PASSWORD_SIGN_IN": str,
+    # Background jobs (portal/jobs.py): empty REDIS_URL runs every job in the web process at once
+    "REDIS_URL": str,
+    "JOB_QUEUE": str,
+    "JOB_HEARTBEAT_SECONDS": int,
 }
 
 
@@ -107,6 +115,13 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
         "LANGUAGES": {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"},
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # /verify without signing in: uploads per client address, and validations at once per process
+        # (a file verified before is answered from the cache and not counted as a validation).
+        "VERIFY_RATE_LIMIT": "20 per minute;200 per hour",
+        "VERIFY_CONCURRENT_VALIDATIONS": 2,
+        "VERIFY_WAIT_SECONDS": 2,  # how long a new validation waits for a place before the answer is 429
+        "VERIFY_RETRY_AFTER_SECONDS": 10,
+        "RATELIMIT_STORAGE_URI": "memory://",
         # OpenID Connect (portal/auth/provider.py). Defaults are ID-porten's words; the issuer is empty, so
         # a fresh machine signs in with passwords only.
         "OIDC_ISSUER": "",
@@ -127,6 +142,12 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "IDENTITY_HMAC_KEY": "",  # empty: derived from SECRET_KEY (set it on its own in production)
         # on | off | off-for-signatories; «off» takes effect only once a provider is configured.
         "PASSWORD_SIGN_IN": "on",
+        "REDIS_URL": "",  # e.g. redis://127.0.0.1:6379/0; empty: jobs run in-process (see portal/jobs.py)
+        "JOB_QUEUE": "politirad",
+        "JOB_RETRY_INTERVALS": [10, 60, 300],  # seconds before each retry of a failed job
+        "JOB_HEARTBEAT_SECONDS": 30,  # a job whose worker missed three heartbeats is put back on the queue
+        "JOB_TIMEOUT_SECONDS": 3600,
+        "JOB_FILES": str(instance_path / "jobs"),  # what jobs make for download (bulk archive ZIPs)
     }
 
 
@@ -146,6 +167,10 @@ def load_settings(app: Flask, overrides: dict[str, object] | None = None) -> Non
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = _sqlalchemy_url(str(app.config["DATABASE_URL"]))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite has one writer at a time and the others wait their turn (see agreements/editing.py):
+        # wait up to 30 s rather than pysqlite's 5 s before giving up with «database is locked».
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
 
 
 def _instance_secret_key(instance_path: Path) -> str:

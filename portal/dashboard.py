@@ -15,11 +15,11 @@ from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .access import roles_required, visible_agreements
+from .access import roles_required, visible_agreements, with_list_details
 from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
 from .extensions import db
-from .models import Agreement, AgreementStatus, AuditEvent, Role, SignatureSlot, User
+from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Role, SignatureSlot, User
 
 bp = Blueprint("dashboard", __name__)
 
@@ -55,11 +55,13 @@ class Overview:
     due_soon: list[Renewal]
     overdue: list[Renewal]
     missing_signatures: list[MissingSignature]
+    #: Every agreement counted, kept so that the page finds each one in the session, not in a query per row.
+    agreements: list[Agreement]
 
 
 def overview(user: User, day: date) -> Overview:
     """What the dashboard shows ``user`` on ``day``."""
-    agreements = db.session.scalars(visible_agreements(user).order_by(Agreement.id)).all()
+    agreements = db.session.scalars(with_list_details(visible_agreements(user)).order_by(Agreement.id)).all()
     states = {agreement.id: agreement.status_on(day) for agreement in agreements}
     counts = {status: 0 for status in AgreementStatus}
     for status in states.values():
@@ -74,34 +76,36 @@ def overview(user: User, day: date) -> Overview:
         assert agreement.renewal_due_on is not None
         return Renewal(agreement, (agreement.renewal_due_on - day).days, renewals.get(agreement.id))
 
-    finalised = [a.id for a in agreements if states[a.id] is AgreementStatus.FINALISED]
+    finalised = [a for a in agreements if states[a.id] is AgreementStatus.FINALISED]
     return Overview(
         today=day,
         counts=counts,
         due_soon=sorted(map(renewal, due_soon), key=lambda r: (r.days, r.agreement.id)),
         overdue=sorted(map(renewal, overdue), key=lambda r: (r.days, r.agreement.id)),
         missing_signatures=_missing_signatures(finalised, day),
+        agreements=list(agreements),
     )
 
 
-def _missing_signatures(agreement_ids: list[int], day: date) -> list[MissingSignature]:
+def _missing_signatures(finalised: list[Agreement], day: date) -> list[MissingSignature]:
     """The slots of finalised agreements neither signed nor declined, longest waiting first. They wait
-    since the agreement was (last) finalised."""
-    if not agreement_ids:
+    since the agreement was (last) finalised. The slots come loaded with the agreements."""
+    if not finalised:
         return []
-    slots = db.session.scalars(
-        select(SignatureSlot)
-        .where(SignatureSlot.agreement_id.in_(agreement_ids), SignatureSlot.signed_at.is_(None), SignatureSlot.declined_at.is_(None))
-        .order_by(SignatureSlot.agreement_id, SignatureSlot.position)
-    ).all()
+    agreement_ids = [agreement.id for agreement in finalised]
+    slots = [slot for agreement in finalised for slot in agreement.signature_slots
+             if slot.signed_at is None and slot.declined_at is None]
     finalised_at: dict[int, datetime] = dict(db.session.execute(
         select(AuditEvent.agreement_id, func.max(AuditEvent.at))
         .where(AuditEvent.agreement_id.in_(agreement_ids), AuditEvent.action == AgreementStatus.FINALISED.value)
         .group_by(AuditEvent.agreement_id)
     ).all())
+    documents_made: dict[int, datetime] = dict(db.session.execute(  # the dates only, not the PDFs
+        select(AgreementDocument.agreement_id, AgreementDocument.created_at).where(AgreementDocument.agreement_id.in_(agreement_ids))
+    ).all())
     missing = []
     for slot in slots:
-        when = finalised_at.get(slot.agreement_id) or (slot.agreement.document.created_at if slot.agreement.document else None)
+        when = finalised_at.get(slot.agreement_id) or documents_made.get(slot.agreement_id)
         since = to_user_timezone(when).date() if when else day  # the day in Norway
         missing.append(MissingSignature(slot, since, (day - since).days))
     return sorted(missing, key=lambda m: (m.waiting_since, m.slot.agreement_id, m.slot.position))

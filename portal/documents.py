@@ -26,9 +26,12 @@ and as later pyHanko updates keep it.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import io
+import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.lists import format_list
 from markupsafe import Markup
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -91,11 +95,21 @@ def norwegian_date(value: date | None, standard: WrittenStandard) -> str:
     return words["format"].format(day=value.day, month=words["months"][value.month - 1], year=value.year)
 
 
-def join_names(names: list[str], conjunction: str) -> str:
-    """``A``, ``A og B``, ``A, B og C``."""
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+def join_names(names: list[str], standard: WrittenStandard) -> str:
+    """``A``, ``A og B``, ``A, B og C``, in the document's written standard (Babel's lists)."""
+    return format_list(names, locale=standard.language_code) if names else ""
+
+
+def agreement_title(agreement: Agreement) -> str:
+    """«Samarbeidsavtale mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one
+    list, in the agreement's written standard (blanks where the parties are not chosen yet)."""
+    standard = document_standard(agreement)
+    doc = texts(standard)["document"]
+    names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
+    district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
+    if not names:
+        return doc["title"].format(parties=f"{doc['municipality'].format(name=doc['blank'])} {doc['and']} {district}")
+    return doc["title"].format(parties=join_names([*names, district], standard))
 
 
 def paragraphs(text: str | None) -> list[str]:
@@ -195,9 +209,8 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
     municipality_names = [doc["municipality"].format(name=party.municipality.name) for party in agreement.parties]
     number_words = words["municipalities"]["many" if len(municipality_names) > 1 else "one"]
     district = agreement.police_district.name_in(standard) if agreement.police_district else doc["unknown_police_district"]
-    municipalities = join_names(municipality_names, doc["and"]) or doc["municipality"].format(name=blank)
-    # «mellom Voss kommune, Ulvik kommune og Vest politidistrikt»: every party in one list
-    title = doc["title"].format(parties=join_names([*municipality_names, district], doc["and"]) if municipality_names else f"{municipalities} {doc['and']} {district}")
+    municipalities = join_names(municipality_names, standard) or doc["municipality"].format(name=blank)
+    title = agreement_title(agreement)
 
     # §2: the fixed members, in the template's order
     members: list[MemberRow] = []
@@ -289,7 +302,7 @@ def _context(agreement: Agreement, *, draft: bool, heading_level: int) -> dict[s
         "signatories": signatories(agreement),
         # for the PDF's running head, footer and metadata
         "footer_reference": doc["footer_reference"].format(**reference_words),
-        "authors": join_names(municipality_names + ([district] if agreement.police_district else []), doc["and"]),
+        "authors": join_names(municipality_names + ([district] if agreement.police_district else []), standard),
         "subject": doc["subject_draft" if draft else "subject"].format(**reference_words),
         "keywords": [*doc["keywords"], agreement.reference],
         "created": created.isoformat(),
@@ -402,10 +415,24 @@ def _signature_placements(document, wanted: dict[str, str]) -> list[FieldPlaceme
 
 
 def _finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
-    """Show the document's title, not its file name, in the reader's window (ISO 32000-1 §12.2)."""
+    """Show the document's title, not its file name, in the reader's window (ISO 32000-1 §12.2), and
+    write the objects without object streams (streams stay compressed).
+
+    Why no object streams: every verification indexes each signed revision (pyHanko's difference
+    analysis walks the whole structure tree of the tagged PDF), and pyHanko finds an object inside an
+    object stream by reading that stream's header again from the start, so a tagged agreement with a few
+    hundred structure elements costs about twice as much to verify. PDF/A-2 allows either form
+    (ISO 19005-2 § 6.1.2); the file grows by about 30 KB.
+    """
     import pydyf
 
     pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
+    write = pdf.write
+
+    def write_without_object_streams(output, version=b"1.7", identifier=False, compress=False):  # type: ignore[no-untyped-def]
+        return write(output, version, identifier, compress=False)  # pydyf's ``compress`` means object streams
+
+    pdf.write = write_without_object_streams
 
 
 class _ReproducibleUpdate(IncrementalPdfFileWriter):
@@ -450,22 +477,73 @@ def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement]) -> bytes
     return output.getvalue()
 
 
-def weasyprint_html(html: str):  # type: ignore[no-untyped-def]
-    """WeasyPrint's document for one of ``pdf_templates/``'s HTML documents, limited to their own files."""
+#: The stylesheets every PDF document uses (its own <style> adds the page furniture's words).
+PDF_STYLESHEETS = ("agreement.css", "print.css")
+_styles = threading.local()
+# Drop this thread's fonts before the interpreter's shutdown, while WeasyPrint can still remove its files.
+atexit.register(lambda: vars(_styles).clear())
+
+
+def _parsed_styles():  # type: ignore[no-untyped-def]
+    """The PDF stylesheets and their fonts, parsed and loaded once per thread (a FontConfiguration is not
+    shared between threads) instead of for every render."""
+    if not hasattr(_styles, "sheets"):
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        fonts = FontConfiguration()
+        _styles.sheets = [CSS(filename=str(TEMPLATES_DIR / name), base_url=str(TEMPLATES_DIR) + "/",
+                              url_fetcher=_LocalFilesOnly(), font_config=fonts) for name in PDF_STYLESHEETS]
+        _styles.fonts = fonts
+    return _styles.fonts, _styles.sheets
+
+
+def render_pdf_document(html: str):  # type: ignore[no-untyped-def]
+    """WeasyPrint's layout of one of ``pdf_templates/``'s HTML documents, limited to their own files."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly())
+    fonts, sheets = _parsed_styles()
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly()).render(
+        stylesheets=sheets, font_config=fonts, **PDF_OPTIONS)
 
 
 def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
     """The agreement as a PDF/A-2b document (ISO 19005-2), tagged, with one empty signature field per
-    signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page."""
-    document = weasyprint_html(document_html(agreement, draft=draft)).render(**PDF_OPTIONS)
-    placements = _signature_placements(
-        document, {signatory.element_id: signatory.field_name for signatory in signatories(agreement)}
-    )
+    signatory (see :func:`signature_field_names`). Drafts carry «UTKAST» on every page.
+
+    A draft is rendered once per content: the same HTML (the same answers, words and language) gives the
+    same PDF, so previews of an unchanged draft come from a small cache."""
+    html = document_html(agreement, draft=draft)
+    wanted = tuple((signatory.element_id, signatory.field_name) for signatory in signatories(agreement))
+    if draft:
+        return _cached_pdf(hashlib.sha256(html.encode()).hexdigest(), html, wanted)
+    return _pdf(html, wanted)
+
+
+def _pdf(html: str, wanted: tuple[tuple[str, str], ...]) -> bytes:
+    document = render_pdf_document(html)
+    placements = _signature_placements(document, dict(wanted))
     rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
     return _add_signature_fields(rendered, placements)
+
+
+_draft_cache: OrderedDict[str, bytes] = OrderedDict()
+_draft_cache_lock = threading.Lock()
+#: Draft PDFs kept (about 100 kB each).
+DRAFT_CACHE_SIZE = 32
+
+
+def _cached_pdf(key: str, html: str, wanted: tuple[tuple[str, str], ...]) -> bytes:
+    with _draft_cache_lock:
+        if key in _draft_cache:
+            _draft_cache.move_to_end(key)
+            return _draft_cache[key]
+    pdf = _pdf(html, wanted)
+    with _draft_cache_lock:
+        _draft_cache[key] = pdf
+        while len(_draft_cache) > DRAFT_CACHE_SIZE:
+            _draft_cache.popitem(last=False)
+    return pdf
 
 
 def sha256_hex(data: bytes) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .documents import (
-    PDF_OPTIONS, _as_utc, _context, _environment, _finish, document_standard, norwegian_date, paragraphs, weasyprint_html,
+    PDF_OPTIONS, _as_utc, _context, _environment, _finish, document_standard, norwegian_date, paragraphs, render_pdf_document,
 )
 from .models import Agreement
 
@@ -66,5 +66,5 @@ def evaluation_html(agreement: Agreement) -> str:
 
 def evaluation_pdf(agreement: Agreement) -> bytes:
     """The evaluation of ``agreement`` as a PDF/A-2b document."""
-    return weasyprint_html(evaluation_html(agreement)).write_pdf(finisher=_finish, **PDF_OPTIONS)
+    return render_pdf_document(evaluation_html(agreement)).write_pdf(finisher=_finish, **PDF_OPTIONS)
 

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -37,3 +39,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+#: Limits requests per client address where a route asks for it (``/verify``); in memory per process unless
+#: ``RATELIMIT_STORAGE_URI`` names a shared store such as ``redis://127.0.0.1:6379/0``.
+limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

@@ -1,4 +1,7 @@
-"""The portal's one mail service: SMTP when configured, otherwise ``.eml`` files in ``instance/outbox/``."""
+"""The portal's one mail service: SMTP when configured, otherwise ``.eml`` files in ``instance/outbox/``.
+
+:func:`queue_mail` sends in the background (``portal.jobs``: retried with back-off when the SMTP server
+does not answer); :func:`send_mail` sends now and raises on failure."""
 from __future__ import annotations
 
 import smtplib
@@ -9,15 +12,34 @@ from pathlib import Path
 
 from flask import current_app
 
+from .models import BackgroundTask
 
-def send_mail(to: str | list[str], subject: str, body: str) -> EmailMessage:
+
+def queue_mail(to: str | list[str], subject: str, body: str, *, job_id: str | None = None) -> BackgroundTask:
+    """Send one plain-text message in the background; its task says whether it went (at once, without Redis).
+
+    ``job_id`` names the message, so asking twice sends it once; it is also the Message-ID, so that a
+    message sent again after a worker died in the middle is recognisably the same one."""
+    from .jobs import enqueue
+
+    return enqueue(deliver_mail, to, subject, body, job_id=job_id)
+
+
+def deliver_mail(to: str | list[str], subject: str, body: str) -> None:
+    """The job :func:`queue_mail` queues."""
+    from .jobs import current_task_id
+
+    send_mail(to, subject, body, message_id=current_task_id())
+
+
+def send_mail(to: str | list[str], subject: str, body: str, *, message_id: str | None = None) -> EmailMessage:
     """Send one plain-text message and return it. Raises on SMTP failure so the caller can tell the user."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = ", ".join([to] if isinstance(to, str) else to)
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="politirad.invalid")
+    message["Message-ID"] = f"<{message_id}@politirad.invalid>" if message_id else make_msgid(domain="politirad.invalid")
     message["Date"] = datetime.now(timezone.utc)
     message.set_content(body)
 

@@ -144,10 +144,14 @@ class Organisation(db.Model):
 
     @property
     def name(self) -> str:
+        return self.name_in(WrittenStandard.BOKMAL)
+
+    def name_in(self, standard: WrittenStandard | str) -> str:
+        """«Voss kommune»; a police district as it is written in ``standard``."""
         if self.municipality is not None:
             return f"{self.municipality.name} kommune"
         assert self.police_district is not None
-        return self.police_district.name_bokmal
+        return self.police_district.name_in(standard)
 
 
 class User(UserMixin, db.Model):
@@ -165,7 +169,13 @@ class User(UserMixin, db.Model):
     identity_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
-    created_agreements: Mapped[list[Agreement]] = relationship(back_populates="created_by", viewonly=True)
+    created_agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="created_by", foreign_keys="Agreement.created_by_id", viewonly=True
+    )
+    # The drafts this person changed last (who changed a draft last is shown on its page).
+    changed_agreements: Mapped[list[Agreement]] = relationship(
+        back_populates="changed_by", foreign_keys="Agreement.changed_by_id", viewonly=True
+    )
     evaluations: Mapped[list[PriorityAreaEvaluation]] = relationship(back_populates="evaluated_by", viewonly=True)
     audit_events: Mapped[list[AuditEvent]] = relationship(
         back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
@@ -243,6 +253,15 @@ class Agreement(db.Model):
     # Input a user left behind with «Back» on a page that was not yet valid, by step: shown again when
     # they return, never part of the answers until the page is saved.
     unsaved_input: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON, default=dict)
+    # Every write to the draft bumps ``draft_version`` (not to be confused with ``version``, which counts
+    # the agreement's versions). Each step form carries the draft version it was shown at, so a save made
+    # on top of a step someone else has changed since is shown as a conflict instead of overwriting it.
+    draft_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who changed the draft last, and when; and for each step the draft version, person and time of its
+    # last change: {"priorities": {"version": 7, "by": <user id>, "at": "<ISO time>"}}.
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_changes: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
 
     # Parties (police side)
     written_standard: Mapped[WrittenStandard | None] = mapped_column(_enum(WrittenStandard, "written_standard"))
@@ -271,12 +290,13 @@ class Agreement(db.Model):
     start_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(100))
 
-    # Lifecycle: active from the date of the last signature; to be renewed twelve months later
+    # Lifecycle: in force from the start date, or the last signature if later; renewed twelve months later
     active_from: Mapped[date | None] = mapped_column(Date)
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     owner_organisation: Mapped[Organisation] = relationship(back_populates="owned_agreements")
-    created_by: Mapped[User] = relationship(back_populates="created_agreements")
+    created_by: Mapped[User] = relationship(back_populates="created_agreements", foreign_keys=[created_by_id])
+    changed_by: Mapped[User | None] = relationship(back_populates="changed_agreements", foreign_keys=[changed_by_id])
     police_district: Mapped[PoliceDistrict | None] = relationship(back_populates="agreements")
     # The version chain, both ways: a declined version leads to the next version, a signed agreement to
     # its renewals.
@@ -341,6 +361,19 @@ class Agreement(db.Model):
     @property
     def is_editable(self) -> bool:
         return self.status is AgreementStatus.DRAFT
+
+    @property
+    def is_deletable(self) -> bool:
+        """A draft that was never finalised may be deleted; a new version made after a decline may not,
+        since it carries the declined version forward."""
+        declined_before = self.previous_version is not None and self.previous_version.status is AgreementStatus.DECLINED
+        return self.status is AgreementStatus.DRAFT and not declined_before
+
+    @property
+    def is_untouched(self) -> bool:
+        """A draft just started: nothing answered, nothing typed, not a copy of an earlier version."""
+        return (self.status is AgreementStatus.DRAFT and not self.completed_steps and not self.parties
+                and not self.unsaved_input and self.previous_version_id is None)
 
     @property
     def expires_on(self) -> date | None:
@@ -492,6 +525,15 @@ class AgreementDocument(db.Model):
     signed_sha256: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     pades_level: Mapped[str | None] = mapped_column(String(10))
+    # The validation report of the signed revision (``portal.signing.verify.VerificationReport`` as a
+    # dict), made when the agreement was closed: the archive reads it instead of validating again. It
+    # holds for the bytes whose SHA-256 it names and the trust settings whose fingerprint it names.
+    validation_report: Mapped[dict | None] = mapped_column(JSON)
+    validation_report_sha256: Mapped[str | None] = mapped_column(String(64))
+    validation_report_trust: Mapped[str | None] = mapped_column(String(64))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The same validation as an ETSI TS 119 102-2 XML report (``portal.signing.etsi_report``), made with it.
+    validation_report_etsi: Mapped[str | None] = mapped_column(Text)
 
     agreement: Mapped[Agreement] = relationship(back_populates="document")
 
@@ -546,3 +588,33 @@ class SignatureSlot(db.Model):
         if self.signed_at is not None:
             return self.signer_name or ""
         return self.name or self.email
+
+# ---------------------------------------------------------------- background work
+
+
+class TaskState(str, enum.Enum):
+    QUEUED = "queued"  # waiting for a worker (again, after a failed try with tries left)
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # every try failed: ``error`` says why
+
+
+class BackgroundTask(db.Model):
+    """One piece of background work (see ``portal.jobs``): its state, progress and, when it failed, why.
+    The id is the job id, which names the work, so the same work is never queued twice."""
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60))  # the job function's name
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"), default=TaskState.QUEUED)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (TaskState.DONE, TaskState.FAILED)

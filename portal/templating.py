@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Iterator
 
+from babel.lists import format_list
 from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import gettext as _
 from wtforms import Field, FieldList, FormField
 
 from . import clock, documents
@@ -55,19 +57,56 @@ def aria(field: Field) -> dict[str, str]:
     return attributes
 
 
+#: (long, short) patterns for dates and for times, by interface language; Norwegian is the default.
+_DATE_PATTERNS = {
+    "en": {"date": ("d MMMM y", "d MMM y"), "datetime": ("d MMMM y 'at' HH:mm", "d MMM y HH:mm")},
+    "nb": {"date": ("d. MMMM y", "dd.MM.y"), "datetime": ("d. MMMM y 'kl.' HH:mm", "dd.MM.y HH:mm")},
+}
+
+
 def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
+    """A date (or a time, in Norwegian time) as the interface's language writes it: «1. januar 2027»,
+    «1 January 2027»."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "d. MMMM y 'kl.' HH:mm" if style == "long" else "dd.MM.y HH:mm")
-    return format_date(value, "d. MMMM y" if style == "long" else "dd.MM.y")
+    language = str(get_locale() or "nb")
+    patterns = _DATE_PATTERNS.get(language, _DATE_PATTERNS["nb"])
+    kind = "datetime" if isinstance(value, datetime) else "date"
+    pattern = patterns[kind][0 if style == "long" else 1]
+    return format_datetime(value, pattern) if kind == "datetime" else format_date(value, pattern)
+
+
+def name_list(names) -> str:  # type: ignore[no-untyped-def]
+    """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
+    return format_list([str(name) for name in names], locale=str(get_locale() or "nb"))
+
+
+def report_time(value: str | datetime | None) -> str:
+    """A moment of a validation report (ISO 8601) as the portal writes times, in Norwegian time:
+    «27.11.2026 kl. 14:45» (English: «27/11/2026, 14:45»)."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if str(get_locale()).startswith("en"):
+        return format_datetime(moment, "dd/MM/y, HH:mm")
+    return format_datetime(moment, "dd.MM.y 'kl.' HH:mm")
+
+
+def person_name(user) -> str:  # type: ignore[no-untyped-def]
+    """«Name (Organisation)», as a person is named to others; «someone» where nobody is known."""
+    if user is None:
+        return _("someone")
+    return f"{user.name} ({user.organisation.name})"
 
 
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["report_time"] = report_time
+    app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors
     app.jinja_env.globals["standard_purpose"] = documents.purpose_html
     app.jinja_env.filters["date"] = norwegian_date
+    app.jinja_env.filters["names"] = name_list
     # An agreement's state as it is today (``Agreement.status_on``), also before the nightly command ran.
     app.jinja_env.filters["state_today"] = lambda agreement: agreement.status_on(clock.today())

@@ -35,6 +35,8 @@ def app(tmp_path_factory: pytest.TempPathFactory):
     app = create_app(
         {
             "TESTING": True,
+            # The suite verifies many files from one address; tests/test_verify_limits.py sets its own limit.
+            "VERIFY_RATE_LIMIT": "1000 per minute",
             "SECRET_KEY": "test-secret-key-not-for-production",
             "DATABASE_URL": database_url(tmp_path_factory),
             "MAIL_SERVER": "",
@@ -107,6 +109,9 @@ def people(password_hash: str) -> People:
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+DRAFT_VERSION_PATTERN = re.compile(r'name="draft_version" value="(\d+)"')
+
+
 def csrf_token_from(html: str) -> str:
     match = CSRF_PATTERN.search(html)
     assert match, "the page has no CSRF token"
@@ -138,9 +143,14 @@ class Browserless:
         return csrf_token_from(self.get(url).get_data(as_text=True))
 
     def submit(self, url: str, data: dict[str, object] | None = None, *, token_from: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
-        """POST ``data`` to ``url`` with a valid CSRF token, taken from the page at ``token_from`` (default: ``url``)."""
+        """POST ``data`` to ``url`` with a valid CSRF token, taken from the page at ``token_from`` (default: ``url``),
+        and the draft version that page was shown at, where it carries one and ``data`` names none."""
         payload = dict(data or {})
-        payload["csrf_token"] = self.csrf_token(token_from or url)
+        page = self.get(token_from or url).get_data(as_text=True)
+        payload["csrf_token"] = csrf_token_from(page)
+        shown = DRAFT_VERSION_PATTERN.search(page)
+        if shown and "draft_version" not in payload:
+            payload["draft_version"] = shown.group(1)
         return self.post(url, data=payload, **kwargs)
 
     def choose_language(self, language: str):  # type: ignore[no-untyped-def]

@@ -139,7 +139,7 @@ def archived_agreement(
 
     agreement = complete_agreement(created_by, municipality_numbers)
     agreement.status = status
-    agreement.active_from = active_from
+    agreement.start_date = agreement.active_from = active_from
     pdf = f"%PDF-1.7\n% stand-in for {agreement.reference}\n%%EOF\n".encode()
     db.session.add(AgreementDocument(agreement=agreement, pdf=pdf, sha256=sha256_hex(pdf), signed_pdf=pdf,
                                      signed_sha256=sha256_hex(pdf), revision=1))
@@ -164,7 +164,7 @@ def name_signatories(agreement: Agreement, mayor: User, station_chief: User) -> 
 
 
 def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
-                        municipality_numbers: tuple[str, ...] = (VOSS,)) -> Agreement:
+                        municipality_numbers: tuple[str, ...] = (VOSS,), *, start_date: date | None = None) -> Agreement:
     """A complete agreement finalised and sealed through the signing service (as the finalise page does),
     ``mayor`` the signatory for Voss and ``station_chief`` for the police; the mayors of other
     municipalities are invited signatories with the mayor's password. Commits. Needs the signing PKI and
@@ -172,6 +172,8 @@ def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
     from portal.agreements import signing
 
     agreement = complete_agreement(coordinator, municipality_numbers)
+    if start_date is not None:
+        agreement.start_date = start_date
     name_signatories(agreement, mayor, station_chief)
     for invitation in signing.finalise(agreement, coordinator):
         if invitation.slot.user is not None and invitation.slot.user.password_hash is None:
@@ -181,15 +183,15 @@ def finalised_agreement(coordinator: User, mayor: User, station_chief: User,
 
 
 def signed_agreement(people, municipality_numbers: tuple[str, ...] = (VOSS,), *, created_by: User | None = None,  # type: ignore[no-untyped-def]
-                     active_from: date | None = None) -> Agreement:
+                     active_from: date | None = None, start_date: date | None = None) -> Agreement:
     """:func:`finalised_agreement` for the ``people`` fixture, then signed by every signatory, so ACTIVE
     and closed at B-LTA. ``active_from`` moves the dates of coming into force (and of renewal) to that day."""
     from portal.agreements import signing
-    from portal.agreements.renewals import activate
 
     from .conftest import PASSWORD
 
-    agreement = finalised_agreement(created_by or people.coordinator, people.mayor, people.station_chief, municipality_numbers)
+    agreement = finalised_agreement(created_by or people.coordinator, people.mayor, people.station_chief, municipality_numbers,
+                                    start_date=start_date)
     agreement_id = agreement.id
     for slot_id in [slot.id for slot in agreement.signature_slots]:
         current = db.session.get(Agreement, agreement_id)
@@ -198,6 +200,15 @@ def signed_agreement(people, municipality_numbers: tuple[str, ...] = (VOSS,), *,
     signed = db.session.get(Agreement, agreement_id)
     assert signed is not None and signed.status is AgreementStatus.ACTIVE
     if active_from is not None:
-        activate(signed, active_from)
+        put_in_force(signed, active_from)
         db.session.commit()
     return signed
+
+
+def put_in_force(agreement: Agreement, day: date) -> None:
+    """A test shortcut: the agreement's start date and its last signature both on ``day``, so that it is in
+    force from ``day`` and due for renewal twelve months later (the stored PDF keeps its own text)."""
+    from portal.agreements.renewals import activate
+
+    agreement.start_date = day
+    activate(agreement, day)

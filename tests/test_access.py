@@ -10,6 +10,8 @@ from typing import Callable
 
 import pytest
 
+from portal import jobs
+from portal.archive.bulk import build_bulk_package
 from portal.extensions import db
 from portal.models import PriorityAreaEvaluation
 
@@ -77,10 +79,15 @@ CASES = [
     Case("agreements.renew", "POST", lambda ids: f"/agreements/{ids['signed']}/renew", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.evaluation_document", "GET", lambda ids: f"/agreements/{ids['signed']}/evaluation.pdf",
          only({role: 200 for role in ("coordinator", "police_coordinator", "mayor", "station_chief", "archivist", "administrator")}, others=404)),
+    # A draft never finalised can be deleted by the coordinators who may change it, after a confirmation page.
+    Case("agreements.delete", "GET", lambda ids: f"/agreements/{ids['draft']}/delete", only(DRAFT_EDITORS)),
+    Case("agreements.delete", "POST", lambda ids: f"/agreements/{ids['draft']}/delete", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.finalise", "POST", lambda ids: f"/agreements/{ids['draft']}/finalise", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     # The signing page is for the signatories who hold a slot in a finalised agreement (see
     # tests/test_signing_flow.py); everyone else is refused, and a draft stays hidden from signatories.
     Case("agreements.sign", "GET", lambda ids: f"/agreements/{ids['draft']}/sign", only({"mayor": 404, "station_chief": 404})),
+    # Closing a fully signed agreement again after it failed: the coordinators of its parties.
+    Case("agreements.close", "POST", lambda ids: f"/agreements/{ids['signed']}/close", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 404})),
     Case("agreements.decline", "POST", lambda ids: f"/agreements/{ids['draft']}/decline", only({"mayor": 404, "station_chief": 404})),
     # Verifying a signed PDF is public: no sign-in. The JSON form answers 400 when no file is sent.
     Case("verify.verify", "GET", lambda ids: "/verify", everyone(200)),
@@ -94,8 +101,15 @@ CASES = [
     *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
       for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
                              ("validation_json", "/validation-report.json"), ("package", "/package.zip"), ("noark5", "/noark5.zip"))],
+    # The matrix's signed agreement holds a stand-in PDF, not a signed one: no ETSI report can be made of it.
+    Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
+         only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
-    Case("archive.bulk_package", "GET", lambda ids: "/archive/package.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
+    # A bulk download is started by anyone signed in (it holds what they may read) and followed and fetched
+    # only by the person who started it (here: the archivist).
+    Case("archive.start_bulk_package", "POST", lambda ids: "/archive/bulk?q=PR-none", only({role: 302 for role in SIGNED_IN})),
+    Case("archive.bulk_package", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}", only({"archivist": 200}, others=404)),
+    Case("archive.bulk_download", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}/archive.zip", only({"archivist": 200}, others=404)),
     Case("archive.bulk_noark5", "GET", lambda ids: "/archive/noark5.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
@@ -110,8 +124,8 @@ def ids(people) -> dict[str, int]:
     draft = factories.complete_agreement(people.coordinator)
     signed = factories.archived_agreement(people.coordinator)
     signed.priority_areas[0].evaluation = PriorityAreaEvaluation(what_was_done="Kontrollar", achieved="Færre saker")
-    db.session.commit()
-    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id}
+    bulk = jobs.enqueue(build_bulk_package, people.archivist.id, {"q": "PR-none"}, started_by=people.archivist.id)
+    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id, "bulk": bulk.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -49,6 +49,18 @@ def check_package(files: dict[str, bytes], agreement: Agreement, stem: str = "")
     return meta
 
 
+def bulk_zip(client, **chosen: str) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """Ask for the bulk ZIP of a filter on the archive's list, follow it, and fetch it when ready."""
+    started = client.submit("/archive/bulk", chosen, token_from="/archive/")
+    assert started.status_code == 302 and "/archive/bulk/" in started.location
+    page = client.get(started.location).get_data(as_text=True)
+    link = re.search(r'id="bulk-download" href="([^"]+)"', page)
+    assert link, page
+    response = client.get(link.group(1))
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    return unzip(response.data)
+
+
 def unzip(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
@@ -161,7 +173,7 @@ def test_others_see_only_their_own_organisations_signed_agreements(client, peopl
     assert f'data-agreement="{bergen.id}"' in listing and f'data-agreement="{voss.id}"' not in listing
     for path in ("", "/signed.pdf", "/validation", "/validation-report.json", "/package.zip"):
         assert client.get(f"/archive/{voss.id}{path}").status_code == 404, path
-    bulk = unzip(client.get("/archive/package.zip").data)
+    bulk = bulk_zip(client)
     assert {name.split("/")[0] for name in bulk} == {f"{bergen.reference}-v1"}
     assert events(voss.id, "downloaded") == events(voss.id, "package_downloaded") == 0
     for person in (people.coordinator, people.mayor, people.administrator):
@@ -177,9 +189,9 @@ def test_the_bulk_package_holds_exactly_the_filtered_agreements(client, people, 
     bergen = factories.signed_agreement(people, (factories.BERGEN,), created_by=people.other_coordinator, active_from=date(2025, 6, 1))
     ulvik = factories.signed_agreement(people, (factories.ULVIK,), active_from=date(2026, 1, 5))
     client.sign_in(people.archivist)
-    response = client.get("/archive/package.zip", query_string={"year": "2026"})
-    assert response.status_code == 200 and response.mimetype == "application/zip"
-    files = unzip(response.data)
+    listing = client.get("/archive/", query_string={"year": "2026"}).get_data(as_text=True)
+    assert 'name="year" value="2026"' in listing.split('id="bulk-package"')[1].split("</form>")[0]  # the filter goes along
+    files = bulk_zip(client, year="2026")
     folders = {name.split("/")[0] for name in files}
     assert folders == {f"{signed.reference}-v1", f"{ulvik.reference}-v1"}
     for agreement in (signed, ulvik):
@@ -188,23 +200,44 @@ def test_the_bulk_package_holds_exactly_the_filtered_agreements(client, people, 
         assert files[f"{stem}{agreement.reference}-v1-signert.pdf"] == agreement.document.signed_pdf
     assert events(signed.id, "package_downloaded") == events(ulvik.id, "package_downloaded") == 1
     assert events(bergen.id, "package_downloaded") == 0
-    assert client.get("/archive/package.zip", query_string={"q": "no such agreement"}).status_code == 404
+    client.choose_language("en")
+    started = client.submit("/archive/bulk", {"q": "no such agreement"}, token_from="/archive/")
+    assert "The ZIP file is ready: 0 agreements." in text_of(client.get(started.location))
 
 
-def test_a_bulk_package_too_large_for_one_download_points_to_the_export_command(client, people, monkeypatch):
-    from portal.archive import views
+def test_a_bulk_package_has_no_cap_shows_its_progress_and_is_only_for_who_asked(client, people):
+    from portal.models import BackgroundTask, TaskState
 
-    monkeypatch.setattr(views, "BULK_LIMIT", 1)
-    voss, bergen = factories.archived_agreement(people.coordinator), factories.archived_agreement(people.coordinator, (factories.BERGEN,))
+    made = [factories.archived_agreement(people.coordinator, (number,)) for number in (factories.VOSS, factories.BERGEN, factories.ULVIK)]
     db.session.commit()
     client.sign_in(people.archivist)
     client.choose_language("en")
-    refused = client.get("/archive/package.zip", query_string={"state": "active"})
-    assert refused.status_code == 302 and refused.location.endswith("/archive/?state=active")
-    assert "flask archive export" in text_of(client.get(refused.location))
-    assert events(voss.id, "package_downloaded") == events(bergen.id, "package_downloaded") == 0
-    one = unzip(client.get("/archive/package.zip", query_string={"municipality": factories.BERGEN}).data)
-    assert {name.split("/")[0] for name in one} == {f"{bergen.reference}-v1"}
+    started = client.submit("/archive/bulk", {"state": "active"}, token_from="/archive/")
+    task = db.session.get(BackgroundTask, started.location.rsplit("/", 1)[1])
+    assert task.state is TaskState.DONE and (task.done, task.total) == (3, 3) and task.started_by_id == people.archivist.id
+    page = text_of(client.get(started.location))
+    assert "The ZIP file is ready: 3 agreements." in page
+    download = f"{started.location}/archive.zip"
+    assert {name.split("/")[0] for name in unzip(client.get(download).data)} == {f"{a.reference}-v1" for a in made}
+    client.sign_in(people.coordinator)  # someone else may neither follow nor fetch it
+    assert client.get(started.location).status_code == 404 and client.get(download).status_code == 404
+
+
+def test_a_bulk_package_in_progress_or_failed_says_so(client, people):
+    from portal.models import BackgroundTask, TaskState
+
+    running = BackgroundTask(id="bulk-running", kind="build_bulk_package", state=TaskState.RUNNING, started_by_id=people.archivist.id, done=120, total=357)
+    failed = BackgroundTask(id="bulk-failed", kind="build_bulk_package", state=TaskState.FAILED, started_by_id=people.archivist.id,
+                            error="OSError: No space left on device")
+    db.session.add_all([running, failed])
+    db.session.commit()
+    client.sign_in(people.archivist)
+    client.choose_language("en")
+    page = client.get("/archive/bulk/bulk-running").get_data(as_text=True)
+    assert "120 of 357 agreements packed" in page and '<progress id="bulk-progress" value="120" max="357">' in page
+    assert 'data-poll="true"' in page and client.get("/archive/bulk/bulk-running/archive.zip").status_code == 404
+    page = text_of(client.get("/archive/bulk/bulk-failed"))
+    assert "could not be made" in page and "No space left on device" in page
 
 
 def test_the_export_command_writes_the_packages_since_a_day(app, people, signed, tmp_path):

@@ -11,7 +11,6 @@ import pytest
 from portal import clock, dashboard
 from portal.agreements import signing
 from portal.agreements.lifecycle import change_status, start_renewal
-from portal.agreements.renewals import activate
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, User
 
@@ -31,7 +30,7 @@ def renewable_agreement(coordinator: User, due_in: int, status: AgreementStatus 
     """An agreement signed a year before it is due, ``due_in`` days after TODAY (negative: overdue)."""
     agreement = factories.complete_agreement(coordinator)
     due = TODAY + timedelta(days=due_in)
-    activate(agreement, date(due.year - 1, due.month, min(due.day, 28) if due.month == 2 else due.day))
+    factories.put_in_force(agreement, date(due.year - 1, due.month, min(due.day, 28) if due.month == 2 else due.day))
     change_status(agreement, status, coordinator)
     db.session.commit()
     return agreement

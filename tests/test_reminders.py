@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from portal.agreements.reminders import send_due_reminders
-from portal.agreements.renewals import activate
 from portal.extensions import db
 from portal.models import AgreementStatus, RenewalReminder
 
@@ -19,7 +18,7 @@ DUE = date(2026, 6, 10)
 def active_agreement(people):  # type: ignore[no-untyped-def]
     agreement = factories.complete_agreement(people.coordinator, municipality_numbers=(factories.VOSS, factories.ULVIK))
     agreement.status = AgreementStatus.ACTIVE
-    activate(agreement, SIGNED)
+    factories.put_in_force(agreement, SIGNED)
     db.session.commit()
     return agreement
 
@@ -48,7 +47,7 @@ def test_the_reminder_reaches_the_coordinators_and_the_signatories_in_the_agreem
     assert people.other_coordinator.email not in recipients  # Bergen is no party
     text = message.get_content()
     assert "10.06.2026" in message["Subject"]
-    assert agreement.reference in text and "Voss, Ulvik" in text
+    assert agreement.reference in text and "Voss kommune, Ulvik kommune og Vest politidistrikt" in text and "Voss og Ulvik" in message["Subject"]
     assert f"https://portal.test/agreements/{agreement.id}" in text
     assert "The politiråd agreement" not in message["Subject"]  # nynorsk agreement, nynorsk reminder
 

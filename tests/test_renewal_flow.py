@@ -209,10 +209,10 @@ def test_the_evaluation_pdf_is_pdfa_in_the_agreements_written_standard_and_repro
 
 
 def test_an_expired_agreement_can_still_be_renewed_and_the_renewal_supersedes_it(client, people):
-    from portal.agreements.renewals import activate, mark_expired, supersede_renewed
+    from portal.agreements.renewals import mark_expired, supersede_renewed
 
     old = factories.archived_agreement(people.coordinator)
-    activate(old, date(date.today().year - 3, 6, 1))
+    factories.put_in_force(old, date(date.today().year - 3, 6, 1))
     db.session.commit()
     mark_expired(date.today())
     assert reload(old.id).status is AgreementStatus.EXPIRED

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.agreements.renewals import activate, mark_due_renewals, mark_expired, twelve_months_after
+from portal.agreements.renewals import mark_due_renewals, mark_expired, twelve_months_after
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent
 
@@ -29,7 +29,7 @@ def test_the_renewal_date_is_twelve_calendar_months_later(signed, due):
 def active_agreement(people, signed_on: date) -> Agreement:  # type: ignore[no-untyped-def]
     agreement = factories.complete_agreement(people.coordinator)
     agreement.status = AgreementStatus.ACTIVE
-    activate(agreement, signed_on)
+    factories.put_in_force(agreement, signed_on)
     db.session.commit()
     return agreement
 

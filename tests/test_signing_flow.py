@@ -148,8 +148,9 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
 
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE
-    assert agreement.active_from == clock.today() and agreement.renewal_due_on is not None  # the day in Norway
-    assert agreement.renewal_due_on.year == clock.today().year + 1
+    # in force from its start date, or the day of the last signature in Norway if that is later
+    assert agreement.active_from == max(agreement.start_date, clock.today()) and agreement.renewal_due_on is not None
+    assert agreement.renewal_due_on.year == agreement.active_from.year + 1
     assert agreement.document.pades_level == "B-LTA"
     sources = {slot.field_name: slot.key_source for slot in agreement.signature_slots}
     assert sources == {"Signatur_ordforar_4621": "portal", "Signatur_stasjonssjef": "pkcs12"}
@@ -513,16 +514,44 @@ def test_a_failure_while_sealing_stores_nothing(client, people, monkeypatch, out
 
 
 def test_the_portal_key_is_kept_and_enrolled_again_only_when_the_password_changed(people):
+    from portal.auth.passwords import set_password
     from portal.signing.models import PortalSigningKey
 
-    first = signing._portal_signer(people.mayor, "første passord")
-    again = signing._portal_signer(people.mayor, "første passord")
+    first = signing._portal_signer(people.mayor, PASSWORD)
+    again = signing._portal_signer(people.mayor, PASSWORD)
     assert first.signing_cert.dump() == again.signing_cert.dump()
+    set_password(people.mayor, "nytt passord etter bytte")
+    db.session.commit()
+    with pytest.raises(signing.WrongPassword):  # the old password opened the old key, and must not sign any more
+        signing._portal_signer(people.mayor, PASSWORD)
     changed = signing._portal_signer(people.mayor, "nytt passord etter bytte")
     assert changed.signing_cert.dump() != first.signing_cert.dump()
     db.session.commit()
     stored = db.session.scalars(select(PortalSigningKey).where(PortalSigningKey.user_id == people.mayor.id).order_by(PortalSigningKey.id)).all()
     assert len(stored) == 2 and stored[0].revoked_at is not None and stored[1].revoked_at is None
+
+
+def test_once_the_key_is_enrolled_opening_it_is_the_password_check(people, monkeypatch):
+    from portal.auth import passwords
+
+    signing._portal_signer(people.mayor, PASSWORD)
+    db.session.commit()
+
+    def no_second_hash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the password was checked with argon2 as well as by opening the key")
+
+    monkeypatch.setattr(passwords, "password_matches", no_second_hash)
+    assert signing._portal_signer(people.mayor, PASSWORD).signing_cert is not None
+    for _ in range(4):
+        with pytest.raises(signing.WrongPassword):
+            signing._portal_signer(people.mayor, "ikkje passordet")
+    from portal.models import PasswordFailure
+
+    assert db.session.scalar(select(func.count()).select_from(PasswordFailure).where(PasswordFailure.account == people.mayor.email)) == 4
+    with pytest.raises(signing.WrongPassword):
+        signing._portal_signer(people.mayor, "ikkje passordet")
+    with pytest.raises(signing.Locked):  # the same lock-out as signing in, on the fast path too
+        signing._portal_signer(people.mayor, PASSWORD)
 
 
 def test_wrong_passwords_on_the_signing_page_lock_like_signing_in(client, people, finalised, app):

@@ -60,7 +60,7 @@ def test_a_coordinator_completes_every_step_and_reaches_check_your_answers(coord
     check = coordinator.get(f"/agreements/{agreement_id}/check")
     html = check.get_data(as_text=True)
     assert check.status_code == 200
-    for expected in ("Voss, Ulvik", "Ola Ordførar", "Ingrid Ulvik", "Lensmann", "Barn og unge", "Voss Næringsråd", "Kommunalsjef for oppvekst"):
+    for expected in ("Voss and Ulvik", "Ola Ordførar", "Ingrid Ulvik", "Lensmann", "Barn og unge", "Voss Næringsråd", "Kommunalsjef for oppvekst"):
         assert expected in html, expected
     for step in STEP_NAMES:
         assert f'href="/agreements/{agreement_id}/steps/{step}?return=check"' in html, step
@@ -78,7 +78,7 @@ def test_every_save_is_recorded_in_the_audit_trail(coordinator):
 INVALID_ANSWERS = [
     ("parties", {"municipalities-0": "", "municipalities-1": None}, "Choose a municipality from the list, or remove the empty row"),
     ("parties", {"municipalities-1": "9999"}, "Choose a municipality from the list"),
-    ("parties", {"municipalities-1": "4621"}, "Each municipality can be chosen only once"),
+    ("parties", {"municipalities-1": "4621"}, "This municipality is already chosen above"),
     ("parties", {"municipalities-0": "4620", "municipalities-1": None}, "Voss kommune must be one of the parties"),
     ("police", {"police_district": ""}, "Choose the police district"),
     ("police", {"police_district": "999"}, "Choose the police district from the list"),

@@ -45,7 +45,18 @@ def answer(client, agreement_id: int, step: str, changes: dict[str, str] | None 
         data["police_district"] = _vest_id()
     data = {key: value for key, value in data.items() if value is not None}
     data["action"] = action
+    data.setdefault("draft_version", str(draft_version(agreement_id)))  # as on a page opened just now
     return client.submit(step_url(agreement_id, step) + query, data, token_from="/agreements/")
+
+
+def draft_version(agreement_id: int) -> int:
+    """The draft version as stored now (what a step page opened now would carry)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Agreement
+
+    return db.session.scalar(select(Agreement.draft_version).where(Agreement.id == agreement_id))
 
 
 def _vest_id() -> str:
@@ -60,3 +71,17 @@ def answer_all(client, agreement_id: int, until: str | None = None) -> None:
             return
         response = answer(client, agreement_id, step)
         assert response.status_code == 302, (step, response.get_data(as_text=True)[-3000:])
+
+
+def priority_answers(label: str) -> dict[str, str]:
+    """A whole «priority areas» step of three areas, each named after ``label`` (so a save can be told apart)."""
+    answers = {"follow_up_responsible": f"Oppfølging {label}", "action": "next"}
+    for number in range(3):
+        answers[f"priority_areas-{number}-title"] = f"{label} område {number + 1}"
+        answers[f"priority_areas-{number}-expected_results"] = f"Resultat {label} {number + 1}"
+    return answers
+
+
+def whole_save(label: str) -> list[tuple[int, str]]:
+    """The (position, title) of the priority areas as :func:`priority_answers` with ``label`` stores them."""
+    return [(number, f"{label} område {number + 1}") for number in range(3)]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:21:24.239066
+Create Date: 2026-11-30 00:40:30.639140
 
 """
 from alembic import op
@@ -93,6 +93,10 @@ def upgrade():
     sa.Column('renewal_of_id', sa.Integer(), nullable=True),
     sa.Column('completed_steps', sa.JSON(), nullable=False),
     sa.Column('unsaved_input', sa.JSON(), nullable=False),
+    sa.Column('draft_version', sa.Integer(), nullable=False),
+    sa.Column('changed_by_id', sa.Integer(), nullable=True),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('step_changes', sa.JSON(), nullable=False),
     sa.Column('written_standard', sa.Enum('nynorsk', 'bokmal', name='written_standard', native_enum=False, length=32), nullable=True),
     sa.Column('police_district_id', sa.Integer(), nullable=True),
     sa.Column('police_station', sa.String(length=200), nullable=True),
@@ -112,6 +116,7 @@ def upgrade():
     sa.Column('place', sa.String(length=100), nullable=True),
     sa.Column('active_from', sa.Date(), nullable=True),
     sa.Column('renewal_due_on', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['changed_by_id'], ['user.id'], name=op.f('fk_agreement_changed_by_id_user')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_agreement_created_by_id_user')),
     sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisation.id'], name=op.f('fk_agreement_owner_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['police_district_id'], ['police_district.id'], name=op.f('fk_agreement_police_district_id_police_district')),
@@ -125,6 +130,21 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_agreement_renewal_due_on'), ['renewal_due_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_renewal_of_id'), ['renewal_of_id'], unique=False)
 
+    op.create_table('background_task',
+    sa.Column('id', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('state', sa.Enum('queued', 'running', 'done', 'failed', name='task_state', native_enum=False, length=32), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=True),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['started_by_id'], ['user.id'], name=op.f('fk_background_task_started_by_id_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_background_task'))
+    )
     op.create_table('portal_signing_key',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -134,6 +154,7 @@ def upgrade():
     sa.Column('not_after', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('password_fingerprint', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_portal_signing_key_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_portal_signing_key'))
     )
@@ -172,6 +193,11 @@ def upgrade():
     sa.Column('signed_sha256', sa.String(length=64), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('pades_level', sa.String(length=10), nullable=True),
+    sa.Column('validation_report', sa.JSON(), nullable=True),
+    sa.Column('validation_report_sha256', sa.String(length=64), nullable=True),
+    sa.Column('validation_report_trust', sa.String(length=64), nullable=True),
+    sa.Column('validated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('validation_report_etsi', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_agreement_document_agreement_id_agreement'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_document')),
     sa.UniqueConstraint('agreement_id', name=op.f('uq_agreement_document_agreement_id'))
@@ -331,6 +357,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_portal_signing_key_user_id'))
 
     op.drop_table('portal_signing_key')
+    op.drop_table('background_task')
     with op.batch_alter_table('agreement', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_of_id'))
         batch_op.drop_index(batch_op.f('ix_agreement_renewal_due_on'))

@@ -11,7 +11,7 @@ from ..auth.invitations import PURPOSE as INVITATION
 from ..auth.passwords import make_link_token
 from ..extensions import db
 from ..labels import ROLE_LABELS
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..auth import sessions
 from ..auth.provider import configured, provider_name
 from ..models import Role, User, UserSession
@@ -36,13 +36,20 @@ def send_invitation(user: User, invited_by: User) -> None:
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
             provider=provider_name(),
         )
-    else:
-        body = _(
-            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s.\n"
-            "Open this link within %(days)d days to choose your password:\n\n%(link)s\n",
+        queue_mail(user.email, _("You are invited to Politirådsportalen"), body)
+        return
+    queue_mail(
+        user.email,
+        _("You are invited to Politirådsportalen"),
+        _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s, where the "
+            "municipalities and the police write, sign and renew their politiråd agreements.\n"
+            "Choose your password with this link within %(days)d days:\n\n%(link)s\n\n"
+            "If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
-        )
-    send_mail(user.email, _("You are invited to Politirådsportalen"), body)
+            email=invited_by.email,
+        ),
+    )
 
 
 @bp.route("/users")
@@ -72,9 +79,8 @@ def invite():
                 role=Role(form.role.data), organisation=current_user.organisation, password_hash=None,
             )
             db.session.add(user)
-            db.session.flush()
-            send_invitation(user, current_user)
             db.session.commit()
+            send_invitation(user, current_user)
             flash(_("An invitation is sent to %(email)s.", email=email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form), (400 if form.errors else 200)

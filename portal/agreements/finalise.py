@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -26,6 +26,7 @@ from ..models import Agreement, AgreementDocument, Role
 from . import bp
 from . import signing
 from ..wizard.answers import missing_steps
+from .editing import changes_since, describe_change, lock_agreement, shown_version
 from .lifecycle import record_event
 
 
@@ -59,12 +60,10 @@ def preview_pdf(agreement_id: int):
 @bp.route("/<int:agreement_id>/finalise", methods=["POST"])
 @roles_required(Role.COORDINATOR)
 def finalise(agreement_id: int):
-    agreement = agreement_for_editing(agreement_id)
-    page = url_for("agreements.show", agreement_id=agreement.id)
-    # Lock the row (PostgreSQL) so that two clicks cannot both finalise; the unique document per
-    # agreement version is the backstop where locks are not available (SQLite).
-    locked = select(Agreement).where(Agreement.id == agreement.id).with_for_update()
-    agreement = db.session.scalar(locked.execution_options(populate_existing=True)) or agreement
+    agreement_for_editing(agreement_id)
+    page = url_for("agreements.show", agreement_id=agreement_id)
+    # The draft's lock: two clicks cannot both finalise, and no step is saved while the PDF is made.
+    agreement = lock_agreement(agreement_id) or abort(404)
     if not agreement.is_editable:
         flash(_("This agreement is already finalised."), "info")
         return redirect(page)
@@ -75,6 +74,14 @@ def finalise(agreement_id: int):
             "warning",
         )
         return redirect(page)
+    changes = changes_since(agreement, shown_version(request.form.get("draft_version")))
+    if changes:
+        # Finalise only what the coordinator has read: a draft changed since the page was shown goes
+        # back to «check your answers», which says who changed what.
+        flash(_("The agreement was not finalised, because the draft has changed since you opened the page. Read the answers again before you finalise."), "warning")
+        for change in changes:
+            flash(describe_change(change), "warning")
+        return redirect(url_for("wizard.check_answers", agreement_id=agreement.id))
 
     to_correct = [signatory for signatory in signing.signatory_accounts(agreement) if signatory.must_be_corrected]
     if to_correct:

@@ -38,12 +38,33 @@ def start_agreement(creator: User, detail: str = "", **answers: object) -> Agree
     if "police_district" not in answers:  # a police coordinator starts with their own district
         answers.setdefault("police_district_id", creator.organisation.police_district_id)
     agreement = Agreement(reference="pending", owner_organisation=creator.organisation, created_by=creator,
-                          unsaved_input={}, **answers)
+                          unsaved_input={}, changed_by=creator, changed_at=datetime.now(timezone.utc), **answers)
     db.session.add(agreement)
     db.session.flush()
     agreement.reference = f"PR-{clock.today().year}-{agreement.id:05d}"
     record_event(agreement, "created", creator, detail)
     return agreement
+
+
+def untouched_draft_of(creator: User) -> Agreement | None:
+    """The draft ``creator`` started and has not answered anything in yet, if any: «Start a new agreement»
+    opens it again instead of leaving one more empty draft behind each time it is pressed."""
+    drafts = db.session.scalars(
+        select(Agreement).where(Agreement.created_by_id == creator.id, Agreement.status == AgreementStatus.DRAFT,
+                                Agreement.previous_version_id.is_(None), Agreement.renewal_of_id.is_(None))
+        .order_by(Agreement.id.desc())
+    )
+    return next((draft for draft in drafts if draft.is_untouched), None)
+
+
+def delete_draft(agreement: Agreement, actor: User) -> None:
+    """Delete a draft that was never finalised, with its answers; the caller commits. The audit event
+    outlives it (it names the reference, the version and the id), as do the events recorded before."""
+    if not agreement.is_deletable:
+        raise ValueError(f"{agreement.reference} version {agreement.version} cannot be deleted")
+    record_event(None, "draft_deleted", actor,
+                 f"{agreement.reference} version {agreement.version} (id {agreement.id}), never finalised")
+    db.session.delete(agreement)
 
 
 def change_status(agreement: Agreement, status: AgreementStatus, actor: User | None, detail: str = "") -> AuditEvent:
@@ -62,7 +83,8 @@ def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewa
     the caller commits. A renewal names the signed agreement it will supersede (a new version of a
     declined renewal keeps naming it)."""
     skipped = {"id", "reference", "version", "status", "created_at", "updated_at", "previous_version_id",
-               "renewal_of_id", "active_from", "renewal_due_on", "created_by_id", "unsaved_input"}
+               "renewal_of_id", "active_from", "renewal_due_on", "created_by_id", "unsaved_input",
+               "draft_version", "changed_by_id", "changed_at", "step_changes"}
     copied = {column.key: getattr(agreement, column.key) for column in Agreement.__table__.columns if column.key not in skipped}
     copied["completed_steps"] = list(agreement.completed_steps or [])
     copied["additional_main_tasks"] = list(agreement.additional_main_tasks or [])
@@ -70,7 +92,7 @@ def new_version(agreement: Agreement, actor: User | None, detail: str, *, renewa
     new = Agreement(**copied, reference=agreement.reference, version=(latest or agreement.version) + 1,
                     status=AgreementStatus.DRAFT, previous_version_id=agreement.id,
                     renewal_of=renewal_of or agreement.renewal_of, created_by=actor or agreement.created_by,
-                    unsaved_input={})
+                    unsaved_input={}, changed_by=actor, changed_at=datetime.now(timezone.utc))
     for party in agreement.parties:
         new.parties.append(Party(municipality_number=party.municipality_number, position=party.position))
     for member in agreement.members:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import Agreement, AgreementStatus, MemberRole, RenewalReminder
+from . import notices
 from .lifecycle import coordinators_of, record_event
 
 SIGNATORY_ROLES = (MemberRole.MAYOR, MemberRole.STATION_CHIEF)
@@ -54,29 +53,14 @@ def send_due_reminders(today: date) -> list[tuple[int, int]]:
         except IntegrityError:
             db.session.rollback()
             continue
-        _send(agreement, passed[-1], recipients)
         record_event(agreement, "renewal_reminder", None, f"{passed[-1]} days before; to {', '.join(recipients)}")
         db.session.commit()
+        _send(agreement, passed[-1], recipients)  # queued: retried until the mail server takes it
         sent.append((agreement.id, passed[-1]))
     return sent
 
 
 def _send(agreement: Agreement, days_before: int, recipients: list[str]) -> None:
-    municipalities = ", ".join(m.name for m in agreement.municipalities)
     link = current_app.config["PUBLIC_BASE_URL"] + f"/agreements/{agreement.id}"
-    due = agreement.renewal_due_on.strftime("%d.%m.%Y")
-    language = agreement.written_standard.language_code if agreement.written_standard else "nb"
-    with force_locale(language):
-        if days_before:
-            subject = _("The politiråd agreement for %(municipalities)s is due for renewal on %(date)s", municipalities=municipalities, date=due)
-        else:
-            subject = _("The politiråd agreement for %(municipalities)s is due for renewal today", municipalities=municipalities)
-        body = _(
-            "The politiråd agreement %(reference)s between %(municipalities)s and %(district)s is revised every year. "
-            "It is due for renewal on %(date)s.\n\n"
-            "The coordinator starts the renewal in Politirådsportalen, beginning with the evaluation of last year's priority areas:\n\n%(link)s\n",
-            reference=agreement.reference, municipalities=municipalities,
-            district=agreement.police_district.name_in(agreement.written_standard or "bokmal") if agreement.police_district else "",
-            date=due, link=link,
-        )
-    send_mail(recipients, subject, body)
+    notice = notices.renewal_reminder(agreement, days_before, link)
+    queue_mail(recipients, notice.subject, notice.body, job_id=f"renewal-reminder-{agreement.id}-{days_before}")

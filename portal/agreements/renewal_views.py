@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Role
 from ..wizard.answers import first_open_step
 from . import bp
+from .editing import lock_agreement
 from .finalise import pdf_filename
 from .lifecycle import RENEWABLE_STATES, record_event, renewal_under_way, start_renewal
 
@@ -21,7 +22,9 @@ from .lifecycle import RENEWABLE_STATES, record_event, renewal_under_way, start_
 @roles_required(Role.COORDINATOR)
 def renew(agreement_id: int):
     """Open the renewal of a signed agreement (or the one already under way) at its first open step."""
-    agreement = agreement_for_editing(agreement_id)
+    agreement_for_editing(agreement_id)
+    # The agreement's lock: two presses at once open one renewal, not two.
+    agreement = lock_agreement(agreement_id) or abort(404)
     if agreement.status_on(clock.today()) not in RENEWABLE_STATES:
         flash(_("Only an agreement in force can be renewed."), "warning")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))

@@ -1,5 +1,6 @@
-"""The yearly revision: twelve calendar months after the last signature an agreement is due for renewal;
-one not renewed within twelve months of that has expired.
+"""The yearly revision: an agreement is in force from one date (:func:`in_force_from`: its own start date,
+or the last signature if that is later); twelve calendar months after that date it is due for renewal; one
+not renewed within twelve months of that has expired.
 
 ``mark_due_renewals`` and ``mark_expired`` are what ``flask --app portal renewals`` runs from cron. Each is
 one guarded UPDATE, so running it twice, or on several app servers at the same moment, marks each agreement
@@ -17,10 +18,17 @@ from ..models import Agreement, AgreementStatus, User
 from .lifecycle import RENEWABLE_STATES, change_status, record_event
 
 
+def in_force_from(agreement: Agreement, last_signed_on: date) -> date:
+    """The one date the agreement is in force from: the start date its text names, or the day of the last
+    signature when that is later (an agreement cannot apply before it is signed)."""
+    return max(agreement.start_date or last_signed_on, last_signed_on)
+
+
 def activate(agreement: Agreement, last_signed_on: date) -> None:
-    """The agreement is in force from its last signature and is to be renewed twelve months later."""
-    agreement.active_from = last_signed_on
-    agreement.renewal_due_on = twelve_months_after(last_signed_on)
+    """Fully signed: in force from :func:`in_force_from`, to be renewed twelve months after that. The
+    PDF, the pages, the dashboard, the archive, the exports and the reminders all read these two dates."""
+    agreement.active_from = in_force_from(agreement, last_signed_on)
+    agreement.renewal_due_on = twelve_months_after(agreement.active_from)
 
 
 def supersede_renewed(renewal: Agreement, actor: User | None) -> None:
@@ -45,7 +53,7 @@ def _mark(condition, status: AgreementStatus, reason: str, today: date) -> list[
 def mark_due_renewals(today: date) -> list[int]:
     """Mark every active agreement whose renewal date has come; return the ids marked by this run."""
     return _mark(and_(Agreement.status == AgreementStatus.ACTIVE, Agreement.renewal_due_on <= today),
-                 AgreementStatus.RENEWAL_DUE, "twelve months after the last signature", today)
+                 AgreementStatus.RENEWAL_DUE, "twelve months after the agreement came into force", today)
 
 
 def mark_expired(today: date) -> list[int]:
@@ -62,3 +70,19 @@ def mark_expired(today: date) -> list[int]:
         return []
     return _mark(and_(Agreement.id.in_(ids), Agreement.status.in_(waiting)),
                  AgreementStatus.EXPIRED, "not renewed within twelve months of the renewal date", today)
+
+
+def daily_renewals(day: str) -> dict[str, int]:
+    """The daily run (``flask --app portal renewals``, or its job): mark due and expired agreements, send the
+    reminders whose day has come, and queue again the closing of fully signed agreements still waiting for
+    it (a closing whose every try failed). Each part is safe to repeat; returns how many of each."""
+    from .reminders import send_due_reminders
+    from .signing import close_waiting_agreements
+
+    today = date.fromisoformat(day)
+    return {
+        "marked": len(mark_due_renewals(today)),
+        "expired": len(mark_expired(today)),
+        "reminded": len(send_due_reminders(today)),
+        "closing": close_waiting_agreements(),
+    }

@@ -11,7 +11,9 @@ from ..auth import provider, sessions
 from ..auth.identity import Authentication
 from ..documents import agreement_html
 from ..extensions import db
-from ..models import Agreement, AgreementStatus, Role
+from .. import jobs
+from ..templating import norwegian_date
+from ..models import Agreement, AgreementStatus, BackgroundTask, Role, TaskState
 from . import bp, signing
 from .forms import PKCS12_MAX_BYTES, DeclineForm, SignForm
 from .lifecycle import record_event, versions_of
@@ -105,6 +107,28 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         step_up_minutes=current_app.config["OIDC_STEP_UP_MAX_AGE"] // 60,
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
+
+
+@bp.app_template_global("closing_of")
+def closing_of(agreement: Agreement) -> BackgroundTask | None:
+    """The closing of a fully signed agreement, while it is under way (or failed); None otherwise."""
+    if not signing.being_closed(agreement):
+        return None
+    return jobs.task(signing.closing_job_id(agreement.id)) or BackgroundTask(id=signing.closing_job_id(agreement.id), state=TaskState.QUEUED)
+
+
+@bp.route("/<int:agreement_id>/close", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def close(agreement_id: int):
+    """Try the closing of a fully signed agreement again (after it failed)."""
+    agreement = agreement_for_reading(agreement_id)
+    if signing.being_closed(agreement):
+        jobs.enqueue(signing.close_signed_agreement, agreement.id, job_id=signing.closing_job_id(agreement.id),
+                     started_by=current_user.id)
+        flash(_("Closing the agreement has started again."), "info")
+    else:
+        flash(_("This agreement is not waiting to be closed."), "info")
+    return redirect(url_for("agreements.show", agreement_id=agreement_id))
 
 
 @bp.app_template_global("awaits_signature_of")
@@ -215,9 +239,13 @@ def sign(agreement_id: int):
         db.session.rollback()
         agreement = db.session.get(Agreement, agreement_id, populate_existing=True) or agreement
         return _page(agreement, SignForm(formdata=None), DeclineForm(formdata=None), refusal=_refusal(error, agreement), status=409)
-    if result.completed:
-        flash(_("You have signed. That was the last signature: the agreement is in force. The document is at PAdES level %(level)s.",
-                level=result.pades_level), "success")
+    closed = db.session.get(Agreement, agreement_id, populate_existing=True)
+    if result.completed and closed is not None and closed.status is not AgreementStatus.FINALISED:
+        flash(_("You have signed. That was the last signature: the agreement is in force from %(date)s. The document is at PAdES level %(level)s.",
+                date=norwegian_date(closed.active_from), level=closed.document.pades_level), "success")
+    elif result.completed:
+        flash(_("You have signed. That was the last signature: the agreement is now being closed for long-term "
+                "validation, and comes into force in a moment."), "success")
     else:
         flash(_("You have signed. The others who are to sign have not all done so yet."), "success")
     return redirect(url_for("agreements.sign", agreement_id=agreement_id))

@@ -17,22 +17,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from io import BytesIO
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields as pdf_fields
 from pyhanko.sign.signers import Signer
 from sqlalchemy import func, select, update
 
-from .. import clock
+from .. import clock, jobs
 from ..auth import provider
 from ..auth.identity import Authentication
 from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
-from ..mail import send_mail
+from ..mail import queue_mail
 from ..models import (
     Agreement,
     AgreementDocument,
@@ -42,6 +37,7 @@ from ..models import (
     OrganisationKind,
     Role,
     SignatureSlot,
+    TaskState,
     User,
 )
 from ..signing import keys, pades
@@ -49,6 +45,8 @@ from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
+from . import notices
+from .editing import lock_agreement
 from .lifecycle import change_status, coordinators_of, new_version, record_event
 from .renewals import activate, supersede_renewed
 
@@ -123,10 +121,6 @@ def _link(endpoint: str, **values: object) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + path
 
 
-def _language(agreement: Agreement) -> str:
-    return agreement.written_standard.language_code if agreement.written_standard else "nn"
-
-
 # ---------------------------------------------------------------- finalising: seal and slots
 
 
@@ -198,7 +192,8 @@ def seal_and_prepare(agreement: Agreement, document: AgreementDocument, actor: U
     document.signed_pdf = sealed
     document.signed_sha256 = sha256_hex(sealed)
     document.revision = 1
-    document.pades_level = pades.pades_level(sealed).value
+    document.pades_level = pades.level_after_signature(None, timestamped=setup.timestamper is not None,
+                                                       validation_data=False).value
     record_event(agreement, "sealed", actor, f"SHA-256 {document.signed_sha256}")
     invitations = []
     for position, signatory in enumerate(signatory_accounts(agreement)):
@@ -243,42 +238,27 @@ def slot_belongs_to(slot: SignatureSlot, user: User) -> bool:
 
 
 def send_signing_invitations(agreement: Agreement, invitations: list[Invitation], invited_by: User | None) -> list[str]:
-    """E-mail every signatory the link to the signing page (and an account invitation to new users).
-    Returns the addresses that could not be reached."""
+    """E-mail every signatory the link to the signing page (and an account invitation to new users), in the
+    background. Returns the addresses already known not to be reached (with a queue: none yet)."""
     from ..auth.invitations import PURPOSE as INVITATION
     from ..auth.passwords import make_link_token
 
     failed = []
     sign_link = _link("agreements.sign", agreement_id=agreement.id)
-    with force_locale(_language(agreement)):
-        for invitation in invitations:
-            slot = invitation.slot
-            body = _(
-                "Hello %(name)s,\n\nThe politiråd agreement %(reference)s (version %(version)d) is ready for your signature.\n"
-                "Read it and sign it here:\n\n%(link)s\n",
-                name=slot.name or slot.email, reference=agreement.reference, version=agreement.version, link=sign_link,
-            )
-            if invitation.new_user and slot.user is not None:
-                days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-                sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
-                account = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
-                if provider.configured():
-                    body += "\n" + _(
-                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days and prove "
-                        "who you are with %(provider)s; it takes you on to the agreement:\n\n%(link)s\n",
-                        days=days, provider=provider.provider_name(), link=account,
-                    )
-                else:
-                    body += "\n" + _(
-                        "You do not have an account in Politirådsportalen yet. Open this link within %(days)d days to choose "
-                        "your password first:\n\n%(link)s\n",
-                        days=days, link=account,
-                    )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s is ready for your signature", reference=agreement.reference), body)
-            except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
-                current_app.logger.exception("Could not send the signing invitation to %s", slot.email)
-                failed.append(slot.email)
+    contact = invited_by or agreement.created_by
+    sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
+    for invitation in invitations:
+        slot = invitation.slot
+        account_link = None
+        if invitation.new_user and slot.user is not None:
+            # The account link leads on to the signing page once the account is ready.
+            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
+        notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
+                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
+                                            provider_name=provider.provider_name() if provider.configured() else None)
+        sent = queue_mail(slot.email, notice.subject, notice.body, job_id=f"signing-invitation-{slot.id}")
+        if sent.state is TaskState.FAILED:  # known at once without a queue; the agreement is sealed anyway
+            failed.append(slot.email)
     return failed
 
 
@@ -304,8 +284,8 @@ class KeyChoice:
 @dataclass
 class SignResult:
     slot: SignatureSlot
-    completed: bool  # this was the last signature: the agreement is closed and active
-    pades_level: str
+    completed: bool  # this was the last signature: the agreement is being closed (see close_signed_agreement)
+    pades_level: str  # of the revision just stored (before the closing)
 
 
 def slot_for(agreement: Agreement, user: User) -> SignatureSlot | None:
@@ -337,24 +317,51 @@ def _identity_secret(user: User) -> str:
     return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()
 
 
-def _portal_signer(user: User, password: str) -> Signer:
+def _portal_signer(user: User, password: str, *, identity_proven: bool = False) -> Signer:
     """The user's portal-issued key, opened with their password; enrolled on first use, and again when
-    the password has changed since (the old key can no longer be opened and is retired)."""
+    the password has changed since (the old key can no longer be opened and is retired).
+
+    The key is encrypted under the password (scrypt, AES-GCM), so opening it proves the password: while
+    the key was enrolled under the password the user has now (``password_fingerprint``), that one scrypt
+    is the whole check, under the same lock-out as signing in. Only after a password change is the
+    password checked with argon2 first (the slow path, once)."""
+    from ..auth import throttle
+    from ..auth.passwords import password_fingerprint
+
     setup = signing_setup()
     live = db.session.scalar(
         select(PortalSigningKey).where(PortalSigningKey.user_id == user.id, PortalSigningKey.revoked_at.is_(None))
         .order_by(PortalSigningKey.id.desc())
     )
+    fingerprint = password_fingerprint(user)
+    if live is not None and live.password_fingerprint == fingerprint:
+        address, now = throttle.client_address(), throttle.now_utc()
+        if throttle.is_throttled(user.email, address, now):
+            raise Locked("locked")
+        try:
+            opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
+        except keys.WrongSecret as error:
+            throttle.record_failure(user.email, address, now)  # counted as a wrong password when signing in is
+            db.session.commit()
+            raise WrongPassword("wrong password") from error
+        throttle.forget_failures(user.email, address)
+        db.session.commit()
+        return opened.signer()
+    if not identity_proven:  # a signatory who proved who they are at the provider has no password to check
+        _confirm_password(user, password)
     if live is not None:
         try:
-            return keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain()).signer()
+            opened = keys.PortalIssuedKey(live.as_stored(), password, setup.issuer_chain())
+            live.password_fingerprint = fingerprint  # the same password, hashed anew: the fast path from now on
+            db.session.commit()
+            return opened.signer()
         except keys.WrongSecret:
             live.revoked_at = datetime.now(timezone.utc)
     if setup.pki is None:
         raise KeyProblem("Portal-issued keys need the portal's certificate authority, which is not configured.")
     identity = SignatoryIdentity(user.name, user.title, user.organisation.name, user.email)
     stored = keys.PortalIssuedKey.enrol(setup.pki, identity, password)
-    db.session.add(PortalSigningKey.from_stored(user.id, stored))
+    db.session.add(PortalSigningKey.from_stored(user.id, stored, fingerprint))
     db.session.commit()  # the key is the signatory's whatever becomes of this signature
     return keys.PortalIssuedKey(stored, password, setup.issuer_chain()).signer()
 
@@ -371,7 +378,7 @@ def _confirm_password(user: User, password: str) -> None:
 
 
 @contextmanager
-def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
+def _signer(user: User, password: str, choice: KeyChoice, *, identity_proven: bool = False) -> Iterator[Signer]:
     if choice.source == "pkcs12":
         try:
             uploaded = keys.Pkcs12Key(choice.pkcs12_data or b"", choice.pkcs12_passphrase or None, signing_setup().issuer_chain())
@@ -397,12 +404,7 @@ def _signer(user: User, password: str, choice: KeyChoice) -> Iterator[Signer]:
         with token_key:
             yield token_key.signer()
         return
-    yield _portal_signer(user, password)
-
-
-def _empty_fields(pdf: bytes) -> list[str]:
-    reader = PdfFileReader(BytesIO(pdf), strict=False)
-    return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
+    yield _portal_signer(user, password, identity_proven=identity_proven)  # checks the password itself, with the key
 
 
 def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoice | None = None, *,
@@ -420,13 +422,14 @@ def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoi
     slot = check_can_sign(agreement, user)
     if not is_named_for(slot, user):
         raise NameMismatch(slot.field_name)
-    if authentication is None:
-        _confirm_password(user, password or "")
-    elif not user.identity_hmac:
-        raise WrongPassword("no proven identity")
+    if authentication is not None:
+        if not user.identity_hmac:
+            raise WrongPassword("no proven identity")
+    elif choice.source != "portal":
+        _confirm_password(user, password or "")  # a portal key is opened with the password: that is the check
     secret = password if authentication is None else _identity_secret(user)
     try:
-        with _signer(user, secret or "", choice) as signer:
+        with _signer(user, secret or "", choice, identity_proven=authentication is not None) as signer:
             return _sign_latest(agreement, user, slot, signer, choice.source, now, authentication)
     except SigningError:
         db.session.rollback()
@@ -446,7 +449,8 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
     for _attempt in range(MAX_TRIES):
         db.session.rollback()  # see what others have stored since
         row = db.session.execute(
-            select(AgreementDocument.signed_pdf, AgreementDocument.revision).where(AgreementDocument.id == document_id)
+            select(AgreementDocument.signed_pdf, AgreementDocument.revision, AgreementDocument.pades_level)
+            .where(AgreementDocument.id == document_id)
         ).one()
         state = db.session.execute(
             select(SignatureSlot.signed_at, SignatureSlot.declined_at).where(SignatureSlot.id == slot_id)
@@ -456,7 +460,11 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise NotOpenForSigning(status.value if status else "gone")
         if state.signed_at is not None:
             raise AlreadySigned(slot.field_name)
-        seen_pdf, seen_revision = row.signed_pdf, row.revision
+        seen_pdf, seen_revision, seen_level = row.signed_pdf, row.revision, row.pades_level
+        others_unsigned = db.session.scalar(
+            select(func.count()).select_from(SignatureSlot)
+            .where(SignatureSlot.agreement_id == agreement.id, SignatureSlot.id != slot_id, SignatureSlot.signed_at.is_(None))
+        )
         signed_at = now or datetime.now(timezone.utc)
         signer_name = certificate_name(signer.signing_cert)
         if not same_name(signer_name, slot.name):  # an uploaded or token key of someone else
@@ -469,10 +477,10 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise AlreadySigned(slot.field_name) from error
         except pades.SigningRefused as error:
             raise SigningError(str(error)) from error
-        completed = not _empty_fields(signed)
-        if completed and setup.timestamper is not None:
-            signed = pades.close_lta(signed, setup.validation_context(), setup.timestamper)
-        level = pades.pades_level(signed).value
+        # Computed from what was just done, not by parsing the new revision again.
+        completed = not others_unsigned
+        level = pades.level_after_signature(seen_level, timestamped=setup.timestamper is not None,
+                                            validation_data=True).value
         stored = db.session.execute(
             update(AgreementDocument)
             .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)
@@ -497,15 +505,105 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
         proof = f"; {authentication.describe()}" if authentication else ""
         event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
         event.signer_name = signer_name
-        if completed:
-            change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")
-            activate(agreement, signed_at.astimezone(clock.OSLO).date())
-            supersede_renewed(agreement, user)
         db.session.commit()
+        if completed:
+            # The signer has their answer now; the closing (B-LTA) and coming into force follow in the background.
+            jobs.enqueue(close_signed_agreement, agreement.id, job_id=closing_job_id(agreement.id), started_by=user.id)
         db.session.expire_all()
         return SignResult(db.session.get(SignatureSlot, slot_id), completed, level)  # type: ignore[arg-type]
     db.session.rollback()
     raise Conflict("too many signatures at the same moment")
+
+
+# ---------------------------------------------------------------- closing, in the background
+
+
+def closing_job_id(agreement_id: int) -> str:
+    return f"close-agreement-{agreement_id}"
+
+
+def being_closed(agreement: Agreement) -> bool:
+    """Every signatory has signed and the closing (B-LTA, coming into force) has not finished yet."""
+    return (agreement.status is AgreementStatus.FINALISED and bool(agreement.signature_slots)
+            and all(slot.signed_at is not None for slot in agreement.signature_slots))
+
+
+def close_signed_agreement(agreement_id: int) -> None:
+    """The job after the last signature: add the validation data and a document time-stamp (B-LTA, when a
+    time-stamp service is configured), then bring the agreement into force from the day of its last
+    signature, and supersede the agreement it renews; then queue the intake validation.
+
+    Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
+    closed PDF and the new state are stored in one transaction, the PDF only on the revision it was made from.
+    """
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or not being_closed(agreement):
+        return
+    setup = signing_setup()
+    document = agreement.document
+    closed, level = document.signed_pdf, pades.PadesLevel(document.pades_level or "none")
+    if setup.timestamper is not None and level is not pades.PadesLevel.B_LTA:
+        closed = pades.close_lta(document.signed_pdf, setup.validation_context(), setup.timestamper)
+        level = pades.PadesLevel.B_LTA
+        stored = db.session.execute(
+            update(AgreementDocument)
+            .where(AgreementDocument.id == document.id, AgreementDocument.revision == document.revision)
+            .values(signed_pdf=closed, signed_sha256=sha256_hex(closed), revision=document.revision + 1,
+                    pades_level=level.value)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if stored != 1:
+            raise Conflict("the document changed while it was being closed")  # retried by the queue
+    moved = db.session.execute(
+        update(Agreement).where(Agreement.id == agreement_id, Agreement.status == AgreementStatus.FINALISED)
+        .values(status=AgreementStatus.ACTIVE).execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return
+    last = max(agreement.signature_slots, key=lambda slot: _aware(slot.signed_at))
+    agreement.status = AgreementStatus.FINALISED  # change_status below records the move
+    change_status(agreement, AgreementStatus.ACTIVE, last.user, f"all signatures; PAdES {level.value}")
+    activate(agreement, _aware(last.signed_at).astimezone(clock.OSLO).date())
+    supersede_renewed(agreement, last.user)
+    db.session.commit()
+    jobs.enqueue(validate_at_intake, agreement_id, job_id=f"intake-validation-{agreement_id}")
+
+
+def close_waiting_agreements() -> int:
+    """Queue the closing of every fully signed agreement that is still not closed because its closing failed
+    (run daily); returns how many. A closing still queued or running is left to finish."""
+    from ..models import BackgroundTask
+
+    waiting = db.session.scalars(
+        select(Agreement.id).where(Agreement.status == AgreementStatus.FINALISED,
+                                   ~Agreement.signature_slots.any(SignatureSlot.signed_at.is_(None)),
+                                   Agreement.signature_slots.any())
+    ).all()
+    again = 0
+    for agreement_id in waiting:
+        existing = db.session.get(BackgroundTask, closing_job_id(agreement_id))
+        if existing is None or existing.state is TaskState.FAILED:
+            jobs.enqueue(close_signed_agreement, agreement_id, job_id=closing_job_id(agreement_id))
+            again += 1
+    return again
+
+
+def _aware(moment: datetime | None) -> datetime:
+    assert moment is not None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite gives naive datetimes back
+
+
+def validate_at_intake(agreement_id: int) -> None:
+    """The job after closing: validate the signed PDF once and store the report with the agreement, so
+    that the archive reads the stored report instead of validating again."""
+    agreement = db.session.get(Agreement, agreement_id)
+    if agreement is None or agreement.document is None or agreement.document.signed_pdf is None:
+        return
+    from ..validation_reports import store_validation_report
+
+    store_validation_report(agreement)  # safe to run again: the job is retried after a failure
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- declining
@@ -514,6 +612,7 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
 def decline(agreement: Agreement, user: User, reason: str) -> Agreement:
     """The signatory declines this version: it is kept on record as DECLINED and the coordinators get a
     new version (a copy, a complete draft) and an e-mail with the reason. Returns the new version."""
+    agreement = lock_agreement(agreement.id) or agreement  # one writer at a time (see ``editing``)
     slot = check_can_sign(agreement, user)
     now = datetime.now(timezone.utc)
     # Guarded: only one of two simultaneous declines (or a decline racing the last signature) wins.
@@ -549,38 +648,18 @@ def notify_other_signatories_of_decline(old: Agreement, new: Agreement, declined
     leads to the new version once the coordinators have finalised it."""
     decliner = declined.user.name if declined.user else declined.name
     link = _link("agreements.sign", agreement_id=old.id)
-    with force_locale(_language(old)):
-        for slot in old.signature_slots:
-            if slot.id == declined.id:
-                continue
-            body = _(
-                "Hello %(name)s,\n\n%(decliner)s has declined to sign version %(version)d of the politiråd agreement "
-                "%(reference)s.\n\nThe reason given:\n%(reason)s\n\nThe coordinators are making version %(new_version)d. "
-                "When it has been finalised, you are sent an e-mail, and your signing link leads to the new version:\n\n%(link)s\n\n"
-                "Until then there is nothing for you to sign.\n",
-                name=slot.name or slot.email, decliner=decliner, version=old.version, reference=old.reference,
-                reason=reason, new_version=new.version, link=link,
-            )
-            try:
-                send_mail(slot.email, _("Agreement %(reference)s: version %(version)d was declined",
-                                        reference=old.reference, version=old.version), body)
-            except Exception:  # noqa: BLE001 — the decline is stored; the signing page says the same
-                current_app.logger.exception("Could not tell %s that %s was declined", slot.email, old.reference)
+    for slot in old.signature_slots:
+        if slot.id == declined.id:
+            continue
+        notice = notices.declined_to_signatory(old, new, slot.name or slot.email, decliner, reason, link)
+        queue_mail(slot.email, notice.subject, notice.body,
+                   job_id=f"decline-notice-{old.id}-{slot.id}")  # the decline is stored; the mail follows
 
 
 def notify_coordinators_of_decline(old: Agreement, new: Agreement, user: User, reason: str) -> None:
     recipients = [person.email for person in coordinators_of(old)]
     if not recipients:
         return
-    with force_locale(_language(old)):
-        body = _(
-            "Hello,\n\n%(name)s (%(organisation)s) has declined to sign the politiråd agreement %(reference)s, version %(version)d.\n\n"
-            "The reason given:\n%(reason)s\n\nVersion %(new_version)d is ready for you to change and finalise again:\n\n%(link)s\n",
-            name=user.name, organisation=user.organisation.name, reference=old.reference, version=old.version,
-            reason=reason, new_version=new.version, link=_link("wizard.check_answers", agreement_id=new.id),
-        )
-        try:
-            send_mail(recipients, _("Agreement %(reference)s was declined", reference=old.reference), body)
-        except Exception:  # noqa: BLE001 — the decline is stored; the new version shows in their list
-            current_app.logger.exception("Could not tell the coordinators that %s was declined", old.reference)
+    notice = notices.declined_notice(old, new, user, reason, _link("wizard.check_answers", agreement_id=new.id))
+    queue_mail(recipients, notice.subject, notice.body, job_id=f"decline-notice-{old.id}")
 

@@ -22,7 +22,7 @@ archive_group = AppGroup("archive", help="The archive of signed agreements.")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The folder to write to (created if missing). Packages already there are replaced.")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Only agreements that came into force (their last signature) on or after this day, YYYY-MM-DD. "
+              help="Only agreements that came into force (their start date, or the last signature if later) on or after this day, YYYY-MM-DD. "
                    "Default: every signed agreement.")
 @click.option("--unpacked", is_flag=True, help="Write a folder per agreement instead of a ZIP file.")
 @click.option("--format", "package_format", type=click.Choice(["package", "noark5"]), default="package", show_default=True,

@@ -5,6 +5,7 @@ An archive package (one ZIP per agreement version) holds:
 - ``<stem>-signert.pdf``: the signed PDF exactly as stored (``AgreementDocument.signed_pdf``);
 - ``<stem>-evaluering.pdf``: the evaluation made of this agreement when it was renewed, where there is one;
 - ``validation-report.json``: the signature validation report (``portal.signing.verify``, as ``/verify`` shows it);
+- ``validation-report-etsi.xml``: the same validation as an ETSI TS 119 102-2 report (``portal.signing.etsi_report``);
 - ``audit-trail.json``: every audit event of the agreement, oldest first;
 - ``metadata.json`` and ``metadata.xml``: parties, dates, signatories, the versions of the same reference and
   the SHA-256 of every other file in the package.
@@ -18,8 +19,8 @@ import json
 import zipfile
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
 from xml.etree import ElementTree
 
 from flask import current_app, has_request_context
@@ -137,19 +138,28 @@ def evaluation_pdf(agreement: Agreement) -> bytes | None:
     return evaluation.evaluation_pdf(agreement) if evaluation.has_evaluation(agreement) else None
 
 
-def validation_report(pdf: bytes) -> dict[str, Any]:
-    """The signature validation report of ``pdf`` as ``POST /verify.json`` gives it; ``error`` where the
-    file cannot be verified at all. Worded in the page's language, or outside a request (the CLI) in the
-    default one."""
+def validation_report(agreement: Agreement) -> dict[str, Any]:
+    """The signature validation report of the agreement's signed PDF as ``POST /verify.json`` gives it,
+    from the report stored when it was closed (made and stored now where there is none); ``error`` where
+    the file cannot be verified at all. Worded in the page's language, or outside a request (the CLI) in
+    the default one."""
     from ..signing import verify
-    from ..verify_page import error_message, report_json, report_of
+    from ..validation_reports import report_for_agreement
+    from ..verify_page import error_message, report_json
 
     words = nullcontext() if has_request_context() else force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
     with words:
         try:
-            return report_json(report_of(pdf, max_bytes=len(pdf) + 1))  # a stored PDF is never too large
+            return report_json(report_for_agreement(agreement))
         except verify.VerificationError as error:  # a validator failure is reported, not raised
             return {"verdict": "error", "error": error.code, "message": error_message(error)}
+
+
+def etsi_report(agreement: Agreement) -> bytes:
+    """The ETSI TS 119 102-2 XML report stored with the agreement (made now where there is none)."""
+    from ..validation_reports import etsi_report_for_agreement
+
+    return etsi_report_for_agreement(agreement).encode("utf-8")
 
 
 def audit_trail(agreement: Agreement) -> list[dict[str, Any]]:
@@ -245,6 +255,9 @@ def json_bytes(value: Any) -> bytes:
 
 
 def _iso(value: date | datetime | None) -> str | None:
+    """ISO 8601; a time always with its offset (UTC, as stored: some databases hand it back without one)."""
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     return value.isoformat() if value is not None else None
 
 
@@ -254,7 +267,10 @@ def package_files(agreement: Agreement) -> dict[str, bytes]:
     evaluation = evaluation_pdf(agreement)
     if evaluation is not None:
         files[pdf_filename(agreement, draft=False, kind="evaluering")] = evaluation
-    files["validation-report.json"] = json_bytes(validation_report(files[signed_pdf_name(agreement)]))
+    report = validation_report(agreement)
+    files["validation-report.json"] = json_bytes(report)
+    if "error" not in report:  # a file the validator could read has its ETSI report too
+        files["validation-report-etsi.xml"] = etsi_report(agreement)
     files["audit-trail.json"] = json_bytes(audit_trail(agreement))
     meta = metadata(agreement, files)
     files["metadata.json"] = json_bytes(meta)
@@ -282,10 +298,19 @@ def package_zip(agreement: Agreement) -> bytes:
 def bundle_zip(agreements: Iterable[Agreement], *, folders: bool = True) -> bytes:
     """Several packages in one ZIP, each in a folder named by its stem (``PR-2026-00001-v1/``)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for agreement in agreements:
+    write_bundle(buffer, agreements, folders=folders)
+    return buffer.getvalue()
+
+
+def write_bundle(target: Any, agreements: Iterable[Agreement], *, folders: bool = True,
+                 progress: Callable[[int], None] | None = None) -> None:
+    """Write :func:`bundle_zip`'s ZIP to ``target`` (a path or a binary file), calling ``progress`` with the
+    number of packages written after each one."""
+    with zipfile.ZipFile(target, "w") as archive:
+        for count, agreement in enumerate(agreements, start=1):
             prefix = f"{file_stem(agreement)}/" if folders else ""
             when = _zip_time(agreement)
             for name, data in package_files(agreement).items():
                 _write(archive, prefix + name, data, when)
-    return buffer.getvalue()
+            if progress is not None:
+                progress(count)

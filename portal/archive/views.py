@@ -1,28 +1,27 @@
 """The archive's pages: the list with its filter, one agreement, and the downloads (each one recorded)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
 
-from ..access import SIGNED_STATES, visible_agreements
+from ..access import SIGNED_STATES, visible_agreements, with_list_details
 from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
-from ..models import Agreement, ArchiveMessage, Municipality, Party, PoliceDistrict
-from ..verify_page import REPORT_WORDS
-from . import bp
+from ..models import Agreement, ArchiveMessage, BackgroundTask, Municipality, Party, PoliceDistrict, TaskState
+from ..signing.verify import VerificationError
+from ..verify_page import REPORT_WORDS, error_message
+from . import bp, bulk
 from .noark5 import extraction_zip
 from .package import (
-    ArchiveFilter, archived, bundle_zip, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
+    ArchiveFilter, archived, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
 )
 
 PER_PAGE = 25
-#: The most packages in one bulk download: each validation report takes seconds. More: `flask archive export`.
-BULK_LIMIT = 50
 
 
 def _archived_agreement(agreement_id: int) -> Agreement:
@@ -50,6 +49,11 @@ def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
     }
 
 
+#: The most agreements in one Noark 5 download, which is made in the request (each validation report takes
+#: seconds). More: ``flask archive export --format noark5``.
+BULK_LIMIT = 50
+
+
 def _filtered_for_download(chosen: ArchiveFilter) -> list[Agreement] | None:
     """The agreements the filter finds for a bulk download; 404 if none; None (with a message) if too many."""
     agreements = list(db.session.scalars(chosen.apply(archived(visible_agreements(current_user))).limit(BULK_LIMIT + 1)))
@@ -67,7 +71,7 @@ def _filtered_for_download(chosen: ArchiveFilter) -> list[Agreement] | None:
 def index():
     """Signed agreements the user may read, filtered and searched, 25 to a page."""
     chosen = ArchiveFilter.from_args(request.args)
-    query = chosen.apply(archived(visible_agreements(current_user)))
+    query = with_list_details(chosen.apply(archived(visible_agreements(current_user))))
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     return render_template("archive/index.html", page=page, chosen=chosen, states=SIGNED_STATES,
                            **_filter_choices(visible_agreements(current_user)))
@@ -100,7 +104,7 @@ def signed_pdf_download(agreement_id: int):
 def validation(agreement_id: int):
     """The validation report of the signed PDF as a page, as /verify shows it."""
     agreement = _archived_agreement(agreement_id)
-    report = validation_report(signed_pdf(agreement))
+    report = validation_report(agreement)
     _record(agreement, "validation_report_downloaded", "archive: validation report (page)")
     db.session.commit()
     return render_template("archive/validation.html", agreement=agreement, report=report, **REPORT_WORDS)
@@ -110,10 +114,24 @@ def validation(agreement_id: int):
 @login_required
 def validation_json(agreement_id: int):
     agreement = _archived_agreement(agreement_id)
-    data = json_bytes(validation_report(signed_pdf(agreement)))
+    data = json_bytes(validation_report(agreement))
     _record(agreement, "validation_report_downloaded", "archive: validation-report.json")
     db.session.commit()
     return file_response(data, f"{file_stem(agreement)}-validation-report.json", mimetype="application/json")
+
+
+@bp.route("/<int:agreement_id>/validation-report-etsi.xml")
+@login_required
+def validation_etsi(agreement_id: int):
+    """The ETSI TS 119 102-2 XML report stored with the agreement when it was closed."""
+    agreement = _archived_agreement(agreement_id)
+    try:
+        data = etsi_report(agreement)
+    except VerificationError as error:  # a stored file the validator cannot read: say so
+        return render_template("error.html", title=_("The validation report could not be made"), message=error_message(error)), 422
+    _record(agreement, "validation_report_downloaded", "archive: validation-report-etsi.xml")
+    db.session.commit()
+    return file_response(data, f"{file_stem(agreement)}-validation-report-etsi.xml", mimetype="application/xml")
 
 
 @bp.route("/<int:agreement_id>/package.zip")
@@ -127,20 +145,44 @@ def package(agreement_id: int):
     return file_response(data, package_name(agreement), mimetype="application/zip")
 
 
-@bp.route("/package.zip")
+@bp.route("/bulk", methods=["POST"])
 @login_required
-def bulk_package():
-    """The archive packages of every agreement the current filter finds, in one ZIP, a folder each."""
-    chosen = ArchiveFilter.from_args(request.args)
-    agreements = _filtered_for_download(chosen)
-    if agreements is None:
-        return redirect(url_for("archive.index", **chosen.as_args()))
-    data = bundle_zip(agreements)
-    detail = f"archive: bulk package of {len(agreements)} agreement(s); filter {chosen.as_args() or 'none'}"
+def start_bulk_package():
+    """Start the ZIP of the archive packages of every agreement the filter finds, in the background."""
+    chosen = ArchiveFilter.from_args(request.values)
+    task = bulk.start(current_user._get_current_object(), chosen)
+    return redirect(url_for("archive.bulk_package", task_id=task.id))
+
+
+def _own_bulk_task(task_id: str) -> BackgroundTask:
+    task = db.session.get(BackgroundTask, task_id)
+    if task is None or task.kind != bulk.KIND or task.started_by_id != current_user.id:
+        abort(404)
+    return task
+
+
+@bp.route("/bulk/<task_id>")
+@login_required
+def bulk_package(task_id: str):
+    """How far the bulk download has come; the link to fetch it when it is ready."""
+    task = _own_bulk_task(task_id)
+    return render_template("archive/bulk.html", task=task, contents=bulk.contents(task) if task.state is TaskState.DONE else None)
+
+
+@bp.route("/bulk/<task_id>/archive.zip")
+@login_required
+def bulk_download(task_id: str):
+    """The finished bulk ZIP (404 until it is ready)."""
+    task = _own_bulk_task(task_id)
+    path = bulk.zip_path(task.id)
+    if task.state is not TaskState.DONE or not path.exists():
+        abort(404)
+    agreements = bulk.agreements_in(task)
+    detail = f"archive: bulk package of {len(agreements)} agreement(s) ({task.id})"
     for agreement in agreements:
         _record(agreement, "package_downloaded", detail)
     db.session.commit()
-    return file_response(data, "politirad-arkiv.zip", mimetype="application/zip")
+    return file_response(path.read_bytes(), "politirad-arkiv.zip", mimetype="application/zip")
 
 
 @bp.route("/<int:agreement_id>/noark5.zip")

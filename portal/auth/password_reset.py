@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..mail import send_mail
+from ..mail import queue_mail
 from . import bp
 from .choose_password import choose_password_from_link
 from .forms import RequestPasswordResetForm
@@ -24,7 +24,7 @@ def request_password_reset():
                 "auth.reset_password", token=make_link_token(user, PURPOSE)
             )
             hours = current_app.config["PASSWORD_RESET_MAX_AGE_HOURS"]
-            send_mail(
+            queue_mail(
                 user.email,
                 _("Reset your password for Politirådsportalen"),
                 _(

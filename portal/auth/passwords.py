@@ -79,13 +79,14 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"politirad-{purpose}")
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of every link: once the password changes, links made before it stop working (single use).
+def password_fingerprint(user: User) -> str:
+    """Changes whenever the password does. Part of every link, so links made before a password change stop
+    working (single use); kept with a portal-issued signing key to know it was made under this password."""
     return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
 
 
 def make_link_token(user: User, purpose: str) -> str:
-    return _serializer(purpose).dumps({"user": user.id, "fp": _password_fingerprint(user)})
+    return _serializer(purpose).dumps({"user": user.id, "fp": password_fingerprint(user)})
 
 
 def user_from_link_token(token: str, purpose: str, max_age_seconds: int) -> User | None:
@@ -95,6 +96,6 @@ def user_from_link_token(token: str, purpose: str, max_age_seconds: int) -> User
     except (SignatureExpired, BadSignature):
         return None
     user = db.session.get(User, int(data.get("user", 0)))
-    if user is None or data.get("fp") != _password_fingerprint(user):
+    if user is None or data.get("fp") != password_fingerprint(user):
         return None
     return user

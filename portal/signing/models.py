@@ -33,12 +33,16 @@ class PortalSigningKey(db.Model):
     not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The user's password fingerprint (portal.auth.passwords) when the key was last opened with their
+    # password: while it is unchanged, opening the key is the password check (no argon2 as well).
+    password_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     @classmethod
-    def from_stored(cls, user_id: int, stored: StoredPortalKey) -> PortalSigningKey:
+    def from_stored(cls, user_id: int, stored: StoredPortalKey, password_fingerprint: str | None = None) -> PortalSigningKey:
         cert = stored.certificate
         return cls(
             user_id=user_id,
+            password_fingerprint=password_fingerprint,
             encrypted_key=stored.encrypted_key,
             certificate_der=stored.certificate_der,
             certificate_serial=format(cert.serial_number, "x"),

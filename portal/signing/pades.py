@@ -58,6 +58,7 @@ __all__ = [
     "SigningRefused",
     "StampText",
     "close_lta",
+    "level_after_signature",
     "pades_level",
     "seal_and_certify",
     "sign_field",
@@ -341,6 +342,19 @@ def pades_level(pdf: bytes) -> PadesLevel:
     """The PAdES baseline level the document's signatures all reach (structure only, no validation)."""
     reader = PdfFileReader(BytesIO(pdf), strict=False)
     return _level_of(reader)
+
+
+def level_after_signature(previous: PadesLevel | str | None, *, timestamped: bool, validation_data: bool) -> PadesLevel:
+    """The level a document reaches when one more signature is added to a document at ``previous``,
+    known from how it was made, without parsing the result (the same rules as :func:`pades_level`):
+    B-B unless every signature has a signature time-stamp, B-LT once a DSS holds validation data, and
+    never B-LTA (a document time-stamp before the newest signature no longer covers it)."""
+    previous = PadesLevel(previous) if previous else PadesLevel.NONE
+    if not timestamped or previous is PadesLevel.B_B:
+        return PadesLevel.B_B
+    if validation_data or previous in (PadesLevel.B_LT, PadesLevel.B_LTA):
+        return PadesLevel.B_LT
+    return PadesLevel.B_T
 
 
 def _level_of(reader: PdfFileReader) -> PadesLevel:

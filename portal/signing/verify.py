@@ -7,12 +7,20 @@ leads to a trusted root (RFC 5280 § 6), whether the signed bytes are intact, ho
 after signing and whether that change was allowed (pyHanko's difference analysis, not only the digest:
 a digest check alone accepts a page changed in a later incremental update), and the PAdES level.
 
-The report holds codes, not prose: the page words them. Errors the page must tell apart are raised as
-:class:`VerificationError` subclasses with a ``code``.
+The report holds codes, not prose: the page words them. It holds plain JSON types only (str, int, bool,
+None, lists): pyHanko's own strings still point into the parsed PDF, so a report made of them would drag
+the whole reader along into every copy (``dataclasses.asdict``) and cache. Errors the page must tell
+apart are raised as :class:`VerificationError` subclasses with a ``code``.
+
+Speed: the difference analysis (pyHanko's ``StandardDiffPolicy``) runs once per document, one revision
+against the one before, and every signature takes the worst change made after its own revision
+(:func:`_document_changes`); the signatures are then validated without a diff of their own against
+validation contexts shared by every signature of the document.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -23,8 +31,9 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
-from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel, SuspiciousModification
 from pyhanko.sign.validation import dss
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.validation.pdf_embedded import (
     EmbeddedPdfSignature,
     async_validate_pdf_signature,
@@ -106,6 +115,7 @@ class SignatureReport:
     changes_allowed: bool  # the changes after signing are allowed (DocMDP and pyHanko's diff policy)
     pades_level: str
     problem: str | None = None  # AdES sub-indication or error code, when something failed
+    chain_names: list[str] = field(default_factory=list)  # the chain by name (common name, organisation), signer first
 
 
 @dataclass
@@ -132,9 +142,21 @@ class VerificationReport:
     document_timestamps: list[DocumentTimestampReport] = field(default_factory=list)
     empty_signature_fields: list[str] = field(default_factory=list)
     revisions: int = 0
+    sha256: str = ""  # of the file verified
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerificationReport:
+        """The report again from :meth:`as_dict` (a stored or cached report)."""
+        return cls(
+            verdict=data["verdict"], pades_level=data["pades_level"],
+            signatures=[SignatureReport(**entry) for entry in data.get("signatures", [])],
+            document_timestamps=[DocumentTimestampReport(**entry) for entry in data.get("document_timestamps", [])],
+            empty_signature_fields=list(data.get("empty_signature_fields", [])), revisions=data.get("revisions", 0),
+            sha256=data.get("sha256", ""),
+        )
 
 
 def verify_pdf(
@@ -151,7 +173,9 @@ def verify_pdf(
     B-LTA document still validates once its certificates have expired (ETSI EN 319 102-1 § 5.6.2).
     """
     reader = _open(data, max_bytes)
-    return asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+    report.sha256 = hashlib.sha256(data).hexdigest()
+    return report
 
 
 def _open(data: bytes, max_bytes: int) -> PdfFileReader:
@@ -179,18 +203,23 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
         store = dss.DocumentSecurityStore.read_dss(reader)
     except Exception:  # no DSS, or an unreadable one: validate without it
         store = None
+    contexts: dict[datetime | None, ValidationContext] = {}
 
     def context(moment: datetime | None = None) -> ValidationContext:
-        kwargs: dict[str, Any] = {
-            "trust_roots": trust_roots,
-            "allow_fetching": allow_fetching,
-            "revocation_mode": "soft-fail",
-            "moment": moment,
-        }
-        return store.as_validation_context(kwargs) if store is not None else ValidationContext(**kwargs)
+        """One context (and so one fetcher and one cache of validated paths) per validation time."""
+        if moment not in contexts:
+            kwargs: dict[str, Any] = {
+                "trust_roots": trust_roots,
+                "allow_fetching": allow_fetching,
+                "revocation_mode": "soft-fail",
+                "moment": moment,
+            }
+            contexts[moment] = store.as_validation_context(kwargs) if store is not None else ValidationContext(**kwargs)
+        return contexts[moment]
 
     level = _level_of(reader)
     report = VerificationReport(verdict=Verdict.VALID, pades_level=level.value, revisions=reader.xrefs.total_revisions)
+    _document_changes(reader)
 
     timestamps: list[tuple[EmbeddedPdfSignature, DocumentTimestampReport, datetime | None]] = []
     for embedded in reader.embedded_timestamp_signatures:
@@ -204,9 +233,58 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
         moment = min(later) if later else None
         report.signatures.append(await _signature(embedded, context(moment), context(), level))
 
-    report.empty_signature_fields = [name for name, value, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
+    report.empty_signature_fields = [str(name) for name, value, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
     report.verdict = _verdict(report)
+    if report.verdict in (Verdict.ALTERED, Verdict.INVALID):
+        report.pades_level = PadesLevel.NONE.value  # an altered or broken document reaches no level at all
     return report
+
+
+def _document_changes(reader: PdfFileReader) -> None:
+    """Run pyHanko's difference analysis once for the whole document and give every signature (and
+    document time-stamp) its result, so that validating it needs no diff of its own (``skip_diff``).
+
+    Each revision after the first signed one is compared, as pyHanko's ``review_file`` does, with the
+    signed revision it follows (the latest signed revision before it), under the certification's DocMDP
+    permission (ISO 32000-2 § 12.8.2.2) where the document is certified; a signature's result is the worst
+    change among all revisions after its own. So each revision is compared once, and each signed revision
+    is indexed once, where pyHanko compares every later revision again for every signature. A signature whose field carries a FieldMDP lock (/Lock) gets
+    pyHanko's own review, since the lock is its own. Signatures over the whole file need no diff at all.
+    """
+    signatures = list(reader.embedded_signatures)
+    if not signatures:
+        return
+    certification = next((sig for sig in signatures if sig.docmdp_level is not None), None)
+    first = min(sig.signed_revision for sig in signatures)
+    changes: dict[int, DiffResult | SuspiciousModification] = {}
+    signed_revisions = sorted({sig.signed_revision for sig in signatures})
+    for revision in range(first + 1, reader.xrefs.total_revisions):
+        base = max(signed for signed in signed_revisions if signed < revision)
+        doc_mdp = certification.docmdp_level if certification is not None and certification.signed_revision <= base else None
+        try:
+            changes[revision] = DEFAULT_DIFF_POLICY.apply(
+                old=reader.get_historical_resolver(base), new=reader.get_historical_resolver(revision), doc_mdp=doc_mdp)
+        except SuspiciousModification as suspicious:
+            changes[revision] = suspicious
+        except Exception as error:  # noqa: BLE001 — a revision the analysis cannot read is not an allowed change
+            changes[revision] = SuspiciousModification(f"revision {revision} could not be compared: {error}")
+    for sig in signatures:
+        if sig.fieldmdp is not None:
+            continue  # validated with its own diff
+        coverage = sig.evaluate_signature_coverage()
+        if coverage < SignatureCoverageLevel.ENTIRE_REVISION:  # as pyHanko: an odd byte range explains nothing
+            sig.diff_result = SuspiciousModification("Nonstandard signature coverage level")
+            continue
+        later = [changes[revision] for revision in changes if revision > sig.signed_revision]
+        suspicious = next((change for change in later if isinstance(change, SuspiciousModification)), None)
+        if suspicious is not None:
+            sig.diff_result = suspicious
+        else:
+            results = [change for change in later if isinstance(change, DiffResult)]
+            sig.diff_result = DiffResult(
+                max((result.modification_level for result in results), default=ModificationLevel.NONE),
+                set().union(*(result.changed_form_fields for result in results)),
+            )
 
 
 async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_vc: ValidationContext, level: PadesLevel) -> SignatureReport:
@@ -216,20 +294,21 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
     if level is not PadesLevel.B_B and not has_signature_timestamp(embedded):
         signature_level = PadesLevel.B_B.value
     base = dict(
-        field=embedded.field_name,
-        signer_name=subject.get("common_name"),
-        signer_organisation=subject.get("organization_name"),
-        signer_email=subject.get("email_address"),
+        field=str(embedded.field_name),
+        signer_name=_text(subject.get("common_name")),
+        signer_organisation=_text(subject.get("organization_name")),
+        signer_email=_text(subject.get("email_address")),
         certification=embedded.docmdp_level is not None,
         pades_level=signature_level,
     )
     try:
-        status = await async_validate_pdf_signature(embedded, signer_validation_context=vc, ts_validation_context=ts_vc)
+        status = await async_validate_pdf_signature(embedded, signer_validation_context=vc, ts_validation_context=ts_vc,
+                                                    skip_diff=embedded.diff_result is not None)
     except Exception as error:  # a malformed signature is reported, not raised
         return SignatureReport(
             **base, signing_time=None, signing_time_source="none", timestamp_trusted=None, chain=[subject_line(cert)],
             trusted=False, intact=False, valid=False, covers_whole_document=False, modification_level=None,
-            changes_allowed=False, problem=type(error).__name__,
+            changes_allowed=False, problem=type(error).__name__, chain_names=[certificate_name(cert)],
         )
     if status.timestamp_validity is not None:
         time, source, ts_trusted = status.timestamp_validity.timestamp, "timestamp", bool(status.timestamp_validity.trusted)
@@ -238,7 +317,8 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
     else:
         time, source, ts_trusted = None, "none", None
     path = status.validation_path
-    chain = [subject_line(c) for c in reversed(list(path))] if path is not None else [subject_line(cert)]
+    certificates = list(reversed(list(path))) if path is not None else [cert]
+    chain = [subject_line(c) for c in certificates]
     modification = status.modification_level
     return SignatureReport(
         **base,
@@ -252,21 +332,22 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
         covers_whole_document=status.coverage is not None and status.coverage.name == "ENTIRE_FILE",
         modification_level=modification.name if modification is not None else None,
         changes_allowed=bool(status.docmdp_ok) and modification is not None and modification != ModificationLevel.OTHER,
-        problem=status.trust_problem_indic.name if status.trust_problem_indic is not None else None,
+        problem=str(status.trust_problem_indic.name) if status.trust_problem_indic is not None else None,
+        chain_names=[certificate_name(c) for c in certificates],
     )
 
 
 async def _document_timestamp(embedded: EmbeddedPdfSignature, vc: ValidationContext) -> tuple[DocumentTimestampReport, datetime | None]:
     try:
-        status = await async_validate_pdf_timestamp(embedded, validation_context=vc)
+        status = await async_validate_pdf_timestamp(embedded, validation_context=vc, skip_diff=embedded.diff_result is not None)
     except Exception:
-        return DocumentTimestampReport(embedded.field_name, None, None, False, False, False, None, False), None
+        return DocumentTimestampReport(str(embedded.field_name), None, None, False, False, False, None, False), None
     modification = status.modification_level
     return (
         DocumentTimestampReport(
-            field=embedded.field_name,
+            field=str(embedded.field_name),
             time=status.timestamp.isoformat(),
-            tsa=status.signing_cert.subject.human_friendly,
+            tsa=certificate_name(status.signing_cert),
             intact=bool(status.intact),
             valid=bool(status.valid),
             trusted=bool(status.trusted),
@@ -279,7 +360,23 @@ async def _document_timestamp(embedded: EmbeddedPdfSignature, vc: ValidationCont
 
 
 def subject_line(cert: asn1_x509.Certificate) -> str:
-    return cert.subject.human_friendly
+    return str(cert.subject.human_friendly)
+
+
+def certificate_name(cert: asn1_x509.Certificate) -> str:
+    """Who a certificate names, without attribute labels (which would be English): «common name,
+    organisation», either alone where the other is missing or the same."""
+    subject = cert.subject.native
+    parts = [_text(subject.get("common_name")), _text(subject.get("organization_name"))]
+    names = [part for index, part in enumerate(parts) if part and part not in parts[:index]]
+    return ", ".join(names) or subject_line(cert)
+
+
+def _text(value: object) -> str | None:
+    """A certificate attribute as a plain string (a multi-valued one joined), or None."""
+    if value is None:
+        return None
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _verdict(report: VerificationReport) -> str:

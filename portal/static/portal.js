@@ -39,3 +39,28 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Background work (a bulk download, an agreement being closed): while the page says it is not finished,
+// fetch the page again every few seconds and swap in its status region (announced politely).
+document.addEventListener("DOMContentLoaded", () => {
+  const region = document.querySelector("[data-poll]");
+  if (!region) return;
+  const poll = async () => {
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById(region.id);
+      if (!fresh) {
+        window.location.reload(); // the work is done and the page says what became of it
+        return;
+      }
+      if (fresh.innerHTML !== region.innerHTML) region.innerHTML = fresh.innerHTML;
+      region.dataset.taskState = fresh.dataset.taskState || "";
+      if (fresh.dataset.poll) window.setTimeout(poll, 2000);
+      else delete region.dataset.poll;
+    } catch (error) {
+      window.setTimeout(poll, 5000);
+    }
+  };
+  window.setTimeout(poll, 2000);
+});

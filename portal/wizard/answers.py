@@ -9,17 +9,21 @@ from datetime import date
 from typing import Any, Protocol
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
+from forms.members import station_chief_title_in
 from forms.purpose import task_lines
 from forms.steps import STEPS_BY_NAME, Step, steps_for
 
+from ..documents import document_standard
 from ..extensions import db
 from ..models import (
     Agreement, Member, MemberRole, Municipality, Party, PoliceDistrict, PriorityArea, PriorityAreaEvaluation, User,
     WrittenStandard,
 )
 from ..reference_data import suggested_police_district
+from ..templating import name_list
 
 
 class StepAnswers(Protocol):
@@ -92,7 +96,7 @@ def standard_rule(municipalities: list[Municipality]) -> tuple[list[str], str | 
     standards = {m.written_standard for m in municipalities}
     if len(standards) == 1 and standards != {"neutral"}:
         only = standards.pop()
-        names = ", ".join(f"{m.name} kommune" for m in municipalities)
+        names = name_list(f"{m.name} kommune" for m in municipalities)
         language = _("nynorsk") if only == "nynorsk" else _("bokmål")
         return [only], only, _("%(names)s has chosen %(language)s as its written standard, so the agreement is written in %(language)s.", names=names, language=language)
     preferred = next((m.written_standard for m in municipalities if m.written_standard != "neutral"), "nynorsk")
@@ -138,6 +142,8 @@ class PoliceAnswers:
         agreement.written_standard = WrittenStandard(form.written_standard.data)
         for mayor in agreement.members_in(MemberRole.MAYOR):
             mayor.title = mayor_title(agreement.written_standard)
+        for chief in agreement.members_in(MemberRole.STATION_CHIEF):
+            chief.title = station_chief_title_in(chief.title, agreement.written_standard.value)
 
 
 # ------------------------------------------------------------------ purpose
@@ -161,7 +167,7 @@ class PurposeAnswers(_NoOptions):
 
 class MembersAnswers:
     def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
-        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}}
+        return {"municipality_names": {m.number: m.name for m in agreement.municipalities}, "standard": document_standard(agreement).value}
 
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         def person(role: MemberRole, number: str | None = None) -> Member:
@@ -208,7 +214,9 @@ def leader_choices(agreement: Agreement) -> list[tuple[str, str]]:
         mayors = [("mayor", _("The mayor leads the council"))]
     else:
         mayors = [(f"mayor:{m.number}", _("The mayor of %(name)s leads the council", name=m.name)) for m in municipalities]
-    return [*mayors, ("rotating", _("The leadership rotates between the mayor and the station chief"))]
+    rotating = ngettext("Leadership rotates between the mayor and the station chief",
+                        "Leadership rotates between the mayors and the station chief", len(municipalities))
+    return [*mayors, ("rotating", rotating)]
 
 
 class LeadershipAnswers:
@@ -267,7 +275,10 @@ class MeetingsAnswers(_NoOptions):
         agreement.minutes_archive_location = (form.minutes_archive_location.data or "").strip() or None
 
 
-class PrioritiesAnswers(_NoOptions):
+class PrioritiesAnswers:
+    def options(self, agreement: Agreement, user: User, today: date) -> dict[str, Any]:
+        return {"standard": document_standard(agreement).value}
+
     def load(self, agreement: Agreement, options: dict[str, Any]) -> dict[str, Any]:
         areas = [{"title": a.title, "expected_results": a.expected_results} for a in agreement.priority_areas]
         return {

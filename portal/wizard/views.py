@@ -21,13 +21,14 @@ from forms.fields import add_or_remove
 from forms.steps import STEPS_BY_NAME, Step
 
 from ..access import agreement_for_editing, roles_required
-from ..agreements.lifecycle import record_event
+from ..agreements.editing import Change, lock_agreement, record_change, shown_version, step_conflict
 from ..documents import agreement_html
 from .. import clock
 from ..extensions import db
 from ..models import Agreement, Role
 from . import bp
 from .answers import ANSWERS, first_open_step, keep_unsaved_input, mark_complete, step_names_of, steps_of
+from .conflict import side_by_side
 
 
 def _step_or_404(agreement: Agreement, step_name: str) -> Step:
@@ -37,8 +38,11 @@ def _step_or_404(agreement: Agreement, step_name: str) -> Step:
     return step
 
 
-def _editable_draft(agreement_id: int) -> Agreement | None:
+def _editable_draft(agreement_id: int, *, lock: bool = False) -> Agreement | None:
+    """The draft, if still a draft; with ``lock``, locked for writing and read fresh (see ``editing``)."""
     agreement = agreement_for_editing(agreement_id)
+    if lock:
+        agreement = lock_agreement(agreement_id) or abort(404)
     if not agreement.is_editable:
         return None
     return agreement
@@ -70,7 +74,8 @@ def _neighbour(agreement: Agreement, step: Step, offset: int) -> str | None:
 @bp.route("/steps/<step_name>", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def step(agreement_id: int, step_name: str):
-    agreement = _editable_draft(agreement_id)
+    # Every POST may write (a save, or input kept on «Back»): it holds the draft's lock from here on.
+    agreement = _editable_draft(agreement_id, lock=request.method == "POST")
     if agreement is None:
         flash(_("This agreement is finalised and can no longer be changed. Changes need a new version."), "warning")
         return redirect(url_for("agreements.show", agreement_id=agreement_id))
@@ -90,32 +95,46 @@ def step(agreement_id: int, step_name: str):
         kept = (agreement.unsaved_input or {}).get(step.name)
         if kept:
             form = _prepared(step, options, formdata=MultiDict(kept))
-            return _render(step, agreement, form, returning_to_check, restored=True)
+            return _render(step, agreement, form, returning_to_check, agreement.draft_version, restored=True)
         form = _prepared(step, options, data=answers.load(agreement, options))
-        return _render(step, agreement, form, returning_to_check)
+        return _render(step, agreement, form, returning_to_check, agreement.draft_version)
 
+    # The draft version the page was shown at travels with the input until it is saved.
+    shown = shown_version(request.form.get("draft_version"))
     form = _prepared(step, options)
     action = request.form.get("action", "next")
     repeating = [field for field in form if isinstance(field, FieldList)]
     if any(add_or_remove(field, action) for field in repeating):
         _prepare(form, options)  # a row just added needs its choices too
-        return _render(step, agreement, form, returning_to_check)
+        return _render(step, agreement, form, returning_to_check, shown)
 
     if not form.validate_on_submit():
         if action == "back" and form.csrf_token.data and not form.csrf_token.errors:
             return _go_back_keeping_input(step, agreement, answers, options, form)
-        return _render(step, agreement, form, returning_to_check), 400
+        return _render(step, agreement, form, returning_to_check, shown), 400
+
+    conflict = step_conflict(agreement, step.name, shown)
+    if conflict is not None:
+        # Someone saved this step after the page was shown: nothing is overwritten. The page shows their
+        # answers beside the typed ones, keeps the input, and now carries the current version, so saving
+        # again is a choice made knowing what it replaces.
+        theirs = _prepared(step, options, formdata=None, data=answers.load(agreement, options))
+        return _render(step, agreement, form, returning_to_check, agreement.draft_version,
+                       conflict=conflict, comparison=side_by_side(theirs, form)), 409
 
     try:
+        answered_before = set(agreement.completed_steps or [])
         answers.save(agreement, form, options)
         keep_unsaved_input(agreement, step.name, None)
         mark_complete(agreement, step.name)
-        record_event(agreement, "step_saved", current_user, step.name)
+        # A step that had to be answered again (say, the members after the municipalities changed) has changed too.
+        forgotten = sorted(answered_before - set(agreement.completed_steps))
+        record_change(agreement, current_user._get_current_object(), "step_saved", step.name, steps=[step.name, *forgotten])
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         flash(_("Your answers could not be saved just now. Nothing was changed. Please try again."), "danger")
-        return _render(step, agreement, form, returning_to_check), 503
+        return _render(step, agreement, form, returning_to_check, shown), 503
 
     if action == "back":
         return redirect(_step_url(agreement, _neighbour(agreement, step, -1) or step.name))
@@ -146,7 +165,8 @@ def _answers_of(form: FlaskForm) -> dict[str, Any]:
     return {key: value for key, value in form.data.items() if key != "csrf_token"}
 
 
-def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_check: bool, restored: bool = False):  # type: ignore[no-untyped-def]
+def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_check: bool, draft_version: int | None,  # type: ignore[no-untyped-def]
+            *, restored: bool = False, conflict: Change | None = None, comparison: list | None = None):
     steps = steps_of(agreement)
     return render_template(
         step.template,
@@ -159,6 +179,9 @@ def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_chec
         previous_step=_neighbour(agreement, step, -1),
         returning_to_check=returning_to_check,
         restored=restored,
+        draft_version=draft_version,
+        conflict=conflict,
+        comparison=comparison,
     )
 
 
@@ -176,5 +199,6 @@ def check_answers(agreement_id: int):
     unsaved = [step for step in steps if step.name in (agreement.unsaved_input or {})]
     return render_template(
         "wizard/check.html", agreement=agreement, steps=steps, unsaved_steps=unsaved,
+        start_in_past=agreement.start_date is not None and agreement.start_date < clock.today(),
         document=agreement_html(agreement, draft=True, heading_level=3),
     )

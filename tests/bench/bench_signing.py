@@ -8,6 +8,7 @@ signed agreement; and, in the same run, of plain pyHanko (``signers.sign_pdf`` w
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import statistics
 import tempfile
@@ -34,17 +35,19 @@ PLAIN = "plain pyHanko sign_pdf, SimpleSigner (PKCS#12, ECDSA P-256)"
 SAME_CALL = "same call, our LoadedKeySigner + reserved size"
 
 
-def medians_ms(actions: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median wall time of each action; the actions take turns in every round, so that a change in the
-    machine's load during the run weighs on all of them alike."""
+def medians_ms(actions: dict[str, Callable[[], object]], runs: int, clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+    """Median time of each action (wall time, or ``clock``: ``time.process_time`` for CPU time, steadier on
+    a shared machine); the actions take turns in every round, so that a change in the machine's load
+    during the run weighs on all of them alike."""
     for action in actions.values():
         action()  # warm-up: imports, font reduction, first connections
     times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
         for name, action in actions.items():
-            start = time.perf_counter()
+            gc.collect()  # so that no action pays for the garbage of the one before
+            start = clock()
             action()
-            times[name].append((time.perf_counter() - start) * 1000)
+            times[name].append((clock() - start) * 1000)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

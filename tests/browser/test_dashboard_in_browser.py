@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import pytest
 
 from portal.agreements.lifecycle import change_status
-from portal.agreements.renewals import activate
 from portal.extensions import db
 from portal.models import AgreementStatus
 from tests import factories
@@ -26,7 +25,7 @@ def test_a_coordinator_opens_the_dashboard_from_the_menu(page, people, finalised
     references = []
     for signed_on in (today - timedelta(days=340), today - timedelta(days=400)):  # due in about 25 days; overdue
         agreement = factories.complete_agreement(people.coordinator)
-        activate(agreement, signed_on)
+        factories.put_in_force(agreement, signed_on)
         change_status(agreement, AgreementStatus.ACTIVE, people.coordinator)
         references.append(agreement.reference)
     db.session.commit()

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from portal.agreements.renewals import activate
 from portal.extensions import db
 from tests import factories
 from tests.conftest import PASSWORD
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.browser
 def test_a_coordinator_starts_a_renewal_and_evaluates_last_year(page, people):  # type: ignore[no-untyped-def]
     # A stand-in signed agreement (no pyHanko here: Playwright's loop runs in this thread), due for renewal.
     agreement = factories.archived_agreement(people.coordinator, active_from=date(date.today().year - 1, 1, 10))
-    activate(agreement, agreement.active_from)
+    factories.put_in_force(agreement, agreement.active_from)
     db.session.commit()
     agreement_id, email = agreement.id, people.coordinator.email
     db.session.close()

@@ -98,6 +98,8 @@ def test_mayor_and_station_chief_sign_in_the_browser(page, people, finalised, tm
     axe_check(page)
 
     page.goto(f"/agreements/{finalised}")
+    page.locator("#technical-details summary").click()  # the PAdES level is a technical detail, behind a disclosure
+    page.locator("#technical-details p").first.wait_for(state="visible", timeout=5000)
     assert "B-LTA" in page.locator("main").inner_text()
     axe_check(page)
 
@@ -113,6 +115,6 @@ def test_mayor_and_station_chief_sign_in_the_browser(page, people, finalised, tm
     axe_check(page)
     page.locator("#pdf").set_input_files(str(signed))
     with page.expect_navigation():
-        page.locator("main form button[type=submit]").click()
+        page.locator("#verify-submit").click()
     assert page.locator("#verdict[data-color=success]").count() == 1
     axe_check(page)

@@ -1,6 +1,8 @@
 """The signing workflow end to end, against the demo PKI served over HTTP on loopback."""
 from __future__ import annotations
 
+import functools
+
 import json
 import re
 import subprocess
@@ -55,6 +57,19 @@ def test_levels_along_the_way(workflow) -> None:
     assert pades.pades_level(workflow.closed) is PadesLevel.B_LTA
 
 
+def test_the_level_known_from_how_a_revision_was_made_is_the_level_read_from_it(workflow, sealed, mayor_key, pki, timestamper) -> None:
+    after = functools.partial(pades.level_after_signature, timestamped=True)
+    assert after(None, validation_data=False) is pades.pades_level(workflow.sealed)
+    assert after(pades.pades_level(workflow.sealed), validation_data=True) is pades.pades_level(workflow.mayor_signed)
+    assert after(pades.pades_level(workflow.chief_signed), validation_data=True) is pades.pades_level(workflow.all_signed)
+    mayor = keys.PortalIssuedKey(mayor_key, PORTAL_SECRET, pki.chain).signer()
+    without_timestamp = pades.sign_field(sealed, MAYOR_FIELDS[0], mayor, stamp(MAYOR), None)
+    assert pades.level_after_signature(pades.pades_level(sealed), timestamped=False, validation_data=False) \
+        is pades.pades_level(without_timestamp) is PadesLevel.B_B
+    without_data = pades.sign_field(sealed, MAYOR_FIELDS[0], mayor, stamp(MAYOR), timestamper)
+    assert after(pades.pades_level(sealed), validation_data=False) is pades.pades_level(without_data) is PadesLevel.B_T
+
+
 def test_pdfsig_finds_every_cms_signature_valid(workflow, tmp_path) -> None:
     path = tmp_path / "signed.pdf"
     path.write_bytes(workflow.closed)
@@ -88,6 +103,27 @@ def test_verify_report(workflow, pki) -> None:
     [ts] = report.document_timestamps
     assert ts.intact and ts.trusted and ts.changes_allowed
     json.dumps(report.as_dict())  # serialisable as it is
+
+
+def test_a_report_holds_only_plain_json_types_and_each_signature_its_own_changes(workflow, pki) -> None:
+    """pyHanko's strings point into the parsed PDF; a report holding them would copy the whole reader."""
+    report = verify_pdf(workflow.closed, pki.trust_roots)
+
+    def plain(value: object) -> bool:
+        if type(value) is dict:
+            return all(type(key) is str and plain(item) for key, item in value.items())
+        if type(value) is list:
+            return all(plain(item) for item in value)
+        return value is None or type(value) in (str, int, bool)
+
+    as_dict = report.as_dict()
+    assert plain(as_dict)
+    assert json.loads(json.dumps(as_dict)) == as_dict
+    # The difference analysis ran once for the document, yet each signature reports what came after it:
+    # the seal saw signatures added, the last signature only the validation data and the time-stamp.
+    by_field = {sig.field: sig for sig in report.signatures}
+    assert by_field[pades.DEFAULT_SEAL_FIELD].modification_level == "FORM_FILLING"
+    assert report.signatures[-1].modification_level == "LTA_UPDATES"
 
 
 def test_an_incomplete_agreement_is_reported_as_such(workflow, pki) -> None:

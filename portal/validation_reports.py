@@ -1,0 +1,169 @@
+"""Validation reports made once and kept: validating a signed agreement takes a good part of a second,
+and the same bytes under the same trust settings always give the same report.
+
+- In the process: a bounded LRU keyed by the file's SHA-256 and a fingerprint of the trust settings, so
+  the same document verified again (on ``/verify``, in the archive) is answered from memory.
+- In the database: the report of an agreement's signed revision is stored with its document when the
+  agreement is closed (:func:`store_validation_report`), and the archive reads it
+  (:func:`report_for_agreement`) instead of validating again. A stored report is used only for the bytes
+  and trust settings it was made for; otherwise it is made again and stored.
+
+Reports are kept as ``VerificationReport.as_dict()`` (plain JSON types): codes, not words, so every
+reader words them in their own language.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from .agreements.signing import signing_setup
+from .documents import sha256_hex
+from .models import Agreement
+from .signing import verify
+from .signing.etsi_report import etsi_report_xml
+from .signing.setup import SigningSetup
+
+__all__ = [
+    "Busy", "ReportCache", "cached_etsi_report", "cached_report", "etsi_report_for_agreement", "report_for_agreement",
+    "store_validation_report", "trust_fingerprint",
+]
+
+#: Reports kept in each process (a report is a few kilobytes).
+CACHE_SIZE = 256
+
+
+class ReportCache:
+    """A bounded, thread-safe LRU of reports (dicts, or XML text) by key."""
+
+    def __init__(self, size: int = CACHE_SIZE) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[str, ...], dict | str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, ...]) -> dict | str | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, ...], entry: dict | str) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_cache = ReportCache()
+
+
+class Busy(Exception):
+    """As many validations as allowed are running already; try again in a moment."""
+
+
+@contextmanager
+def _place(gate: threading.Semaphore | None, wait_seconds: float) -> Iterator[None]:
+    """A place at ``gate`` for one validation, waited for at most ``wait_seconds``; :class:`Busy` if none."""
+    if gate is not None and not gate.acquire(timeout=wait_seconds):
+        raise Busy()
+    try:
+        yield
+    finally:
+        if gate is not None:
+            gate.release()
+
+
+def cached_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
+                  wait_seconds: float = 2.0) -> verify.VerificationReport:
+    """The report on ``data`` under the app's trust settings, from the process's cache when the same bytes
+    were verified before. A new validation waits at most ``wait_seconds`` for a place at ``gate`` (a
+    semaphore bounding validations at once), else raises :class:`Busy`. Raises
+    :class:`verify.VerificationError` as ``verify_pdf`` does."""
+    setup = signing_setup()
+    limit = max_bytes or setup.verify_max_bytes
+    if len(data) > limit:
+        raise verify.PdfTooLarge(f"The file is larger than {limit} bytes.")
+    key = (sha256_hex(data), trust_fingerprint(setup))
+    entry = _cache.get(key)
+    if entry is None:
+        with _place(gate, wait_seconds):
+            entry = verify.verify_pdf(data, setup.trust_roots, limit).as_dict()
+        _cache.put(key, entry)
+    return verify.VerificationReport.from_dict(entry)
+
+
+def trust_fingerprint(setup: SigningSetup) -> str:
+    """SHA-256 over what a report depends on besides the file: the trust anchors and the validation
+    rules (revocation checking soft-fail, no fetching), and the report format's version."""
+    digest = hashlib.sha256(b"politirad-verification/1\n")
+    for der in sorted(root.dump() for root in setup.trust_roots):
+        digest.update(hashlib.sha256(der).digest())
+    return digest.hexdigest()
+
+
+def cached_etsi_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
+                       wait_seconds: float = 2.0) -> str:
+    """The ETSI TS 119 102-2 XML report on ``data`` (see :mod:`.signing.etsi_report`), cached as
+    :func:`cached_report` is; the file is first verified by it, so a file that cannot be read raises the
+    same :class:`verify.VerificationError`."""
+    cached_report(data, max_bytes, gate=gate, wait_seconds=wait_seconds)
+    setup = signing_setup()
+    key = (sha256_hex(data), trust_fingerprint(setup), "etsi")
+    xml = _cache.get(key)
+    if xml is None:
+        with _place(gate, wait_seconds):
+            xml = etsi_report_xml(data, setup.trust_roots).decode("utf-8")
+        _cache.put(key, xml)
+    return xml  # type: ignore[return-value]
+
+
+def store_validation_report(agreement: Agreement) -> verify.VerificationReport:
+    """Validate the agreement's signed revision once and store the report with its document (the
+    caller commits). Called when an agreement is closed; safe to call again (it stores the same report).
+    Raises :class:`verify.VerificationError` for a stored file that cannot be verified at all."""
+    document = agreement.document
+    if document is None or document.signed_pdf is None:
+        raise LookupError(f"{agreement.reference} v{agreement.version} has no signed document")
+    data = document.signed_pdf
+    report = cached_report(data, max_bytes=len(data) + 1)  # a stored PDF is never too large
+    document.validation_report = report.as_dict()
+    document.validation_report_sha256 = sha256_hex(data)
+    document.validation_report_trust = trust_fingerprint(signing_setup())
+    document.validated_at = datetime.now(timezone.utc)
+    document.validation_report_etsi = cached_etsi_report(data, max_bytes=len(data) + 1)
+    return report
+
+
+def report_for_agreement(agreement: Agreement) -> verify.VerificationReport:
+    """The stored report of the agreement's signed revision when it still holds (same bytes, same trust
+    settings); otherwise made now and stored (the caller commits)."""
+    document = agreement.document
+    if (
+        document is not None and document.validation_report is not None and document.signed_pdf is not None
+        and document.validation_report_sha256 == document.signed_sha256
+        and document.validation_report_trust == trust_fingerprint(signing_setup())
+    ):
+        return verify.VerificationReport.from_dict(document.validation_report)
+    return store_validation_report(agreement)
+
+
+def etsi_report_for_agreement(agreement: Agreement) -> str:
+    """The ETSI TS 119 102-2 XML report stored with the agreement's signed revision (made and stored now
+    where there is none, or where it no longer holds; the caller commits)."""
+    report_for_agreement(agreement)
+    document = agreement.document
+    if document.validation_report_etsi is None:
+        store_validation_report(agreement)
+    return document.validation_report_etsi  # type: ignore[return-value]
