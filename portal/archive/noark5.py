@@ -222,7 +222,7 @@ class Extraction:
         stem, folder = file_stem(version), f"DOKUMENT/{version.reference}"
         signed = document.signed_pdf
         main = signed if signed is not None else document.pdf
-        report = validation_report(signed) if signed is not None else None
+        report = validation_report(version) if signed is not None else None
         # Finalising seals the PDF (signed_pdf); it is «signed» once every signatory has signed.
         kind = "signert" if version.status in SIGNED_STATES else "ferdigstilt"
         files: list[tuple[str, str, str, bytes, datetime]] = [
