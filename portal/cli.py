@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import current_app, Flask
 from sqlalchemy import select
 
 from . import clock
@@ -126,7 +126,13 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create demo people in every role and sample agreements: drafts, one due for renewal, one renewed (safe to run again)."""
+        from .archive.fiks_arkiv import deliver_due
+
         people = create_demo()
+        delivered = [message for message in deliver_due() if message.state == "delivered"]
+        if delivered:
+            click.echo(f"{len(delivered)} Fiks Arkiv message(s) for the signed demo agreements delivered "
+                       f"(see {current_app.config['ARCHIVE_ENDPOINT'] or current_app.config['ARCHIVE_OUTBOX']}).")
         click.echo("Demo users (password for all: %s):" % DEMO_PASSWORD)
         for email, user in people.items():
             click.echo(f"  {user.role.value:<14} {email:<28} {user.name}, {user.organisation.name}")

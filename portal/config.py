@@ -50,6 +50,9 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "CSC_CLIENT_SECRET": str,
     "CSC_TOKEN_URL": str,
     "VERIFY_MAX_BYTES": int,
+    # Fiks Arkiv messages (portal/archive/fiks_arkiv.py)
+    "ARCHIVE_OUTBOX": str,
+    "ARCHIVE_ENDPOINT": str,
     # /verify for visitors who are not signed in (see portal/verify_page.py)
     "VERIFY_RATE_LIMIT": str,
     "VERIFY_CONCURRENT_VALIDATIONS": int,
@@ -93,6 +96,9 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "MAIL_USE_TLS": False,
         "MAIL_FROM": "Politirådsportalen <ikke-svar@politirad.invalid>",
         "MAIL_OUTBOX": str(instance_path / "outbox"),
+        # Fiks Arkiv messages: to this HTTP endpoint when set, otherwise written to ARCHIVE_OUTBOX.
+        "ARCHIVE_ENDPOINT": "",
+        "ARCHIVE_OUTBOX": str(instance_path / "arkiv-utboks"),
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         # Sessions: signed cookies that JavaScript cannot read, sent over HTTPS only.
         # Browsers treat http://127.0.0.1 and http://localhost as secure, so the local demo works too.

@@ -484,6 +484,27 @@ class RenewalReminder(db.Model):
     recipients: Mapped[str] = mapped_column(Text, default="")
 
 
+class ArchiveMessage(db.Model):
+    """A Fiks Arkiv ``arkivmelding.opprett`` message for one municipality party's archive, when the agreement was
+    fully signed («signed») or superseded. ``message_id`` is unique: the same message is never made or
+    delivered twice. ``state`` is waiting, delivered or failed (``error`` says why; retried with back-off)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), unique=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreement.id", ondelete="CASCADE"), index=True)
+    municipality_number: Mapped[str] = mapped_column(ForeignKey("municipality.number"))
+    event: Mapped[str] = mapped_column(String(20))  # signed | superseded
+    state: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    agreement: Mapped[Agreement] = relationship()
+    municipality: Mapped[Municipality] = relationship()
+
+
 # ---------------------------------------------------------------- the finalised document
 
 

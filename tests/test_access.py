@@ -108,7 +108,7 @@ CASES = [
     Case("archive.index", "GET", lambda ids: "/archive/", only({role: 200 for role in SIGNED_IN})),
     *[Case(f"archive.{endpoint}", "GET", lambda ids, path=path: f"/archive/{ids['signed']}{path}", only({**ARCHIVE_READERS, "other_coordinator": 404}))
       for endpoint, path in (("show", ""), ("signed_pdf_download", "/signed.pdf"), ("validation", "/validation"),
-                             ("validation_json", "/validation-report.json"), ("package", "/package.zip"))],
+                             ("validation_json", "/validation-report.json"), ("package", "/package.zip"), ("noark5", "/noark5.zip"))],
     # The matrix's signed agreement holds a stand-in PDF, not a signed one: no ETSI report can be made of it.
     Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
          only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
@@ -118,6 +118,7 @@ CASES = [
     Case("archive.start_bulk_package", "POST", lambda ids: "/archive/bulk?q=PR-none", only({role: 302 for role in SIGNED_IN})),
     Case("archive.bulk_package", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}", only({"archivist": 200}, others=404)),
     Case("archive.bulk_download", "GET", lambda ids: f"/archive/bulk/{ids['bulk']}/archive.zip", only({"archivist": 200}, others=404)),
+    Case("archive.bulk_noark5", "GET", lambda ids: "/archive/noark5.zip", only({**ARCHIVE_READERS, "other_coordinator": 404})),
     Case("admin.users", "GET", lambda ids: "/admin/users", only({"administrator": 200})),
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),

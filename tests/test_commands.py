@@ -215,6 +215,49 @@ def test_archive_export_since_a_day_takes_only_what_came_into_force_from_then_an
     assert folder.name == f"{metadata['agreement']['reference']}-v2"
 
 
+def test_archive_export_noark5_writes_one_extraction_of_every_demo_agreement_that_validates(portal: Portal, tmp_path: Path) -> None:
+    """The README's Noark 5 command: Arkivverket's schemas accept it, each file is there with its checksum."""
+    from .noark5_checks import XMLNS, check_extraction, read_folder
+
+    out = tmp_path / "uttrekk"
+    printed = succeeded(portal.flask("archive", "export", "--format", "noark5", "--out", str(out)))
+    files = read_folder(out)
+    assert printed.strip() == f"Noark 5 extraction of 2 agreement reference(s) ({len(files)} files) written to {out}."
+    structure = check_extraction(files)
+    folders = structure.findall(".//n5:mappe", XMLNS)
+    posts = {folder.findtext("n5:tittel", namespaces=XMLNS): [p.findtext("n5:virksomhetsspesifikkeMetadata/{*}status", namespaces=XMLNS)
+                                                             for p in folder.findall("n5:registrering", XMLNS)] for folder in folders}
+    # Voss's agreement, and Bergen's of last year superseded by its signed renewal, in one case file (their
+    # states depend on how far the `renewals` test before this one has moved them on).
+    assert set(posts) == {"Politirådsavtale: Voss og Vest politidistrikt", "Politirådsavtale: Bergen og Vest politidistrikt"}
+    assert posts["Politirådsavtale: Voss og Vest politidistrikt"] in (["renewal_due"], ["expired"])
+    superseded, renewal = posts["Politirådsavtale: Bergen og Vest politidistrikt"]
+    assert superseded == "superseded" and renewal in ("active", "renewal_due")
+
+
+def test_demo_delivered_a_valid_fiks_arkiv_message_for_each_municipality_of_each_fully_signed_agreement(portal: Portal) -> None:
+    """`flask demo` delivers to instance/arkiv-utboks/; `flask archive deliver` then finds nothing left to send."""
+    from lxml import etree
+
+    from portal.archive.fiks_arkiv import MESSAGE_TYPE, NAMESPACE
+    from portal.archive.noark5 import schema_folder
+
+    assert "Fiks Arkiv message(s) for the signed demo agreements delivered" in portal.setup["demo"].stdout
+    schema = etree.XMLSchema(etree.parse(str(schema_folder() / "fiks-arkiv-v1" / f"{MESSAGE_TYPE}.xsd")))
+    titles = []
+    for folder in sorted((portal.instance / "arkiv-utboks").iterdir()):
+        tree = etree.fromstring((folder / "arkivmelding.xml").read_bytes())
+        assert schema.validate(tree), [str(error) for error in schema.error_log]
+        name = tree.findtext(".//{*}dokumentobjekt/{*}referanseDokumentfil")
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == tree.findtext(".//{*}dokumentobjekt/{*}sjekksum")
+        titles.append(tree.findtext(f"{{{NAMESPACE}}}registrering/{{{NAMESPACE}}}tittel"))
+    # Voss's and Bergen's agreements when signed, Bergen's of last year again when its renewal superseded it.
+    assert sorted(title.split(": ")[1] for title in titles) == [
+        "Bergen og Vest politidistrikt", "Bergen og Vest politidistrikt", "Bergen og Vest politidistrikt (erstattet av ny versjon)",
+        "Voss og Vest politidistrikt"]
+    assert succeeded(portal.flask("archive", "deliver")).strip() == "0 of 0 archive message(s) delivered."
+
+
 def test_the_portal_served_as_in_production_shows_the_archivist_the_signed_agreements(portal: Portal, tmp_path: Path) -> None:
     """``gunicorn wsgi:app`` (the README's production line) on the demo database: its first requests come
     to a cold process, as a user's do."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:38:27.788827
+Create Date: 2026-11-30 00:46:58.758459
 
 """
 from alembic import op
@@ -218,6 +218,27 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_document')),
     sa.UniqueConstraint('agreement_id', name=op.f('uq_agreement_document_agreement_id'))
     )
+    op.create_table('archive_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.String(length=36), nullable=False),
+    sa.Column('agreement_id', sa.Integer(), nullable=False),
+    sa.Column('municipality_number', sa.String(length=4), nullable=False),
+    sa.Column('event', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_archive_message_agreement_id_agreement'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['municipality_number'], ['municipality.number'], name=op.f('fk_archive_message_municipality_number_municipality')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_archive_message')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_archive_message_message_id'))
+    )
+    with op.batch_alter_table('archive_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_archive_message_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_archive_message_state'), ['state'], unique=False)
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('agreement_id', sa.Integer(), nullable=True),
@@ -366,6 +387,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_event_agreement_id'))
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('archive_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_archive_message_state'))
+        batch_op.drop_index(batch_op.f('ix_archive_message_agreement_id'))
+
+    op.drop_table('archive_message')
     op.drop_table('agreement_document')
     with op.batch_alter_table('user_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_session_user_id'))

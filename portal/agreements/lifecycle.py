@@ -68,9 +68,13 @@ def delete_draft(agreement: Agreement, actor: User) -> None:
 
 
 def change_status(agreement: Agreement, status: AgreementStatus, actor: User | None, detail: str = "") -> AuditEvent:
-    """Move the agreement to ``status`` and record it; the caller commits."""
+    """Move the agreement to ``status`` and record it, queueing its Fiks Arkiv messages where the status is
+    one the municipalities' archives receive (signed, superseded); the caller commits."""
+    from ..archive.fiks_arkiv import queue_messages  # the archive builds on the lifecycle
+
     previous = agreement.status
     agreement.status = status
+    queue_messages(agreement, status)
     return record_event(agreement, status.value, actor, detail or f"{previous.value} → {status.value}")
 
 

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from ..agreements.lifecycle import record_event
 from ..extensions import db
 from ..models import Agreement
+from .fiks_arkiv import deliver_due
+from .noark5 import extraction_files
 from .package import archived, file_stem, package_files, package_name, package_zip
 
 archive_group = AppGroup("archive", help="The archive of signed agreements.")
@@ -23,7 +25,10 @@ archive_group = AppGroup("archive", help="The archive of signed agreements.")
               help="Only agreements that came into force (their start date, or the last signature if later) on or after this day, YYYY-MM-DD. "
                    "Default: every signed agreement.")
 @click.option("--unpacked", is_flag=True, help="Write a folder per agreement instead of a ZIP file.")
-def export_command(out: Path, since: datetime | None, unpacked: bool) -> None:
+@click.option("--format", "package_format", type=click.Choice(["package", "noark5"]), default="package", show_default=True,
+              help="package: the portal's archive package per agreement. noark5: one Noark 5 v5.0 extraction "
+                   "(arkivuttrekk.xml, arkivstruktur.xml, endringslogg.xml, the schemas and DOKUMENT/) in --out.")
+def export_command(out: Path, since: datetime | None, unpacked: bool, package_format: str) -> None:
     """Write the archive package of every signed agreement (active, renewal due, superseded, expired):
     PR-2026-00001-v1-arkiv.zip, or with --unpacked a folder PR-2026-00001-v1/, each with the signed PDF,
     the evaluation PDF where there is one, validation-report.json, audit-trail.json, metadata.json and
@@ -32,6 +37,9 @@ def export_command(out: Path, since: datetime | None, unpacked: bool) -> None:
     if since is not None:
         query = query.where(Agreement.active_from >= since.date())
     out.mkdir(parents=True, exist_ok=True)
+    if package_format == "noark5":
+        _export_noark5(out, db.session.scalars(query).all())
+        return
     count = 0
     for agreement in db.session.scalars(query).all():
         if unpacked:
@@ -48,3 +56,29 @@ def export_command(out: Path, since: datetime | None, unpacked: bool) -> None:
         count += 1
     click.echo(f"{count} archive package(s) written to {out}.")
 
+
+
+def _export_noark5(out: Path, agreements: list[Agreement]) -> None:
+    """Write the Noark 5 extraction of ``agreements`` (with every version of their references) into ``out``."""
+    files = extraction_files(agreements)
+    for name, data in files.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    for agreement in agreements:
+        record_event(agreement, "package_downloaded", None, f"flask archive export --format noark5 to {out}")
+    db.session.commit()
+    references = len({agreement.reference for agreement in agreements})
+    click.echo(f"Noark 5 extraction of {references} agreement reference(s) ({len(files)} files) written to {out}.")
+
+
+@archive_group.command("deliver")
+def deliver_command() -> None:
+    """Deliver the Fiks Arkiv messages that are waiting (or failed and due a retry) through the outbound
+    channel (ARCHIVE_ENDPOINT, or the folder ARCHIVE_OUTBOX). For cron; safe to run again."""
+    messages = deliver_due()
+    delivered = sum(message.state == "delivered" for message in messages)
+    for message in messages:
+        if message.state != "delivered":
+            click.echo(f"{message.message_id}: {message.error}", err=True)
+    click.echo(f"{delivered} of {len(messages)} archive message(s) delivered.")

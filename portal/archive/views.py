@@ -11,10 +11,11 @@ from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
-from ..models import Agreement, BackgroundTask, Municipality, Party, PoliceDistrict, TaskState
+from ..models import Agreement, ArchiveMessage, BackgroundTask, Municipality, Party, PoliceDistrict, TaskState
 from ..signing.verify import VerificationError
 from ..verify_page import REPORT_WORDS, error_message
 from . import bp, bulk
+from .noark5 import extraction_zip
 from .package import (
     ArchiveFilter, archived, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
     validation_report,
@@ -48,6 +49,23 @@ def _filter_choices(query) -> dict[str, list]:  # type: ignore[no-untyped-def]
     }
 
 
+#: The most agreements in one Noark 5 download, which is made in the request (each validation report takes
+#: seconds). More: ``flask archive export --format noark5``.
+BULK_LIMIT = 50
+
+
+def _filtered_for_download(chosen: ArchiveFilter) -> list[Agreement] | None:
+    """The agreements the filter finds for a bulk download; 404 if none; None (with a message) if too many."""
+    agreements = list(db.session.scalars(chosen.apply(archived(visible_agreements(current_user))).limit(BULK_LIMIT + 1)))
+    if not agreements:
+        abort(404)
+    if len(agreements) > BULK_LIMIT:
+        flash(_("At most %(limit)d agreements fit in one download. Narrow the filter, or ask for an export "
+                "with the command «flask archive export».", limit=BULK_LIMIT), "warning")
+        return None
+    return agreements
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -65,7 +83,9 @@ def show(agreement_id: int):
     agreement = _archived_agreement(agreement_id)
     return render_template("archive/show.html", agreement=agreement, versions=versions_of(agreement, drafts=False), archived_states=SIGNED_STATES,
                            has_evaluation=has_evaluation(agreement),
-                           signed_pdf_name=signed_pdf_name(agreement))
+                           signed_pdf_name=signed_pdf_name(agreement),
+                           archive_messages=db.session.scalars(select(ArchiveMessage).where(
+                               ArchiveMessage.agreement_id == agreement.id).order_by(ArchiveMessage.id)).all())
 
 
 @bp.route("/<int:agreement_id>/signed.pdf")
@@ -163,3 +183,29 @@ def bulk_download(task_id: str):
         _record(agreement, "package_downloaded", detail)
     db.session.commit()
     return file_response(path.read_bytes(), "politirad-arkiv.zip", mimetype="application/zip")
+
+
+@bp.route("/<int:agreement_id>/noark5.zip")
+@login_required
+def noark5(agreement_id: int):
+    """The Noark 5 extraction of the agreement's reference (every version), for an archive system."""
+    agreement = _archived_agreement(agreement_id)
+    data = extraction_zip([agreement])
+    _record(agreement, "package_downloaded", "archive: Noark 5 extraction")
+    db.session.commit()
+    return file_response(data, f"{agreement.reference}-noark5.zip", mimetype="application/zip")
+
+
+@bp.route("/noark5.zip")
+@login_required
+def bulk_noark5():
+    """The Noark 5 extraction of every agreement the current filter finds."""
+    chosen = ArchiveFilter.from_args(request.args)
+    agreements = _filtered_for_download(chosen)
+    if agreements is None:
+        return redirect(url_for("archive.index", **chosen.as_args()))
+    data = extraction_zip(agreements)
+    for agreement in agreements:
+        _record(agreement, "package_downloaded", f"archive: Noark 5 extraction; filter {chosen.as_args() or 'none'}")
+    db.session.commit()
+    return file_response(data, "politirad-noark5.zip", mimetype="application/zip")
