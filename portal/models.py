@@ -110,6 +110,7 @@ class Municipality(db.Model):
     organisation: Mapped[Organisation | None] = relationship(back_populates="municipality", viewonly=True)
     parties: Mapped[list[Party]] = relationship(back_populates="municipality", viewonly=True)
     members: Mapped[list[Member]] = relationship(back_populates="municipality", viewonly=True)
+    archive_messages: Mapped[list[ArchiveMessage]] = relationship(back_populates="municipality", viewonly=True)
 
 
 class PoliceDistrict(db.Model):
@@ -328,6 +329,7 @@ class Agreement(db.Model):
     signature_slots: Mapped[list[SignatureSlot]] = relationship(
         back_populates="agreement", order_by="SignatureSlot.position", passive_deletes=True
     )
+    archive_messages: Mapped[list[ArchiveMessage]] = relationship(back_populates="agreement", viewonly=True)
     audit_events: Mapped[list[AuditEvent]] = relationship(
         back_populates="agreement", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
     )
@@ -501,8 +503,8 @@ class ArchiveMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    agreement: Mapped[Agreement] = relationship()
-    municipality: Mapped[Municipality] = relationship()
+    agreement: Mapped[Agreement] = relationship(back_populates="archive_messages")
+    municipality: Mapped[Municipality] = relationship(back_populates="archive_messages")
 
 
 # ---------------------------------------------------------------- the finalised document

@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent, BackgroundTask, TaskState
 
 from . import factories, job_functions
-from .test_signing_flow import finalised, reload, sign_as, text_of  # noqa: F401  (fixtures)
+from .test_signing_flow import finalised, portal_held_keys, reload, sign_as, text_of  # noqa: F401  (fixtures)
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FLASK = str(Path(sys.executable).with_name("flask"))

@@ -12,7 +12,7 @@ from portal.mail import deliver_mail
 from portal.models import AgreementStatus, AuditEvent, BackgroundTask, TaskState
 from portal.signing import pades
 
-from .test_signing_flow import finalised, messages, reload, sign_as, text_of  # noqa: F401  (fixtures)
+from .test_signing_flow import finalised, portal_held_keys, messages, reload, sign_as, text_of  # noqa: F401  (fixtures)
 
 
 def test_without_redis_the_last_signature_closes_the_agreement_at_once(client, people, finalised):  # noqa: F811

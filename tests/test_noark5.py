@@ -16,7 +16,6 @@ from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, ArchiveMessage
 
 from . import factories
-from .conftest import PASSWORD
 from .noark5_checks import XMLNS, check_extraction
 from .test_renewal_flow import A_YEAR_AND_A_BIT_AGO, evaluation_answers, reload, start_renewal
 
@@ -69,7 +68,7 @@ def test_a_chain_with_a_decline_and_a_renewal_is_one_case_file_with_a_journal_po
     for slot_id in [slot.id for slot in newer.signature_slots]:
         current = reload(newer.id)
         slot = next(s for s in current.signature_slots if s.id == slot_id)
-        signing.sign(current, slot.user, PASSWORD)
+        factories.sign_as(current, slot.user)
     assert reload(old.id).status is AgreementStatus.SUPERSEDED
     # Fiks Arkiv: last year's agreement went to Voss's archive when signed and again when superseded
     events = db.session.scalars(select(ArchiveMessage.event).where(ArchiveMessage.agreement_id == old.id).order_by(ArchiveMessage.id)).all()
