@@ -183,6 +183,6 @@ def test_every_step_shows_a_conflict_with_both_answers(app, people):
         assert f"{POLICE_COORDINATOR} changed «" in page, step
         same = re.findall(r"<tr>\s*<th scope=\"row\">", page)
         assert same, f"{step}: the same answer on both sides is shown as the same"
-        words = {"parties": "<td>Voss (4621)</td>", "slt": "<td>The council is the steering group for SLT</td>",
-                 "validity": "<td>1. January 2027</td>", "meetings": "<td>Yes</td>"}
-        assert words.get(step, "<td>") in page, f"{step}: answers are shown in words, not codes"
+        words = {"parties": r"<td>Voss \(4621\)</td>", "slt": "<td>The council is the steering group for SLT</td>",
+                 "validity": r"<td>[^<]*January[^<]*2027</td>", "meetings": "<td>Yes</td>"}
+        assert re.search(words.get(step, "<td>"), page), f"{step}: answers are shown in words, not codes"
