@@ -54,7 +54,9 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> models.User | None:
-        return db.session.get(models.User, int(user_id))
+        from .auth.sessions import live_user
+
+        return live_user(int(user_id))  # only while this session's record on the server is live
 
     from .labels import all_labels
 
@@ -65,12 +67,17 @@ def create_app(overrides: dict[str, object] | None = None) -> Flask:
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "DENY")  # a page that names its framers says so in its CSP
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # A form may lead on to the OpenID provider (signing out there, proving who one is before signing).
+        from .auth.provider import issuer_origin
+
+        form_targets = " ".join(filter(None, ["'self'", issuer_origin()]))
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
+            f"form-action {form_targets}; frame-ancestors 'none'",
         )
         return response
 

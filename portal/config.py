@@ -43,6 +43,24 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "SIGNATORY_PKCS11_TOKEN": str,
     "REVOCATION_FETCHING": bool,
     "VERIFY_MAX_BYTES": int,
+    # Sign-in through an OpenID provider (ID-porten, Ansattporten, Entra ID); see README «Sign-in with
+    # ID-porten». Empty OIDC_ISSUER: no provider, passwords only.
+    "OIDC_ISSUER": str,
+    "OIDC_PROVIDER_NAME": str,
+    "OIDC_CLIENT_ID": str,
+    "OIDC_CLIENT_SECRET": str,
+    "OIDC_CLIENT_AUTH_METHOD": str,
+    "OIDC_PRIVATE_KEY_FILE": str,
+    "OIDC_PRIVATE_KEY_ID": str,
+    "OIDC_SCOPES": str,
+    "OIDC_IDENTITY_CLAIM": str,
+    "OIDC_ACR_LEVELS": str,
+    "OIDC_SIGN_IN_ACR": str,
+    "OIDC_SIGNING_ACR": str,
+    "OIDC_STEP_UP_MAX_AGE": int,
+    "OIDC_TIMEOUT": int,
+    "IDENTITY_HMAC_KEY": str,
+    "PASSWORD_SIGN_IN": str,
 }
 
 
@@ -83,6 +101,26 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
         "LANGUAGES": {"nb": "Norsk (bokmål)", "nn": "Norsk (nynorsk)", "en": "English"},
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # OpenID Connect (portal/auth/provider.py). Defaults are ID-porten's words; the issuer is empty, so
+        # a fresh machine signs in with passwords only.
+        "OIDC_ISSUER": "",
+        "OIDC_PROVIDER_NAME": "ID-porten",
+        "OIDC_CLIENT_ID": "",
+        "OIDC_CLIENT_SECRET": "",
+        "OIDC_CLIENT_AUTH_METHOD": "client_secret_basic",  # or client_secret_post, private_key_jwt
+        "OIDC_PRIVATE_KEY_FILE": "",  # PEM, for private_key_jwt
+        "OIDC_PRIVATE_KEY_ID": "",  # its kid, as registered with the provider
+        "OIDC_SCOPES": "openid",  # ID-porten sends pid with openid alone: ask for no more than that
+        "OIDC_IDENTITY_CLAIM": "pid",  # the claim naming the person (Entra ID: oid)
+        # acr values from lowest to highest: «at least the signing level» is judged in this order.
+        "OIDC_ACR_LEVELS": "idporten-loa-low idporten-loa-substantial idporten-loa-high",
+        "OIDC_SIGN_IN_ACR": "idporten-loa-substantial",
+        "OIDC_SIGNING_ACR": "idporten-loa-high",
+        "OIDC_STEP_UP_MAX_AGE": 300,  # seconds: how recent the signing-level authentication must be
+        "OIDC_TIMEOUT": 10,  # seconds for each call to the provider
+        "IDENTITY_HMAC_KEY": "",  # empty: derived from SECRET_KEY (set it on its own in production)
+        # on | off | off-for-signatories; «off» takes effect only once a provider is configured.
+        "PASSWORD_SIGN_IN": "on",
     }
 
 

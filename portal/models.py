@@ -164,6 +164,9 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None until an invitation is accepted
     language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The proven identity (ID-porten's pid) this account is bound to, as a keyed hash (HMAC-SHA-256 under a
+    # server secret, see portal.auth.identity): enough to recognise the person, never the number itself.
+    identity_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     created_agreements: Mapped[list[Agreement]] = relationship(back_populates="created_by", viewonly=True)
@@ -172,10 +175,37 @@ class User(UserMixin, db.Model):
         back_populates="user", order_by=lambda: (AuditEvent.at, AuditEvent.id), viewonly=True
     )
     signature_slots: Mapped[list[SignatureSlot]] = relationship(back_populates="user", viewonly=True)
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user", viewonly=True)
 
     @property
-    def is_active(self) -> bool:  # Flask-Login: an invited user who has not set a password cannot sign in
-        return self.password_hash is not None
+    def is_active(self) -> bool:
+        # Flask-Login: an invited user who has neither chosen a password nor proven an identity cannot sign in.
+        return self.password_hash is not None or self.identity_hmac is not None
+
+
+class UserSession(db.Model):
+    """One sign-in: a portal session that can be found on the server, checked on every request, and ended
+    from elsewhere (sign-out, the provider's front-channel logout by ``issuer`` + ``sid``, an administrator).
+
+    ``acr``, ``amr`` and ``authenticated_at`` describe the latest authentication at the identity provider in
+    this session (sign-in or step-up); signing asks for one at the signing level that is recent enough."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # random; kept in the signed session cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # password | provider
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_by: Mapped[str | None] = mapped_column(String(40))  # sign-out | front-channel | administrator
+    issuer: Mapped[str | None] = mapped_column(String(300))
+    sid: Mapped[str | None] = mapped_column(String(200), index=True)
+    acr: Mapped[str | None] = mapped_column(String(100))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The provider's ID token, encrypted (it names the person), for id_token_hint at RP-initiated logout.
+    id_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    user: Mapped[User] = relationship(back_populates="sessions")
 
 
 class PasswordFailure(db.Model):
@@ -496,6 +526,11 @@ class SignatureSlot(db.Model):
     key_source: Mapped[str | None] = mapped_column(String(20))  # portal | pkcs12 | pkcs11
     # Who signed, as the signature's certificate states it (never the typed ``name``): see portal.signing.identity.
     signer_name: Mapped[str | None] = mapped_column(String(200))
+    # The authentication at the identity provider that let the signatory sign (signing level, recent):
+    # its acr (ID-porten: idporten-loa-high), amr (e.g. BankID) and time. Empty when a password was used.
+    authentication_acr: Mapped[str | None] = mapped_column(String(100))
+    authentication_amr: Mapped[list[str] | None] = mapped_column(JSON)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(back_populates="signature_slots")
     user: Mapped[User | None] = relationship(back_populates="signature_slots")

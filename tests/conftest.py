@@ -215,3 +215,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last. Once Playwright's sync API has started it keeps an event loop running in this
     thread, and pyHanko's synchronous calls (``asyncio.run``) cannot run inside one."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
+from .oidc.fixtures import oidc, oidc_provider  # noqa: E402,F401  (the loopback OpenID provider)

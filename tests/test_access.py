@@ -58,6 +58,15 @@ CASES = [
     Case("auth.request_password_reset", "GET", lambda ids: "/password-reset", everyone(200)),
     Case("auth.reset_password", "GET", lambda ids: "/password-reset/not-a-real-token", everyone(400)),
     Case("auth.accept_invitation", "GET", lambda ids: "/invitation/not-a-real-token", everyone(400)),
+    # Signing in through an OpenID provider: not there while none is configured (as here; with one, see
+    # tests/test_provider_sign_in.py); a forged invitation is refused before anyone is sent to the provider;
+    # the front-channel logout needs the provider's iss and sid; the step-up is for signatories bound to
+    # a proven identity only.
+    Case("auth.provider_sign_in", "GET", lambda ids: "/sign-in/provider", everyone(404)),
+    Case("auth.provider_callback", "GET", lambda ids: "/sign-in/provider/callback?code=x&state=y", everyone(404)),
+    Case("auth.accept_invitation_with_provider", "GET", lambda ids: "/invitation/not-a-real-token/provider", everyone(400)),
+    Case("auth.front_channel_logout", "GET", lambda ids: "/logout/frontchannel?iss=x&sid=y", everyone(400)),
+    Case("auth.step_up", "GET", lambda ids: f"/agreements/{ids['draft']}/sign/step-up", only({})),
     Case("agreements.index", "GET", lambda ids: "/agreements/", only({role: 200 for role in SIGNED_IN})),
     Case("agreements.start", "POST", lambda ids: "/agreements/new", only({"coordinator": 302, "police_coordinator": 302, "other_coordinator": 302})),
     Case("agreements.show", "GET", lambda ids: f"/agreements/{ids['draft']}", only({**DRAFT_READERS, **DRAFT_HIDDEN})),
@@ -94,6 +103,7 @@ CASES = [
     Case("admin.invite", "GET", lambda ids: "/admin/users/invite", only({"administrator": 200})),
     Case("admin.change_role", "GET", lambda ids: f"/admin/users/{ids['colleague']}/role", only({"administrator": 200})),
     Case("admin.resend_invitation", "POST", lambda ids: f"/admin/users/{ids['colleague']}/invitation", only({"administrator": 302})),
+    Case("admin.end_sessions", "POST", lambda ids: f"/admin/users/{ids['colleague']}/sessions/end", only({"administrator": 302})),
 ]
 
 

@@ -41,6 +41,7 @@ URLS = {
     "admin.invite": lambda ids: "/admin/users/invite",
     "admin.change_role": lambda ids: f"/admin/users/{ids['colleague']}/role",
     "admin.resend_invitation": lambda ids: f"/admin/users/{ids['colleague']}/invitation",
+    "admin.end_sessions": lambda ids: f"/admin/users/{ids['colleague']}/sessions/end",
 }
 
 

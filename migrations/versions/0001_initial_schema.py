@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 23:02:06.400684
+Create Date: 2026-11-30 00:03:28.845806
 
 """
 from alembic import op
@@ -74,9 +74,11 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('language', sa.String(length=5), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('identity_hmac', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user')),
-    sa.UniqueConstraint('email', name=op.f('uq_user_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_user_email')),
+    sa.UniqueConstraint('identity_hmac', name=op.f('uq_user_identity_hmac'))
     )
     op.create_table('agreement',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -137,6 +139,28 @@ def upgrade():
     )
     with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_portal_signing_key_user_id'), ['user_id'], unique=False)
+
+    op.create_table('user_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ended_by', sa.String(length=40), nullable=True),
+    sa.Column('issuer', sa.String(length=300), nullable=True),
+    sa.Column('sid', sa.String(length=200), nullable=True),
+    sa.Column('acr', sa.String(length=100), nullable=True),
+    sa.Column('amr', sa.JSON(), nullable=False),
+    sa.Column('authenticated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id_token_encrypted', sa.LargeBinary(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_user_session_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_session')),
+    sa.UniqueConstraint('key', name=op.f('uq_user_session_key'))
+    )
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_session_sid'), ['sid'], unique=False)
+        batch_op.create_index(batch_op.f('ix_user_session_user_id'), ['user_id'], unique=False)
 
     op.create_table('agreement_document',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -228,6 +252,9 @@ def upgrade():
     sa.Column('decline_reason', sa.Text(), nullable=True),
     sa.Column('key_source', sa.String(length=20), nullable=True),
     sa.Column('signer_name', sa.String(length=200), nullable=True),
+    sa.Column('authentication_acr', sa.String(length=100), nullable=True),
+    sa.Column('authentication_amr', sa.JSON(), nullable=True),
+    sa.Column('authenticated_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agreement_id'], ['agreement.id'], name=op.f('fk_signature_slot_agreement_id_agreement'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_number'], ['municipality.number'], name=op.f('fk_signature_slot_municipality_number_municipality')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_signature_slot_user_id_user')),
@@ -269,6 +296,11 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('agreement_document')
+    with op.batch_alter_table('user_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_session_user_id'))
+        batch_op.drop_index(batch_op.f('ix_user_session_sid'))
+
+    op.drop_table('user_session')
     with op.batch_alter_table('portal_signing_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_portal_signing_key_user_id'))
 

@@ -12,7 +12,9 @@ from ..auth.passwords import make_link_token
 from ..extensions import db
 from ..labels import ROLE_LABELS
 from ..mail import send_mail
-from ..models import Role, User
+from ..auth import sessions
+from ..auth.provider import configured, provider_name
+from ..models import Role, User, UserSession
 from . import bp
 from .forms import InviteForm, RoleForm
 
@@ -27,18 +29,22 @@ def _colleague(user_id: int) -> User:
 def send_invitation(user: User, invited_by: User) -> None:
     link = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.accept_invitation", token=make_link_token(user, INVITATION))
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
-    send_mail(
-        user.email,
-        _("You are invited to Politirådsportalen"),
-        _(
-            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s, where the "
-            "municipalities and the police write, sign and renew their politiråd agreements.\n"
-            "Choose your password with this link within %(days)d days:\n\n%(link)s\n\n"
-            "If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
+    if configured():
+        body = _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s.\n"
+            "Open this link within %(days)d days and prove who you are with %(provider)s:\n\n%(link)s\n",
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
-            email=invited_by.email,
-        ),
-    )
+            provider=provider_name(),
+        )
+    else:
+        body = _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s.\n"
+            "Open this link within %(days)d days to choose your password:\n\n%(link)s\n",
+            name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
+        )
+    body += "\n" + _("If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
+                      inviter=invited_by.name, email=invited_by.email, organisation=user.organisation.name)
+    send_mail(user.email, _("You are invited to Politirådsportalen"), body)
 
 
 @bp.route("/users")
@@ -47,7 +53,11 @@ def users():
     people = db.session.scalars(
         select(User).where(User.organisation_id == current_user.organisation_id).order_by(User.name)
     ).all()
-    return render_template("admin/users.html", people=people)
+    live = dict(db.session.execute(
+        select(UserSession.user_id, func.count()).where(UserSession.ended_at.is_(None), UserSession.user_id.in_([p.id for p in people]))
+        .group_by(UserSession.user_id)
+    ).all())
+    return render_template("admin/users.html", people=people, live_sessions=live, provider_name=provider_name())
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
@@ -92,9 +102,19 @@ def change_role(user_id: int):
 @roles_required(Role.ADMINISTRATOR)
 def resend_invitation(user_id: int):
     person = _colleague(user_id)
-    if person.password_hash is not None:
+    if person.is_active:
         flash(_("%(name)s has already accepted the invitation.", name=person.name), "info")
     else:
         send_invitation(person, current_user)
         flash(_("A new invitation is sent to %(email)s.", email=person.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/sessions/end", methods=["POST"])
+@roles_required(Role.ADMINISTRATOR)
+def end_sessions(user_id: int):
+    """End every session of a colleague at once (a lost laptop, someone leaving): they must sign in again."""
+    person = _colleague(user_id)
+    ended = sessions.end_all_of(person)
+    flash(_("%(name)s is signed out everywhere (%(count)d sessions ended).", name=person.name, count=ended), "success")
     return redirect(url_for("admin.users"))

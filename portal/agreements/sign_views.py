@@ -7,6 +7,8 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..access import agreement_for_reading, roles_required
+from ..auth import provider, sessions
+from ..auth.identity import Authentication
 from ..documents import agreement_html
 from ..extensions import db
 from ..templating import norwegian_date
@@ -59,6 +61,19 @@ def _correction_request(slot, user) -> str:  # type: ignore[no-untyped-def]
              named=slot.name, email=slot.email, name=user.name)
 
 
+def _proves_with_provider() -> bool:
+    """A signatory bound to a proven identity confirms a signature at the identity provider, not with a password."""
+    return provider.configured() and current_user.identity_hmac is not None
+
+
+def _recent_authentication() -> Authentication | None:
+    """This session's authentication at the provider, if it is at the signing level and recent enough."""
+    record = sessions.current()
+    if record is None or not provider.recent_enough_for_signing(record.acr, record.authenticated_at):
+        return None
+    return Authentication(record.acr, list(record.amr or []), record.authenticated_at)
+
+
 def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, *, refusal: str | None = None, status: int = 200):
     slot = signing.slot_for(agreement, current_user)
     setup = signing.signing_setup()
@@ -67,6 +82,12 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
     named_for = slot is not None and signing.is_named_for(slot, current_user)
     if open_slot and not named_for and not decline_form.reason.data:
         decline_form.reason.data = _correction_request(slot, current_user)
+    step_up = None
+    if _proves_with_provider():
+        if "password" in sign_form:
+            del sign_form.password
+        if _recent_authentication() is None:
+            step_up = url_for("auth.step_up", agreement_id=agreement.id)
     return render_template(
         "agreements/sign.html",
         agreement=agreement,
@@ -80,6 +101,9 @@ def _page(agreement: Agreement, sign_form: SignForm, decline_form: DeclineForm, 
         not_open=None if agreement.status is AgreementStatus.FINALISED else _not_open_message(agreement),
         closed_level=setup.level_when_closed.value,
         uses_token=setup.key_source == "pkcs11",
+        step_up=step_up,
+        provider_name=provider.provider_name(),
+        step_up_minutes=current_app.config["OIDC_STEP_UP_MAX_AGE"] // 60,
         document=agreement_html(agreement, draft=False, heading_level=3),
     ), status
 
@@ -142,6 +166,12 @@ def sign(agreement_id: int):
         record_event(agreement, "opened", current_user._get_current_object())
         db.session.commit()
         return _page(agreement, form, DeclineForm(formdata=None))
+    authentication = None
+    if _proves_with_provider():
+        authentication = _recent_authentication()
+        if authentication is None:  # not proven at the signing level lately: through the provider, then back here
+            return redirect(url_for("auth.step_up", agreement_id=agreement_id))
+        del form.password
     if not form.validate():
         return _page(agreement, form, DeclineForm(formdata=None), status=400)
     choice = signing.KeyChoice(form.key_source.data)
@@ -155,7 +185,8 @@ def sign(agreement_id: int):
         choice.pin = form.pin.data or ""
     user = current_user._get_current_object()
     try:
-        result = signing.sign(agreement, user, form.password.data, choice)
+        result = signing.sign(agreement, user, form.password.data if authentication is None else None, choice,
+                              authentication=authentication)
     except signing.WrongPassword:
         form.password.errors.append(_("The password is not right. Nothing was signed."))
         return _page(agreement, form, DeclineForm(formdata=None), status=400)

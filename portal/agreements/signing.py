@@ -11,6 +11,8 @@ SQLite and PostgreSQL, and no signature is ever lost or applied twice.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ from pyhanko.sign.signers import Signer
 from sqlalchemy import func, select, update
 
 from .. import clock
+from ..auth import provider
+from ..auth.identity import Authentication
 from ..documents import agreement_pdf, sha256_hex, signatories
 from ..extensions import db
 from ..mail import send_mail
@@ -242,13 +246,15 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
     failed = []
     sign_link = _link("agreements.sign", agreement_id=agreement.id)
     contact = invited_by or agreement.created_by
+    sign_path = sign_link[len(current_app.config["PUBLIC_BASE_URL"]):]
     for invitation in invitations:
         slot = invitation.slot
         account_link = None
         if invitation.new_user and slot.user is not None:
-            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION))
+            account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
         notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
-                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact)
+                                            current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
+                                            provider=provider.provider_name() if provider.configured() else None)
         try:
             send_mail(slot.email, notice.subject, notice.body)
         except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
@@ -302,6 +308,14 @@ def check_can_sign(agreement: Agreement, user: User) -> SignatureSlot:
     if slot.signed_at is not None:
         raise AlreadySigned(slot.field_name)
     return slot
+
+
+def _identity_secret(user: User) -> str:
+    """What opens the portal-issued key of a signatory who proves who they are at the identity provider
+    (and has no password): a server secret bound to the account and its identity. The key is used only
+    after a recent authentication at the signing level, which the signing page checks."""
+    message = f"portal-signing-key|{user.id}|{user.identity_hmac}".encode()
+    return hmac.new(str(current_app.config["SECRET_KEY"]).encode(), message, hashlib.sha256).hexdigest()
 
 
 def _portal_signer(user: User, password: str) -> Signer:
@@ -372,10 +386,13 @@ def _empty_fields(pdf: bytes) -> list[str]:
     return [name for name, _value, _ref in pdf_fields.enumerate_sig_fields(reader, filled_status=False)]
 
 
-def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | None = None, *, now: datetime | None = None) -> SignResult:
+def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoice | None = None, *,
+         now: datetime | None = None, authentication: Authentication | None = None) -> SignResult:
     """Sign the user's field of ``agreement``. Raises :class:`SigningError` (document unchanged).
 
-    The password confirms who signs (and opens a portal-issued key). Each try signs the latest stored
+    The password confirms who signs (and opens a portal-issued key); or, for a signatory bound to a proven
+    identity, ``authentication``: the recent authentication at the signing level that the caller checked,
+    recorded with the signature (slot and audit event). Each try signs the latest stored
     revision and stores it only if no other signature was stored meanwhile; the last signature also
     closes the document (B-LTA when a time-stamp service is configured) and activates the agreement.
     """
@@ -384,10 +401,14 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
     slot = check_can_sign(agreement, user)
     if not is_named_for(slot, user):
         raise NameMismatch(slot.field_name)
-    _confirm_password(user, password)
+    if authentication is None:
+        _confirm_password(user, password or "")
+    elif not user.identity_hmac:
+        raise WrongPassword("no proven identity")
+    secret = password if authentication is None else _identity_secret(user)
     try:
-        with _signer(user, password, choice) as signer:
-            return _sign_latest(agreement, user, slot, signer, choice.source, now)
+        with _signer(user, secret or "", choice) as signer:
+            return _sign_latest(agreement, user, slot, signer, choice.source, now, authentication)
     except SigningError:
         db.session.rollback()
         raise
@@ -397,7 +418,8 @@ def sign(agreement: Agreement, user: User, password: str, choice: KeyChoice | No
         raise SigningError(str(error)) from error
 
 
-def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None) -> SignResult:
+def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None,
+                 authentication: Authentication | None = None) -> SignResult:
     setup = signing_setup()
     document_id = agreement.document.id
     slot_id = slot.id
@@ -443,14 +465,18 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
         marked = db.session.execute(
             update(SignatureSlot)
             .where(SignatureSlot.id == slot_id, SignatureSlot.signed_at.is_(None))
-            .values(signed_at=signed_at, key_source=source, signer_name=signer_name)
+            .values(signed_at=signed_at, key_source=source, signer_name=signer_name,
+                    authentication_acr=authentication.acr if authentication else None,
+                    authentication_amr=list(authentication.amr) if authentication else None,
+                    authenticated_at=authentication.at if authentication else None)
             .execution_options(synchronize_session=False)
         ).rowcount
         if marked != 1:
             db.session.rollback()
             raise AlreadySigned(slot.field_name)
         agreement = db.session.get(Agreement, agreement.id, populate_existing=True)  # type: ignore[assignment]
-        event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}")
+        proof = f"; {authentication.describe()}" if authentication else ""
+        event = record_event(agreement, "signed", user, f"{slot.field_name}; {source}; SHA-256 {sha256_hex(signed)}{proof}")
         event.signer_name = signer_name
         if completed:
             change_status(agreement, AgreementStatus.ACTIVE, user, f"all signatures; PAdES {level}")

@@ -38,7 +38,7 @@ XML_NAMESPACE = "urn:politiradsportalen:archive-package:1"
 PACKAGE_FORMAT = "politiradsportalen-archive-package/1"
 METADATA_FILES = ("metadata.json", "metadata.xml")
 #: Element names for the items of the metadata's lists in the XML.
-_XML_ITEMS = {"parties": "party", "signatories": "signatory", "versions": "version", "files": "file"}
+_XML_ITEMS = {"parties": "party", "signatories": "signatory", "versions": "version", "files": "file", "amr": "method"}
 
 
 # ---------------------------------------------------------------- finding agreements
@@ -200,7 +200,11 @@ def metadata(agreement: Agreement, files: Mapping[str, bytes]) -> dict[str, Any]
             {"field": slot.field_name, "role": slot.role.value, "name": slot.shown_name, "name_in_agreement": slot.name,
              "title": slot.title,
              "organisation": slot.organisation_name, "email": slot.email, "signed_at": _iso(slot.signed_at),
-             "key_source": slot.key_source}
+             "key_source": slot.key_source,
+             # How the identity provider proved the signatory just before signing (Noark's «elektronisk
+             # signatur sikkerhetsnivå»); all null when a password confirmed the signature.
+             "authentication": {"acr": slot.authentication_acr, "amr": slot.authentication_amr,
+                                "authenticated_at": _iso(slot.authenticated_at)}}
             for slot in agreement.signature_slots
         ],
         "document": {

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from . import invitations, password_reset, sign_in  # noqa: E402,F401
+from . import invitations, password_reset, provider_views, sign_in  # noqa: E402,F401

@@ -69,7 +69,8 @@ def test_an_archivist_finds_and_downloads_a_signed_agreement(page, people, signe
     download.save_as(path)
     assert path.read_bytes() == stored
 
-    with page.expect_navigation():
-        page.locator("#validation-report").click()
+    # Validating fetches revocation data and takes seconds; on a loaded machine more than the default 10.
+    with page.expect_navigation(timeout=60_000):
+        page.locator("#validation-report").click(no_wait_after=True)
     assert page.locator("#verdict[data-color=success]").count() == 1
     axe_check(page)
