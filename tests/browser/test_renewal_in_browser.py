@@ -96,7 +96,7 @@ def test_the_renewal_of_a_renewal_starts_with_its_own_evaluation(page, people): 
     last_year = lifecycle.start_renewal(first, people.coordinator, date.today())
     last_year.completed_steps = [*last_year.completed_steps, "evaluation", "validity"]  # as when it was signed
     last_year.status = AgreementStatus.RENEWAL_DUE
-    activate(last_year, date(date.today().year - 1, 1, 10))
+    factories.put_in_force(last_year, date(date.today().year - 1, 1, 10))
     db.session.commit()
     agreement_id, email = last_year.id, people.coordinator.email
     db.session.close()
