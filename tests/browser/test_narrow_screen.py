@@ -25,7 +25,10 @@ PHONE = {"width": 390, "height": 844}
 #: Files, not pages: they have no width to keep.
 NOT_PAGES = {"static", "pages.vendor", "pages.inter_font", "pages.agreement_css", "pki.crl", "pki.ca_certificate",
              "agreements.document_pdf", "agreements.preview_pdf", "agreements.evaluation_document", "archive.package",
-             "archive.signed_pdf_download", "archive.validation_json", "archive.bulk_package"}
+             "archive.signed_pdf_download", "archive.validation_json", "archive.bulk_package",
+             # on the way to or from the identity provider: redirects, or an empty answer to its logout call
+             "auth.step_up", "auth.accept_invitation_with_provider", "auth.front_channel_logout", "auth.provider_sign_in",
+             "auth.provider_callback"}
 
 WIDTHS = """() => {
     const wider = [...document.querySelectorAll('body *')].filter(element => {
