@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 00:03:28.845806
+Create Date: 2026-11-30 00:12:40.213910
 
 """
 from alembic import op

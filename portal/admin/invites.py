@@ -36,15 +36,20 @@ def send_invitation(user: User, invited_by: User) -> None:
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
             provider=provider_name(),
         )
-    else:
-        body = _(
-            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s.\n"
-            "Open this link within %(days)d days to choose your password:\n\n%(link)s\n",
+        send_mail(user.email, _("You are invited to Politirådsportalen"), body)
+        return
+    send_mail(
+        user.email,
+        _("You are invited to Politirådsportalen"),
+        _(
+            "Hello %(name)s,\n\n%(inviter)s has invited you to Politirådsportalen for %(organisation)s, where the "
+            "municipalities and the police write, sign and renew their politiråd agreements.\n"
+            "Choose your password with this link within %(days)d days:\n\n%(link)s\n\n"
+            "If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
-        )
-    body += "\n" + _("If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
-                      inviter=invited_by.name, email=invited_by.email, organisation=user.organisation.name)
-    send_mail(user.email, _("You are invited to Politirådsportalen"), body)
+            email=invited_by.email,
+        ),
+    )
 
 
 @bp.route("/users")

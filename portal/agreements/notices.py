@@ -45,9 +45,8 @@ def _closing(agreement: Agreement, contact: User | None) -> str:
 
 
 def signing_invitation(agreement: Agreement, name: str, sign_link: str, account_link: str | None, account_days: int,
-                       contact: User | None, today: date | None = None, provider: str | None = None) -> Notice:
-    """To a signatory: the agreement is ready to sign (and, for a new user, how to get an account first:
-    with the identity ``provider`` where one is configured, else with a password)."""
+                       contact: User | None, today: date | None = None, *, provider_name: str | None = None) -> Notice:
+    """To a signatory: the agreement is ready to sign (and, for a new user, how to get an account first)."""
     today = today or clock.today()
     standard = document_standard(agreement)
     with force_locale(standard.language_code):
@@ -61,10 +60,10 @@ def signing_invitation(agreement: Agreement, name: str, sign_link: str, account_
         if agreement.start_date is not None and agreement.start_date > today:
             parts.append(_("Please sign by %(date)s, the day the agreement is to apply from.",
                            date=norwegian_date(agreement.start_date, standard)))
-        if account_link and provider:
-            parts += ["", _("You have no account in Politirådsportalen yet. Open this link within %(days)d days and prove "
-                            "who you are with %(provider)s; it takes you on to the agreement:", days=account_days,
-                            provider=provider), "", account_link]
+        if account_link and provider_name:
+            parts += ["", _("You do not have an account in Politirådsportalen yet. Open this link within %(days)d days and prove "
+                            "who you are with %(provider)s; it takes you on to the agreement:\n\n%(link)s\n",
+                            days=account_days, provider=provider_name, link=account_link)]
         elif account_link:
             parts += ["", _("You have no account in Politirådsportalen yet. First choose your password with this link, "
                             "which works for %(days)d days:", days=account_days), "", account_link]

@@ -251,10 +251,11 @@ def send_signing_invitations(agreement: Agreement, invitations: list[Invitation]
         slot = invitation.slot
         account_link = None
         if invitation.new_user and slot.user is not None:
+            # The account link leads on to the signing page once the account is ready.
             account_link = _link("auth.accept_invitation", token=make_link_token(slot.user, INVITATION), next=sign_path)
         notice = notices.signing_invitation(agreement, slot.name or slot.email, sign_link, account_link,
                                             current_app.config["INVITATION_MAX_AGE_DAYS"], contact,
-                                            provider=provider.provider_name() if provider.configured() else None)
+                                            provider_name=provider.provider_name() if provider.configured() else None)
         try:
             send_mail(slot.email, notice.subject, notice.body)
         except Exception:  # noqa: BLE001 — the agreement is sealed; tell the coordinator who was not reached
