@@ -35,6 +35,9 @@ def send_invitation(user: User, invited_by: User) -> None:
             "Open this link within %(days)d days and prove who you are with %(provider)s:\n\n%(link)s\n",
             name=user.name, inviter=invited_by.name, organisation=user.organisation.name, days=days, link=link,
             provider=provider_name(),
+        ) + "\n" + _(
+            "If you have questions, contact %(inviter)s: %(email)s\n\n-- \nSent by Politirådsportalen for %(organisation)s.\n",
+            inviter=invited_by.name, email=invited_by.email, organisation=user.organisation.name,
         )
         queue_mail(user.email, _("You are invited to Politirådsportalen"), body)
         return
