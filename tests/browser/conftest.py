@@ -162,3 +162,29 @@ def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def _signed_in_a_thread(app, user_ids: dict[str, int]) -> int:  # type: ignore[no-untyped-def]
+    from types import SimpleNamespace
+
+    from portal.extensions import db
+    from portal.models import User
+    from tests import factories
+
+    with app.app_context():
+        people = SimpleNamespace(**{role: db.session.get(User, user_id) for role, user_id in user_ids.items()})
+        return factories.signed_agreement(people).id
+
+
+@pytest.fixture
+def signed(app, people) -> int:  # type: ignore[no-untyped-def]
+    """The id of an agreement signed by the people fixture's mayor and station chief, signed in a thread of
+    its own: pyHanko's synchronous calls run an event loop, and Playwright's already runs one in the test's thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.extensions import db
+
+    db.session.commit()
+    user_ids = {role: getattr(people, role).id for role in ("coordinator", "mayor", "station_chief")}
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_signed_in_a_thread, app, user_ids).result(timeout=120)

@@ -5,13 +5,11 @@ Elements are found by id, not by their words: the translations are still changin
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Agreement, User
+from portal.models import Agreement
 from tests import factories
 from tests.conftest import PASSWORD
 
@@ -20,20 +18,6 @@ from .conftest import axe_check, screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def _sign(app, user_ids: dict[str, int]) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        people = SimpleNamespace(**{role: db.session.get(User, user_id) for role, user_id in user_ids.items()})
-        return factories.signed_agreement(people).id
-
-
-@pytest.fixture
-def signed(app, people) -> int:
-    """Signed through the signing service in a thread of its own: pyHanko's synchronous calls run an event
-    loop, and Playwright's already runs one in the test's thread."""
-    db.session.commit()
-    user_ids = {role: getattr(people, role).id for role in ("coordinator", "mayor", "station_chief")}
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(_sign, app, user_ids).result(timeout=120)
 
 
 def test_an_archivist_finds_and_downloads_a_signed_agreement(page, people, signed, tmp_path):  # type: ignore[no-untyped-def]

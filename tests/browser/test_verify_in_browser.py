@@ -8,14 +8,11 @@ Elements are found by id; the words checked are the sentence and the disclosure 
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
-from types import SimpleNamespace
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Agreement, User
-from tests import factories
+from portal.models import Agreement
 from tests.conftest import PASSWORD
 
 from .conftest import axe_check, screenshot, sign_in
@@ -23,19 +20,6 @@ from .conftest import axe_check, screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
-def _sign(app, user_ids: dict[str, int]) -> int:  # type: ignore[no-untyped-def]
-    with app.app_context():
-        people = SimpleNamespace(**{role: db.session.get(User, user_id) for role, user_id in user_ids.items()})
-        return factories.signed_agreement(people).id
-
-
-@pytest.fixture
-def signed(app, people) -> int:
-    """Signed in a thread of its own (pyHanko runs an event loop; Playwright already runs one here)."""
-    db.session.commit()
-    user_ids = {role: getattr(people, role).id for role in ("coordinator", "mayor", "station_chief")}
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(_sign, app, user_ids).result(timeout=120)
 
 
 def choose_nynorsk(page) -> None:  # type: ignore[no-untyped-def]
