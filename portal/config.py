@@ -53,6 +53,10 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     # Fiks Arkiv messages (portal/archive/fiks_arkiv.py)
     "ARCHIVE_OUTBOX": str,
     "ARCHIVE_ENDPOINT": str,
+    # Renewing the archival time-stamps (portal/archive/timestamp_renewal.py)
+    "TIMESTAMP_RENEWAL_MARGIN_DAYS": int,
+    "ACCEPTED_TIMESTAMP_DIGESTS": str,
+    "PKI_TSA_VALIDITY_DAYS": int,
     # /verify for visitors who are not signed in (see portal/verify_page.py)
     "VERIFY_RATE_LIMIT": str,
     "VERIFY_CONCURRENT_VALIDATIONS": int,
@@ -99,6 +103,10 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         # Fiks Arkiv messages: to this HTTP endpoint when set, otherwise written to ARCHIVE_OUTBOX.
         "ARCHIVE_ENDPOINT": "",
         "ARCHIVE_OUTBOX": str(instance_path / "arkiv-utboks"),
+        # `flask archive renew-timestamps` renews a signed PDF's archival time-stamp when its TSA certificate
+        # expires within this many days, or when it uses a digest algorithm not in this list.
+        "TIMESTAMP_RENEWAL_MARGIN_DAYS": 730,
+        "ACCEPTED_TIMESTAMP_DIGESTS": "sha256 sha384 sha512",
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
         # Sessions: signed cookies that JavaScript cannot read, sent over HTTPS only.
         # Browsers treat http://127.0.0.1 and http://localhost as secure, so the local demo works too.

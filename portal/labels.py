@@ -62,6 +62,12 @@ EVENT_LABELS = {
     "evaluation_downloaded": _l("Evaluation PDF downloaded"),
     "superseded": _l("Superseded by its renewal"),
     "expired": _l("Expired: not renewed within a year of the renewal date"),
+    "timestamp_renewed": _l("Archival time-stamp renewed"),
+}
+#: Why an archival time-stamp was renewed (``DocumentRendition.reason``).
+RENEWAL_REASON_LABELS = {
+    "tsa_expiring": _l("The certificate of the time-stamping authority was about to expire"),
+    "digest_not_accepted": _l("The time-stamp used a digest algorithm no longer accepted"),
 }
 
 
@@ -78,4 +84,5 @@ def all_labels() -> dict[str, dict]:
         "member_role_labels": MEMBER_ROLE_LABELS,
         "secretariat_labels": SECRETARIAT_LABELS, "slt_labels": SLT_LABELS,
         "standard_labels": STANDARD_LABELS, "event_labels": EVENT_LABELS, "leadership_label": leadership_label,
+        "renewal_reason_labels": RENEWAL_REASON_LABELS,
     }

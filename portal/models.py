@@ -536,8 +536,18 @@ class AgreementDocument(db.Model):
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The same validation as an ETSI TS 119 102-2 XML report (``portal.signing.etsi_report``), made with it.
     validation_report_etsi: Mapped[str | None] = mapped_column(Text)
+    # Would the signed PDF still validate 30 years on with what it holds today (``portal.signing.future``)?
+    # Checked when the agreement is closed at B-LTA, before it enters the archive, and after each renewal
+    # of its archival time-stamp: ``passed`` or the AdES sub-indication that failed it, the simulated moment.
+    future_validation_result: Mapped[str | None] = mapped_column(String(60))
+    future_validation_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    future_validation_checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     agreement: Mapped[Agreement] = relationship(back_populates="document")
+    # The signed PDF as it was before each renewal of its archival time-stamp, oldest first.
+    renditions: Mapped[list[DocumentRendition]] = relationship(
+        back_populates="document", order_by="DocumentRendition.id", passive_deletes=True
+    )
 
     @property
     def current_pdf(self) -> bytes:
@@ -547,6 +557,23 @@ class AgreementDocument(db.Model):
     @property
     def current_sha256(self) -> str:
         return self.signed_sha256 if self.signed_sha256 is not None else self.sha256
+
+
+class DocumentRendition(db.Model):
+    """An earlier rendition of an agreement's signed PDF, kept byte for byte with its SHA-256 when a renewal
+    of the archival time-stamp (``flask archive renew-timestamps``) replaced it with a longer one (the
+    old bytes are a prefix of the new). ``revision`` is the revision it was; ``reason`` why it was replaced."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("agreement_document.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # not loaded with the list
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    document: Mapped[AgreementDocument] = relationship(back_populates="renditions")
 
 
 # ---------------------------------------------------------------- signing

@@ -22,13 +22,14 @@ from datetime import datetime, timezone
 
 from .agreements.signing import signing_setup
 from .documents import sha256_hex
-from .models import Agreement
+from .models import Agreement, AgreementDocument
 from .signing import verify
 from .signing.etsi_report import etsi_report_xml
 from .signing.setup import SigningSetup
 
 __all__ = [
-    "Busy", "ReportCache", "cached_etsi_report", "cached_report", "etsi_report_for_agreement", "report_for_agreement",
+    "Busy", "ReportCache", "cached_etsi_report", "cached_report", "check_future_validation", "etsi_report_for_agreement",
+    "report_for_agreement",
     "store_validation_report", "trust_fingerprint",
 ]
 
@@ -167,3 +168,15 @@ def etsi_report_for_agreement(agreement: Agreement) -> str:
     if document.validation_report_etsi is None:
         store_validation_report(agreement)
     return document.validation_report_etsi  # type: ignore[return-value]
+
+
+def check_future_validation(document: AgreementDocument) -> None:
+    """Simulate now whether the document's signed PDF would still validate 30 years on with the data it
+    holds today (:mod:`.signing.future`), and store the result with it (the caller commits)."""
+    from .signing.future import simulate_future_validation
+
+    assert document.signed_pdf is not None
+    result = simulate_future_validation(document.signed_pdf, signing_setup().trust_roots)
+    document.future_validation_result = result.result
+    document.future_validation_time = result.at
+    document.future_validation_checked_at = result.checked_at

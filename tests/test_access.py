@@ -13,7 +13,7 @@ import pytest
 from portal import jobs
 from portal.archive.bulk import build_bulk_package
 from portal.extensions import db
-from portal.models import PriorityAreaEvaluation
+from portal.models import DocumentRendition, PriorityAreaEvaluation
 
 from . import factories
 
@@ -113,6 +113,9 @@ CASES = [
     Case("archive.validation_etsi", "GET", lambda ids: f"/archive/{ids['signed']}/validation-report-etsi.xml",
          only({**{role: 422 for role in ARCHIVE_READERS}, "other_coordinator": 404})),
     Case("archive.show", "GET", lambda ids: f"/archive/{ids['draft']}", only({}, others=404)),
+    # An earlier rendition of the signed PDF (before a renewal of its archival time-stamp): as the signed PDF.
+    Case("archive.rendition_download", "GET", lambda ids: f"/archive/{ids['signed']}/renditions/{ids['rendition']}.pdf",
+         only({**ARCHIVE_READERS, "other_coordinator": 404})),
     # A bulk download is started by anyone signed in (it holds what they may read) and followed and fetched
     # only by the person who started it (here: the archivist).
     Case("archive.start_bulk_package", "POST", lambda ids: "/archive/bulk?q=PR-none", only({role: 302 for role in SIGNED_IN})),
@@ -132,8 +135,12 @@ def ids(people) -> dict[str, int]:
     draft = factories.complete_agreement(people.coordinator)
     signed = factories.archived_agreement(people.coordinator)
     signed.priority_areas[0].evaluation = PriorityAreaEvaluation(what_was_done="Kontrollar", achieved="Færre saker")
+    rendition = DocumentRendition(document=signed.document, revision=1, pdf=signed.document.signed_pdf,
+                                  sha256=signed.document.signed_sha256, size=len(signed.document.signed_pdf), reason="tsa_expiring")
+    db.session.add(rendition)
+    db.session.flush()
     bulk = jobs.enqueue(build_bulk_package, people.archivist.id, {"q": "PR-none"}, started_by=people.archivist.id)
-    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id, "bulk": bulk.id}
+    return {"draft": draft.id, "signed": signed.id, "colleague": people.mayor.id, "bulk": bulk.id, "rendition": rendition.id}
 
 
 @pytest.mark.parametrize("role", ROLES)

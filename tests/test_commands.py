@@ -54,10 +54,11 @@ class Portal:
     environment: dict[str, str]
     setup: dict[str, subprocess.CompletedProcess[str]]
 
-    def flask(self, *arguments: str) -> subprocess.CompletedProcess[str]:
-        """``flask --app portal <arguments>`` in a new process, from the project folder as the README says."""
-        return subprocess.run([str(FLASK), "--app", "portal", *arguments], cwd=PROJECT_ROOT, env=self.environment,
-                              capture_output=True, text=True, timeout=600)
+    def flask(self, *arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        """``flask --app portal <arguments>`` in a new process, from the project folder as the README says,
+        with ``settings`` as environment variables."""
+        return subprocess.run([str(FLASK), "--app", "portal", *arguments], cwd=PROJECT_ROOT,
+                              env={**self.environment, **settings}, capture_output=True, text=True, timeout=600)
 
     def outbox(self) -> dict[str, email.message.EmailMessage]:
         """The e-mails written to the instance's outbox (no mail server is configured), by file name."""
@@ -256,6 +257,28 @@ def test_demo_delivered_a_valid_fiks_arkiv_message_for_each_municipality_of_each
         "Bergen og Vest politidistrikt", "Bergen og Vest politidistrikt", "Bergen og Vest politidistrikt (erstattet av ny versjon)",
         "Voss og Vest politidistrikt"]
     assert succeeded(portal.flask("archive", "deliver")).strip() == "0 of 0 archive message(s) delivered."
+
+
+def test_archive_renew_timestamps_renews_what_is_due_once_and_keeps_the_old_files(portal: Portal, tmp_path: Path) -> None:
+    """The demo TSA's certificate is valid for years: nothing is due. Once the demo's sha256 time-stamps are no
+    longer accepted, each signed agreement gets a new one (sha512), once; the old file is kept beside it."""
+    from portal.archive.timestamp_renewal import last_timestamp
+
+    assert succeeded(portal.flask("archive", "renew-timestamps")).strip() == "0 archival time-stamp(s) renewed; 0 failed."
+    printed = succeeded(portal.flask("archive", "renew-timestamps", ACCEPTED_TIMESTAMP_DIGESTS="sha512")).splitlines()
+    assert printed[-1] == "3 archival time-stamp(s) renewed; 0 failed."
+    assert all("renewed (the last document time-stamp uses sha256, not accepted)" in line for line in printed[:-1]), printed
+    again = portal.flask("archive", "renew-timestamps", ACCEPTED_TIMESTAMP_DIGESTS="sha512")
+    assert succeeded(again).strip() == "0 archival time-stamp(s) renewed; 0 failed."
+
+    out = tmp_path / "export"
+    succeeded(portal.flask("archive", "export", "--out", str(out), "--unpacked"))
+    for folder in out.iterdir():
+        metadata = _package({path.name: path.read_bytes() for path in folder.iterdir()})
+        [previous] = metadata["document"]["previous_renditions"]
+        assert previous["reason"] == "digest_not_accepted" and previous["sha256"] != metadata["document"]["signed_sha256"]
+        signed = (folder / f"{folder.name}-signert.pdf").read_bytes()
+        assert last_timestamp(signed).digests == {"sha512"}
 
 
 def test_the_portal_served_as_in_production_shows_the_archivist_the_signed_agreements(portal: Portal, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ from ..models import (
     User,
 )
 from ..signing import keys, pades
+from ..signing.future import simulate_future_validation
 from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
@@ -564,7 +565,8 @@ def being_closed(agreement: Agreement) -> bool:
 
 def close_signed_agreement(agreement_id: int) -> None:
     """The job after the last signature: add the validation data and a document time-stamp (B-LTA, when a
-    time-stamp service is configured), then bring the agreement into force from the day of its last
+    time-stamp service is configured) and check that the result would still validate in 30 years
+    (:mod:`portal.signing.future`, stored with the document), then bring the agreement into force from the day of its last
     signature, and supersede the agreement it renews; then queue the intake validation.
 
     Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
@@ -579,11 +581,14 @@ def close_signed_agreement(agreement_id: int) -> None:
     if setup.timestamper is not None and level is not pades.PadesLevel.B_LTA:
         closed = pades.close_lta(document.signed_pdf, setup.validation_context(), setup.timestamper)
         level = pades.PadesLevel.B_LTA
+        # Before it enters the archive: would it still validate in 30 years with what it holds today?
+        future = simulate_future_validation(closed, setup.trust_roots)
         stored = db.session.execute(
             update(AgreementDocument)
             .where(AgreementDocument.id == document.id, AgreementDocument.revision == document.revision)
             .values(signed_pdf=closed, signed_sha256=sha256_hex(closed), revision=document.revision + 1,
-                    pades_level=level.value)
+                    pades_level=level.value, future_validation_result=future.result,
+                    future_validation_time=future.at, future_validation_checked_at=future.checked_at)
             .execution_options(synchronize_session=False)
         ).rowcount
         if stored != 1:

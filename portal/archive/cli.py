@@ -1,4 +1,5 @@
-"""``flask --app portal archive export --out DIR [--since DATE]``: archive packages for scripted transfers."""
+"""``flask --app portal archive``: ``export`` (archive packages for scripted transfers), ``deliver`` (the Fiks
+Arkiv messages waiting) and ``renew-timestamps`` (the archival time-stamps due for renewal); the last two for cron."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,6 +15,7 @@ from ..models import Agreement
 from .fiks_arkiv import deliver_due
 from .noark5 import extraction_files
 from .package import archived, file_stem, package_files, package_name, package_zip
+from .timestamp_renewal import renew_due
 
 archive_group = AppGroup("archive", help="The archive of signed agreements.")
 
@@ -82,3 +84,20 @@ def deliver_command() -> None:
         if message.state != "delivered":
             click.echo(f"{message.message_id}: {message.error}", err=True)
     click.echo(f"{delivered} of {len(messages)} archive message(s) delivered.")
+
+
+@archive_group.command("renew-timestamps")
+def renew_timestamps_command() -> None:
+    """Renew the archival time-stamp of every signed agreement whose last document time-stamp's TSA
+    certificate expires within TIMESTAMP_RENEWAL_MARGIN_DAYS (default 730) or uses a digest algorithm not
+    in ACCEPTED_TIMESTAMP_DIGESTS: fresh validation data and a new document time-stamp, kept only if the
+    renewed file validates (the old file is kept as a previous rendition). For cron; safe to run again and
+    on several servers at once. Exits with 1 when a renewal failed (the agreement's file is then unchanged)."""
+    outcomes = renew_due()
+    for outcome in outcomes:
+        click.echo(f"{outcome.label}: {outcome.message}", err=outcome.result == "failed")
+    renewed = sum(outcome.result == "renewed" for outcome in outcomes)
+    failed = sum(outcome.result == "failed" for outcome in outcomes)
+    click.echo(f"{renewed} archival time-stamp(s) renewed; {failed} failed.")
+    if failed:
+        raise SystemExit(1)

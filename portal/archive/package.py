@@ -33,13 +33,16 @@ from ..agreements.finalise import pdf_filename
 from ..agreements.lifecycle import versions_of
 from ..documents import sha256_hex
 from ..extensions import db
-from ..models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Municipality, Party, SignatureSlot
+from ..models import (
+    Agreement, AgreementDocument, AgreementStatus, AuditEvent, DocumentRendition, Municipality, Party, SignatureSlot,
+)
 
 XML_NAMESPACE = "urn:politiradsportalen:archive-package:1"
 PACKAGE_FORMAT = "politiradsportalen-archive-package/1"
 METADATA_FILES = ("metadata.json", "metadata.xml")
 #: Element names for the items of the metadata's lists in the XML.
-_XML_ITEMS = {"parties": "party", "signatories": "signatory", "versions": "version", "files": "file", "amr": "method"}
+_XML_ITEMS = {"parties": "party", "signatories": "signatory", "versions": "version", "files": "file", "amr": "method",
+              "previous_renditions": "rendition"}
 
 
 # ---------------------------------------------------------------- finding agreements
@@ -119,6 +122,11 @@ def file_stem(agreement: Agreement) -> str:
 
 def signed_pdf_name(agreement: Agreement) -> str:
     return pdf_filename(agreement, draft=False, kind="signert")
+
+
+def rendition_name(agreement: Agreement, rendition: DocumentRendition) -> str:
+    """``PR-2026-00001-v1-signert-revisjon-4.pdf``: an earlier rendition of the signed PDF, by its revision."""
+    return f"{signed_pdf_name(agreement).removesuffix('.pdf')}-revisjon-{rendition.revision}.pdf"
 
 
 def package_name(agreement: Agreement) -> str:
@@ -223,6 +231,17 @@ def metadata(agreement: Agreement, files: Mapping[str, bytes]) -> dict[str, Any]
             "signed_sha256": document.signed_sha256 if document else None,
             "pades_level": document.pades_level if document else None,
             "revision": document.revision if document else None,
+            # Would it still validate in 30 years with the data it holds (checked when it was closed)?
+            "future_validation": {
+                "result": document.future_validation_result, "simulated_at": _iso(document.future_validation_time),
+                "checked_at": _iso(document.future_validation_checked_at),
+            } if document and document.future_validation_result else None,
+            # The signed PDF as it was before each renewal of its archival time-stamp.
+            "previous_renditions": [
+                {"revision": rendition.revision, "sha256": rendition.sha256, "size": rendition.size,
+                 "replaced_at": _iso(rendition.replaced_at), "reason": rendition.reason}
+                for rendition in document.renditions
+            ] if document else [],
         },
         "versions": versions(agreement),
         "files": [{"name": name, "sha256": sha256_hex(data), "size": len(data)} for name, data in files.items()],

@@ -11,14 +11,16 @@ from ..agreements.lifecycle import record_event, versions_of
 from ..evaluation import has_evaluation
 from ..downloads import file_response
 from ..extensions import db
-from ..models import Agreement, ArchiveMessage, BackgroundTask, Municipality, Party, PoliceDistrict, TaskState
+from ..models import (
+    Agreement, ArchiveMessage, BackgroundTask, DocumentRendition, Municipality, Party, PoliceDistrict, TaskState,
+)
 from ..signing.verify import VerificationError
 from ..verify_page import REPORT_WORDS, error_message
 from . import bp, bulk
 from .noark5 import extraction_zip
 from .package import (
-    ArchiveFilter, archived, etsi_report, file_stem, json_bytes, package_name, package_zip, signed_pdf, signed_pdf_name,
-    validation_report,
+    ArchiveFilter, archived, etsi_report, file_stem, json_bytes, package_name, package_zip, rendition_name, signed_pdf,
+    signed_pdf_name, validation_report,
 )
 
 PER_PAGE = 25
@@ -97,6 +99,19 @@ def signed_pdf_download(agreement_id: int):
     _record(agreement, "downloaded", f"archive: signed PDF; SHA-256 {agreement.document.signed_sha256}")
     db.session.commit()
     return file_response(pdf, signed_pdf_name(agreement))
+
+
+@bp.route("/<int:agreement_id>/renditions/<int:rendition_id>.pdf")
+@login_required
+def rendition_download(agreement_id: int, rendition_id: int):
+    """An earlier rendition of the signed PDF (before a renewal of its archival time-stamp), byte for byte."""
+    agreement = _archived_agreement(agreement_id)
+    rendition = db.session.get(DocumentRendition, rendition_id)
+    if rendition is None or rendition.document_id != agreement.document.id:
+        abort(404)
+    _record(agreement, "downloaded", f"archive: previous rendition (revision {rendition.revision}); SHA-256 {rendition.sha256}")
+    db.session.commit()
+    return file_response(rendition.pdf, rendition_name(agreement, rendition))
 
 
 @bp.route("/<int:agreement_id>/validation")

@@ -30,12 +30,13 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-__all__ = ["etsi_report_xml"]
+__all__ = ["ades_spec", "etsi_report_xml"]
 
 _VR = "{" + NAMESPACES["vr"] + "}"
 
 
-def _spec(trust_roots: Iterable[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
+def ades_spec(trust_roots: Iterable[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
+    """pyHanko's AdES validation spec for the portal's documents: ``trust_roots``, revocation soft-fail, local data only."""
     soft = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT  # as the portal's own report: revocation soft-fail
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
@@ -51,7 +52,7 @@ def etsi_report_xml(data: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -
     """The ETSI TS 119 102-2 report of every signature in ``data`` (UTF-8 XML). Call it with a PDF that
     :func:`.verify.verify_pdf` could read. Runs its own event loop, like pyHanko's synchronous API."""
     reader = PdfFileReader(BytesIO(data), strict=False)
-    spec = _spec(trust_roots)
+    spec = ades_spec(trust_roots)
 
     async def reports() -> list[str]:
         return [generate_report(sig, await ades_lta_validation(sig, spec)) for sig in reader.embedded_regular_signatures]

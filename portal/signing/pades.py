@@ -43,7 +43,9 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation import dss
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.stamp import TextStampStyle
+from pyhanko.sign._session_scope import run_and_release
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.errors import PathError, ValidationError as CertValidationError
 
 from .fonts import SharedFontEngineFactory, compact_font, embed_shared_font, find_shared_font, shared_font_can_show
 from .pki import DemoPki
@@ -59,6 +61,7 @@ __all__ = [
     "StampText",
     "close_lta",
     "level_after_signature",
+    "renew_archival_timestamp",
     "pades_level",
     "seal_and_certify",
     "sign_field",
@@ -167,10 +170,36 @@ def validation_context_for(
     )
 
 
-def demo_validation_context(pki: DemoPki, *, allow_fetching: bool = False) -> ValidationContext:
+def demo_validation_context(pki: DemoPki, *, allow_fetching: bool = False,
+                            other_certs: Iterable[asn1_x509.Certificate] = ()) -> ValidationContext:
     """A validation context for the demo PKI, its CRLs given directly unless ``allow_fetching``."""
     crls = [] if allow_fetching else [pki.crl("root-ca"), pki.crl("issuing-ca")]
-    return validation_context_for(pki.trust_roots, pki.chain, allow_fetching=allow_fetching, crls=crls)
+    return validation_context_for(pki.trust_roots, [*pki.chain, *other_certs], allow_fetching=allow_fetching, crls=crls)
+
+
+def embedded_certificates(pdf: bytes) -> list[asn1_x509.Certificate]:
+    """Every certificate the document carries: in its signatures, their time-stamp tokens, its document
+    time-stamps and its DSS. pyHanko builds a TSA's path from the certificates in the validation context
+    only, not from those embedded with a token, so a context for the document needs these as ``other_certs``."""
+    from pyhanko.sign.general import extract_certificate_info
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    found: dict[bytes, asn1_x509.Certificate] = {}
+    for embedded in reader.embedded_signatures:
+        signed = [embedded.signed_data, *extract_tst_data_iter(embedded.signer_info, signed=False),
+                  *extract_tst_data_iter(embedded.signer_info, signed=True)]
+        for signed_data in signed:
+            info = extract_certificate_info(signed_data)
+            for cert in (info.signer_cert, *info.other_certs):
+                if cert is not None:
+                    found.setdefault(cert.sha256, cert)
+    try:
+        for cert in dss.DocumentSecurityStore.read_dss(reader).load_certs():
+            found.setdefault(cert.sha256, cert)
+    except Exception:  # noqa: BLE001 — no DSS (or none readable): the signatures' own certificates suffice
+        pass
+    return list(found.values())
 
 
 def _reader_and_writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -332,6 +361,51 @@ def close_lta(
         bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE,
     )
     return out.getvalue()
+
+
+def renew_archival_timestamp(
+    pdf: bytes, validation_context: ValidationContext, timestamper: TimeStamper, md_algorithm: str = _MD
+) -> tuple[bytes, list[str]]:
+    """Renew a B-LTA document's archival time-stamp (ETSI EN 319 142-1 § 5.5, PAdES-LTA maintenance): fresh
+    validation data (certificates, CRLs/OCSP as ``validation_context`` gets them now) for every signature
+    and time-stamp in ``pdf`` into the DSS, then a new document time-stamp over all of it with
+    ``md_algorithm``, as one incremental update: the earlier bytes stay a prefix of the result. pyHanko
+    then adds the new time-stamp's own validation data in a last DSS update, where it can be collected.
+
+    Returns the new PDF and the fields whose certificates can no longer be validated now (expired
+    signing certificates: the earlier time-stamps prove they were valid when used, so they need no fresh
+    data). Raises :class:`SigningRefused` for a document without a document time-stamp, or whose last
+    time-stamp's certificate cannot be validated any more (too late to renew). Makes no judgement of the
+    result: the caller verifies it before keeping it. Runs its own event loop, like :func:`close_lta`.
+    """
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    timestamps = list(reader.embedded_timestamp_signatures)
+    if not timestamps:
+        raise SigningRefused("The document has no document time-stamp to renew (it is not B-LTA).")
+    last = timestamps[-1]
+
+    async def _renew() -> tuple[bytes, list[str]]:
+        paths, stale = [], []
+        for embedded in reader.embedded_signatures:
+            try:
+                paths.extend(await dss.collect_validation_info(embedded, validation_context))
+            except (PathError, CertValidationError) as error:
+                if embedded.signed_revision == last.signed_revision:
+                    raise SigningRefused(f"The last document time-stamp can no longer be validated: {error}") from error
+                stale.append(str(embedded.field_name))
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        dss.DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=validation_context)
+        try:  # the new time-stamp's validation data, where its TSA's certificate can be validated
+            [path async for path in timestamper.validation_paths(validation_context)]
+            own_context: ValidationContext | None = validation_context
+        except (PathError, CertValidationError):
+            own_context = None  # the verification of the result tells what is wrong
+        out = BytesIO()
+        await PdfTimeStamper(timestamper).async_timestamp_pdf(
+            writer, md_algorithm, validation_context=own_context, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE)
+        return out.getvalue(), stale
+
+    return asyncio.run(run_and_release(_renew(), validation_context))
 
 
 #: Hex digits reserved for a document time-stamp token (a token with a chain of three RSA certificates fits).

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any, Mapping
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["CA_NAMES", "DemoPki", "SignatoryIdentity", "new_private_key", "to_asn1"]
+__all__ = ["CA_NAMES", "TSA_VALIDITY", "DemoPki", "SignatoryIdentity", "new_private_key", "to_asn1"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,16 @@ logger = logging.getLogger(__name__)
 CA_NAMES = ("root-ca", "issuing-ca")
 
 _CA_VALIDITY = timedelta(days=20 * 365)
+#: The demo TSA's certificate: as long as the CAs (less a day, inside the issuing CA's validity).
+TSA_VALIDITY = _CA_VALIDITY - timedelta(days=1)
 _LEAF_VALIDITY = timedelta(days=3 * 365)
 _CRL_VALIDITY = timedelta(days=7)
+
+
+def tsa_validity_setting(config: Mapping[str, Any]) -> timedelta:
+    """The demo TSA certificate's validity from ``PKI_TSA_VALIDITY_DAYS`` (default :data:`TSA_VALIDITY`)."""
+    days = config.get("PKI_TSA_VALIDITY_DAYS")
+    return timedelta(days=int(days)) if days else TSA_VALIDITY
 
 
 def to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
@@ -92,14 +101,18 @@ class DemoPki:
         (``PKI_BASE_URL``); issued certificates name ``<base_url>/pki/crl/<ca>.crl`` as their CRL
         distribution point (RFC 5280 § 4.2.1.13), and the TSA answers at ``<base_url>/pki/tsa``.
     :param organisation: the organisation named in the CA and seal certificates.
+    :param tsa_validity: how long the TSA certificate made with the PKI is valid (default
+        :data:`TSA_VALIDITY`); a short one lets the tests see a time-stamp outlive its TSA's certificate.
 
     Everything is created on first use; later instances read the files back.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], base_url: str, organisation: str = "Politirådsportalen") -> None:
+    def __init__(self, folder: str | os.PathLike[str], base_url: str, organisation: str = "Politirådsportalen",
+                 *, tsa_validity: timedelta = TSA_VALIDITY) -> None:
         self.folder = Path(folder)
         self.base_url = base_url.rstrip("/")
         self.organisation = organisation
+        self.tsa_validity = tsa_validity
         self._lock = threading.Lock()
         self._keys: dict[str, PrivateKeyTypes] = {}
         self._certs: dict[str, x509.Certificate] = {}
@@ -174,14 +187,15 @@ class DemoPki:
             (self.folder / "revoked.json").write_text(json.dumps(revoked))
             self._crl_cache.pop(issuer, None)
 
-    def crl(self, ca_name: str) -> bytes:
-        """The current DER-encoded CRL of ``ca_name`` (``root-ca`` or ``issuing-ca``), renewed daily."""
+    def crl(self, ca_name: str, at: datetime | None = None) -> bytes:
+        """The current DER-encoded CRL of ``ca_name`` (``root-ca`` or ``issuing-ca``), renewed daily; with
+        ``at``, the CRL the CA would publish at that moment (for a test that moves the clock; not kept)."""
         if ca_name not in CA_NAMES:
             raise KeyError(ca_name)
-        now = datetime.now(timezone.utc)
+        now = at or datetime.now(timezone.utc)
         with self._lock:
             cached = self._crl_cache.get(ca_name)
-            if cached and now - cached[0] < timedelta(days=1):
+            if at is None and cached and now - cached[0] < timedelta(days=1):
                 return cached[1]
             issuer_cert, issuer_key = self._certs[ca_name], self._keys[ca_name]
             builder = (
@@ -199,7 +213,8 @@ class DemoPki:
                     x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now - timedelta(minutes=5)).build()
                 )
             der = builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
-            self._crl_cache[ca_name] = (now, der)
+            if at is None:
+                self._crl_cache[ca_name] = (now, der)
             return der
 
     def _revoked(self) -> dict[str, list[int]]:
@@ -252,14 +267,7 @@ class DemoPki:
         )
         self._keys["issuing-ca"], self._certs["issuing-ca"] = issuing_key, issuing
 
-        tsa_key = new_private_key()
-        tsa = self._issue_leaf(
-            _org_name(self.organisation, "Politirådsportalen Time Stamping Authority (demo)"),
-            tsa_key.public_key(),
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
-            [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)],
-            _CA_VALIDITY - timedelta(days=1),
-        )
+        tsa_key, tsa = self._new_tsa(self.tsa_validity)
         seal_key = new_private_key()
         seal = self._issue_leaf(
             _org_name(self.organisation, f"{self.organisation} segl"), seal_key.public_key(), _signing_key_usage(), [], _LEAF_VALIDITY
@@ -278,6 +286,30 @@ class DemoPki:
             ),
         )
         (self.folder / "base_url").write_text(self.base_url)
+
+    def _new_tsa(self, validity: timedelta) -> tuple[PrivateKeyTypes, x509.Certificate]:
+        tsa_key = new_private_key()
+        tsa = self._issue_leaf(
+            _org_name(self.organisation, "Politirådsportalen Time Stamping Authority (demo)"),
+            tsa_key.public_key(),
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            [(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True)],
+            validity,
+        )
+        return tsa_key, tsa
+
+    def renew_tsa_certificate(self, validity: timedelta = TSA_VALIDITY) -> x509.Certificate:
+        """Give the TSA a new key and certificate valid for ``validity`` (as a real TSA does before its
+        certificate expires); time-stamps made from now on use them, the earlier ones keep the old ones.
+        A :class:`~.services.TimeStampAuthority` made before keeps the old key: make a new one."""
+        with self._lock, open(self.folder / ".lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            key, cert = self._new_tsa(validity)
+            _write_private(self.folder / "tsa.key.pem", key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            (self.folder / "tsa.cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+            self._keys["tsa"], self._certs["tsa"] = key, cert
+        return cert
 
     def _builder(self, subject: x509.Name, public_key: CertificatePublicKeyTypes, issuer: str, validity: timedelta) -> x509.CertificateBuilder:
         now = datetime.now(timezone.utc)

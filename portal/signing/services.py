@@ -25,7 +25,7 @@ from pyhanko.sign import general
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
-from .pki import CA_NAMES, DemoPki, to_asn1
+from .pki import CA_NAMES, DemoPki, to_asn1, tsa_validity_setting
 
 __all__ = ["TimeStampAuthority", "TimeStampRejection", "bp", "create_service_app", "current_pki", "use_pki"]
 
@@ -165,7 +165,7 @@ def _services() -> tuple[DemoPki, TimeStampAuthority]:
     if _EXTENSION_KEY not in app.extensions:
         folder = app.config.get("PKI_FOLDER") or str(Path(app.instance_path) / "pki")
         base_url = app.config.get("PKI_BASE_URL") or app.config.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
-        use_pki(app, DemoPki(folder, str(base_url)))
+        use_pki(app, DemoPki(folder, str(base_url), tsa_validity=tsa_validity_setting(app.config)))
     return app.extensions[_EXTENSION_KEY]
 
 

@@ -20,6 +20,8 @@ signs out of the box):
                             signatories' keys, reached through ``PKCS11_MODULE``
 ``PKI_FOLDER``              demo PKI folder (default ``<instance>/pki``); ``""`` with production settings
 ``PKI_BASE_URL``            where :mod:`.services` is published (default ``PUBLIC_BASE_URL``)
+``PKI_TSA_VALIDITY_DAYS``   days the demo TSA's certificate is valid when the demo PKI is made (default
+                            20 years; the tests make it short to see a time-stamp outlive it)
 ``TIMESTAMP_URL``           RFC 3161 service; unset: the demo TSA in-process; ``""``: none (PAdES B-B)
 ``TRUST_ROOTS_FILE``        PEM file of trust anchors (default: the demo root)
 ``SEAL_PKCS12_FILE``        the seal's PKCS#12 (default: the demo's ``seal.p12``)
@@ -48,7 +50,7 @@ issuing CA and root).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +61,7 @@ from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 
 from . import keys, pades
-from .pki import DemoPki
+from .pki import DemoPki, tsa_validity_setting
 from .services import TimeStampAuthority
 from .timestamps import UrlTimeStamper
 
@@ -92,7 +94,7 @@ class SigningSetup:
         if folder is None:
             folder = str(Path(instance_path) / "pki")
         base_url = config.get("PKI_BASE_URL") or config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
-        pki = DemoPki(folder, str(base_url)) if folder else None
+        pki = DemoPki(folder, str(base_url), tsa_validity=tsa_validity_setting(config)) if folder else None
         if config.get("TRUST_ROOTS_FILE"):
             roots = _load_certificates(Path(config["TRUST_ROOTS_FILE"]).read_bytes())
         elif pki is not None:
@@ -124,13 +126,14 @@ class SigningSetup:
         """The level a fully signed agreement reaches with this configuration."""
         return pades.PadesLevel.B_LTA if self.timestamper is not None else pades.PadesLevel.B_B
 
-    def validation_context(self) -> ValidationContext:
-        """A fresh context for embedding validation data (one per signing or closing)."""
+    def validation_context(self, other_certs: Iterable[asn1_x509.Certificate] = ()) -> ValidationContext:
+        """A fresh context for embedding validation data (one per signing or closing), knowing
+        ``other_certs`` too (intermediate certificates a document carries)."""
         fetch = self._config.get("REVOCATION_FETCHING")
         if self.pki is not None and not fetch:
-            return pades.demo_validation_context(self.pki)
+            return pades.demo_validation_context(self.pki, other_certs=other_certs)
         chain = self.pki.chain if self.pki is not None else []
-        return pades.validation_context_for(self.trust_roots, chain, allow_fetching=True)
+        return pades.validation_context_for(self.trust_roots, [*chain, *other_certs], allow_fetching=True)
 
     @functools.cached_property
     def _seal(self) -> keys.Pkcs12Key | keys.Pkcs11Key:

@@ -168,15 +168,21 @@ def verify_pdf(
     max_bytes: int = DEFAULT_MAX_BYTES,
     *,
     allow_fetching: bool = False,
+    validation_time: datetime | None = None,
+    crls: Iterable[bytes] = (),
 ) -> VerificationReport:
     """Verify every signature and document time-stamp in ``data`` against ``trust_roots``.
 
     Validation data comes from the document's DSS (and, with ``allow_fetching``, from the network).
-    A signature covered by a later document time-stamp is validated at that time-stamp's time, so a
-    B-LTA document still validates once its certificates have expired (ETSI EN 319 102-1 § 5.6.2).
+    A signature covered by a later document time-stamp is validated at that time-stamp's time, and so is
+    a document time-stamp covered by a later one, so a B-LTA document still validates once its
+    certificates, and the certificates of its earlier time-stamps' TSAs, have expired (ETSI EN 319 102-1
+    § 5.6.2; the chain of time-stamps of § 5.6.3). The last time-stamp is validated at
+    ``validation_time``: now, unless a test asks what a validator would say at another moment, with the
+    revocation data (``crls``, DER) a validator would fetch then.
     """
     reader = _open(data, max_bytes)
-    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching))
+    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching, validation_time, list(crls)))
     report.sha256 = hashlib.sha256(data).hexdigest()
     return report
 
@@ -201,7 +207,8 @@ def _open(data: bytes, max_bytes: int) -> PdfFileReader:
     return reader
 
 
-async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate], allow_fetching: bool) -> VerificationReport:
+async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate], allow_fetching: bool,
+                  validation_time: datetime | None, crls: list[bytes]) -> VerificationReport:
     try:
         store = dss.DocumentSecurityStore.read_dss(reader)
     except Exception:  # no DSS, or an unreadable one: validate without it
@@ -215,7 +222,8 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
                 "trust_roots": trust_roots,
                 "allow_fetching": allow_fetching,
                 "revocation_mode": "soft-fail",
-                "moment": moment,
+                "moment": moment or validation_time,
+                "crls": crls,
             }
             contexts[moment] = store.as_validation_context(kwargs) if store is not None else ValidationContext(**kwargs)
         return contexts[moment]
@@ -224,17 +232,24 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
     report = VerificationReport(verdict=Verdict.VALID, pades_level=level.value, revisions=reader.xrefs.total_revisions)
     _document_changes(reader)
 
+    def covered_at(revision: int) -> datetime | None:
+        """The time of the first good document time-stamp after ``revision``: what it proves existed then
+        is validated at that time (None: at the validation time)."""
+        later = [t for sig, r, t in timestamps if sig.signed_revision > revision and r.intact and r.valid and r.trusted and t]
+        return min(later) if later else None
+
+    # The last document time-stamp first: each earlier one is validated at the time of the later ones.
     timestamps: list[tuple[EmbeddedPdfSignature, DocumentTimestampReport, datetime | None]] = []
-    for embedded in reader.embedded_timestamp_signatures:
-        ts_report, ts_time = await _document_timestamp(embedded, context())
+    for embedded in reversed(reader.embedded_timestamp_signatures):
+        ts_report, ts_time = await _document_timestamp(embedded, context(covered_at(embedded.signed_revision)))
         timestamps.append((embedded, ts_report, ts_time))
-        report.document_timestamps.append(ts_report)
+    timestamps.reverse()
+    report.document_timestamps = [ts_report for _sig, ts_report, _time in timestamps]
 
     for embedded in reader.embedded_regular_signatures:
-        # The first good document time-stamp after this signature fixes the time it is validated at.
-        later = [t for sig, r, t in timestamps if sig.signed_revision > embedded.signed_revision and r.intact and r.valid and r.trusted and t]
-        moment = min(later) if later else None
-        report.signatures.append(await _signature(embedded, context(moment), context(), level))
+        # The signature and its own time-stamp token are both covered by the document time-stamp.
+        moment = covered_at(embedded.signed_revision)
+        report.signatures.append(await _signature(embedded, context(moment), context(moment), level))
 
     report.empty_signature_fields = [str(name) for name, value, _ in fields.enumerate_sig_fields(reader, filled_status=False)]
     report.verdict = _verdict(report)

@@ -26,7 +26,7 @@ PHONE = {"width": 390, "height": 844}
 NOT_PAGES = {"static", "pages.vendor", "pages.inter_font", "pages.agreement_css", "pki.crl", "pki.ca_certificate",
              "agreements.document_pdf", "agreements.preview_pdf", "agreements.evaluation_document", "archive.package",
              "archive.signed_pdf_download", "archive.validation_json", "archive.validation_etsi", "archive.bulk_download",
-             "archive.noark5", "archive.bulk_noark5",
+             "archive.noark5", "archive.bulk_noark5", "archive.rendition_download",
              "archive.bulk_package"}
 #: Not pages of ours: they send the browser on to the identity provider (or answer its front-channel
 #: logout in an invisible frame); the provider's own pages are the provider's to fit.
