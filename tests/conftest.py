@@ -8,6 +8,7 @@ import email.policy
 import os
 import re
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -250,3 +251,28 @@ def signing_settings(app, **settings: object):  # type: ignore[no-untyped-def]
             else:
                 app.config[name] = value
         app.extensions.pop(signing._SETUP_KEY, None)
+
+
+def at_the_same_moment(app, function, runs: int = 2, timeout: float = 120) -> list:  # type: ignore[no-untyped-def]
+    """Call ``function()`` in ``runs`` threads at once, each in an app context of its own (as two servers
+    would run a command); returns what each call returned, once all have finished without an error."""
+    start = threading.Barrier(runs)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                results.append(function())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert errors == []
+    assert len(results) == runs
+    return results

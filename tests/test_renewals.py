@@ -2,7 +2,6 @@
 command safe to run again and on several servers at once, and shown right even before it has run."""
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent
 
 from . import factories
+from .conftest import at_the_same_moment
 
 
 @pytest.mark.parametrize(("signed", "due"), [
@@ -95,24 +95,7 @@ def test_expiry_counts_calendar_months_from_a_leap_day(people):
 
 def test_two_runs_at_the_same_moment_mark_each_agreement_once(app, people):
     agreements = [active_agreement(people, date(2025, 1, 15)) for _ in range(5)]
-    start = threading.Barrier(2)
-    results: list[list[int]] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                results.append(mark_due_renewals(date(2026, 1, 15)))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = at_the_same_moment(app, lambda: mark_due_renewals(date(2026, 1, 15)), timeout=60)
     marked = sorted(results[0] + results[1])
     assert marked == sorted(a.id for a in agreements)  # every one marked, none twice
     assert all(renewal_events(a.id) == 1 for a in agreements)

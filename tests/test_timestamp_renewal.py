@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-import threading
 from datetime import timedelta
 
 import pytest
@@ -25,7 +24,7 @@ from portal.signing.pki import DemoPki, to_asn1
 from portal.signing.services import TimeStampAuthority
 
 from . import factories
-from .conftest import signing_settings
+from .conftest import at_the_same_moment, signing_settings
 from .test_archive import unzip
 
 #: The short-lived TSA certificate the agreements are time-stamped under.
@@ -172,24 +171,7 @@ def test_a_renewed_file_that_does_not_validate_is_not_stored(app, people, short_
 def test_two_runs_at_the_same_moment_renew_each_agreement_once(app, people, short_tsa):
     agreements = [factories.signed_agreement(people) for _ in range(2)]
     new_tsa_certificate(app, short_tsa)
-    start = threading.Barrier(2)
-    outcomes: list = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                outcomes.extend(renew_due())
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    outcomes = [outcome for run in at_the_same_moment(app, renew_due) for outcome in run]
     renewed = sorted(outcome.agreement_id for outcome in outcomes if outcome.result == "renewed")
     assert renewed == sorted(a.id for a in agreements)  # each renewed, none twice
     assert all(outcome.result in ("renewed", "skipped") for outcome in outcomes)

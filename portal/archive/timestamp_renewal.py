@@ -120,8 +120,17 @@ class Outcome:
 
 
 def renew_due(now: datetime | None = None) -> list[Outcome]:
-    """Renew every agreement :func:`due_for_renewal`, each in a transaction of its own."""
-    return [renew(agreement_id, code, detail) for agreement_id, code, detail in due_for_renewal(now)]
+    """Renew every agreement :func:`due_for_renewal`, each in a transaction of its own: one that fails
+    (whatever the reason: a TSA or CRL server not answering...) is reported and the others still renewed."""
+    outcomes = []
+    for agreement_id, code, detail in due_for_renewal(now):
+        try:
+            outcomes.append(renew(agreement_id, code, detail))
+        except Exception as error:  # noqa: BLE001 — reported; nothing of it was stored
+            db.session.rollback()
+            outcomes.append(Outcome(agreement_id, f"agreement {agreement_id}", "failed",
+                                    f"not renewed: {type(error).__name__}: {error}"))
+    return outcomes
 
 
 def renew(agreement_id: int, reason: str, detail: str = "") -> Outcome:
@@ -171,7 +180,7 @@ def renew(agreement_id: int, reason: str, detail: str = "") -> Outcome:
     check_future_validation(agreement.document)
     new_last = last_timestamp(new)
     assert new_last is not None
-    not_refreshed = f"; no fresh validation data for {', '.join(stale)} (certificates expired)" if stale else ""
+    not_refreshed = f"; no fresh validation data could be had for {', '.join(stale)}" if stale else ""
     record_event(agreement, "timestamp_renewed", None,
                  f"{detail or reason}; new document time-stamp ({md}) by {new_last.tsa}, its certificate valid until "
                  f"{new_last.tsa_expires:%Y-%m-%d}; previous SHA-256 {sha256_hex(old)} kept; new SHA-256 {sha256_hex(new)}{not_refreshed}")
