@@ -3,6 +3,7 @@ wrap (issue 9, item 10). Every HTML page the app has is visited, as a role that 
 later without a visit here fails the test."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,7 @@ from portal.auth.invitations import PURPOSE as INVITATION
 from portal.auth.password_reset import PURPOSE as PASSWORD_RESET
 from portal.auth.passwords import make_link_token
 from portal.extensions import db
-from portal.models import Role
+from portal.models import DocumentRendition, Role
 from tests import factories
 from tests.conftest import PASSWORD
 
@@ -46,6 +47,12 @@ WIDTHS = """() => {
 def test_no_page_scrolls_sideways_at_390_px(app, new_page, people, finalised, subtests):  # type: ignore[no-untyped-def]  # noqa: F811
     draft = factories.complete_agreement(people.coordinator, (factories.VOSS, factories.ULVIK), long_text=True)
     signed = factories.archived_agreement(people.coordinator)
+    # The archive page with a previous rendition (its table) and a 30-year check that failed (the longer text).
+    document = signed.document
+    document.future_validation_result, document.future_validation_time = "REVOCATION_OUT_OF_BOUNDS_NO_POE", datetime(2056, 3, 1, tzinfo=timezone.utc)
+    document.future_validation_checked_at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    db.session.add(DocumentRendition(document=document, revision=1, pdf=document.signed_pdf, sha256=document.signed_sha256,
+                                     size=len(document.signed_pdf), reason="digest_not_accepted"))
     renewal = start_renewal(signed, people.coordinator, signed.active_from)
     invited = factories.user("invitert@voss.example.org", Role.SIGNATORY, people.administrator.organisation, None, "Ida Invitert")
     db.session.commit()
