@@ -95,6 +95,7 @@ bench: bench-prerequisites redis
 	$(PYTHON) -m tests.bench.bench_browser_signing
 	$(PYTHON) -m tests.bench.bench_chain
 	$(PYTHON) -m tests.bench.bench_verify
+	$(PYTHON) -m tests.bench.bench_timestamp_renewal
 	$(PYTHON) -m tests.bench.bench_pages
 	$(PYTHON) -m tests.bench.bench_sign_in
 	$(PYTHON) -m tests.bench.bench_concurrent_saves
