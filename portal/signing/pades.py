@@ -168,9 +168,22 @@ def validation_context_for(
 
 
 def demo_validation_context(pki: DemoPki, *, allow_fetching: bool = False) -> ValidationContext:
-    """A validation context for the demo PKI, its CRLs given directly unless ``allow_fetching``."""
-    crls = [] if allow_fetching else [pki.crl("root-ca"), pki.crl("issuing-ca")]
-    return validation_context_for(pki.trust_roots, pki.chain, allow_fetching=allow_fetching, crls=crls)
+    """A validation context for the demo PKI: its OCSP responder answered in-process (:mod:`.pki_fetchers`)
+    and both CAs' current CRLs given, or everything fetched over HTTP from the URLs in the certificates
+    with ``allow_fetching``.
+
+    The DSS then holds the OCSP response of each signer and the CRLs too: pyHanko's validation counts
+    an OCSP response about another certificate of the same CA as a failure, so a validator without
+    network access needs the CRL for the certificates (the seal's, say) that no response names yet."""
+    if allow_fetching:
+        return validation_context_for(pki.trust_roots, pki.chain, allow_fetching=True)
+    from .pki_fetchers import DemoFetcherBackend
+
+    return ValidationContext(
+        trust_roots=pki.trust_roots, other_certs=pki.chain, allow_fetching=True,
+        fetcher_backend=DemoFetcherBackend(pki), crls=[pki.crl("root-ca"), pki.crl("issuing-ca")],
+        revocation_mode="require",
+    )
 
 
 def _reader_and_writer(pdf: bytes) -> IncrementalPdfFileWriter:

@@ -21,7 +21,7 @@ from portal.signing.pades import PadesLevel
 from portal.signing.verify import Verdict, verify_pdf
 
 from .conftest import CHIEF, MAYOR, P12_PASSPHRASE, PORTAL_SECRET, stamp
-from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS
+from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS, dss_ocsp_statuses
 
 
 def dss_context(pdf: bytes, pki):  # type: ignore[no-untyped-def]
@@ -127,7 +127,9 @@ def test_a_report_holds_only_plain_json_types_and_each_signature_its_own_changes
 
 
 def test_an_incomplete_agreement_is_reported_as_such(workflow, pki) -> None:
-    report = verify_pdf(workflow.chief_signed, pki.trust_roots)
+    # The DSS holds OCSP responses for the two signers only (fetched over HTTP while signing); the seal's
+    # status is asked of the CA, as /verify asks the portal's own CA.
+    report = verify_pdf(workflow.chief_signed, pki.trust_roots, allow_fetching=True)
     assert report.verdict == Verdict.INCOMPLETE
     assert report.empty_signature_fields == [MAYOR_FIELDS[1]]
 
@@ -239,3 +241,18 @@ def test_a_reservation_too_small_falls_back_to_measuring(sealed, chief_p12, pki,
 def test_closing_refuses_while_fields_are_empty(workflow, pki, timestamper) -> None:
     with pytest.raises(pades.Incomplete):
         pades.close_lta(workflow.chief_signed, pades.demo_validation_context(pki), timestamper)
+
+
+def test_the_closed_document_embeds_ocsp_responses_pyhanko_fetched_over_http(workflow, pki) -> None:
+    """The workflow fetches revocation data over HTTP from the loopback services (the URLs in the
+    certificates): each signer's certificate gets an OCSP response, and the DSS keeps them."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    reader = PdfFileReader(BytesIO(workflow.closed))
+    answered = dss_ocsp_statuses(workflow.closed)
+    signers = [sig.signer_cert for sig in reader.embedded_regular_signatures if sig.docmdp_level is None]
+    assert len(signers) == 3
+    assert all(answered.get(cert.serial_number) == "good" for cert in signers), answered
+    issuing = asn1_x509.Certificate.load(pki.issuing_certificate.public_bytes(Encoding.DER))
+    assert all(cert.issuer == issuing.subject for cert in signers)
