@@ -121,3 +121,26 @@ def test_a_signature_the_service_made_with_another_key_is_refused(client, people
         csc_client.sign_hash = real  # type: ignore[assignment]
     assert response.status_code == 409
     assert stored_bytes(finalised.id) == before
+
+
+def test_a_credential_from_a_ca_the_portal_does_not_accept_is_refused_before_the_pin_is_used(app, client, people, finalised, tmp_path):
+    """Another CA under the very names of the portal's CAs, but with keys of its own: its credentials'
+    certificates are not issued by an accepted issuer (the fields' seed values), whatever they claim."""
+    from portal.signing.pki import DemoPki
+
+    impostor = DemoPki(tmp_path / "other-pki", "http://127.0.0.1:9")
+    service = LoopbackCsc.start(certomancer_config(impostor, tmp_path / "csc", {"mayor": (people.mayor.name, people.mayor.email)}))
+    try:
+        with signing_settings(app, CSC_URL=service.url):
+            before = stored_bytes(finalised.id)
+            client.sign_in(people.mayor)
+            client.choose_language("nn")
+            url = f"/agreements/{finalised.id}/sign"
+            response = client.submit(url, {"key_source": "csc", "csc_credential": "portal/mayor", "csc_pin": PIN, "password": PASSWORD},
+                                     token_from=url, content_type="multipart/form-data")
+    finally:
+        service.stop()
+    assert response.status_code == 400
+    assert "ikkje utferda av ein instans portalen godtek for signaturar" in text_of(response)
+    assert stored_bytes(finalised.id) == before
+    assert service.app.authorisations == [], "the PIN never went to the service"
