@@ -221,12 +221,27 @@ class _ReserveTooSmall(Exception):
 
 
 def _estimated_reserve(signer: signers.Signer, timestamper: TimeStamper | None) -> int:
-    """Hex characters to reserve for the CMS object: its certificates, signature, attributes and token."""
+    """Hex characters to reserve for the CMS object: its certificates, signed attributes, signature and
+    structure (1 KiB holds an RSA-4096 signature), and the time-stamp token.
+
+    Kept close to the real size: every later reader of the document parses the whole reserved
+    ``/Contents`` (pyHanko reads the certification signature's again at every approval), so padding costs
+    each of them. A reservation that proves too small is measured again by pyHanko (:func:`_sign`)."""
     certs = [signer.signing_cert, *signer.cert_registry]
-    size = sum(len(cert.dump()) for cert in certs if cert is not None) + 2048
+    size = sum(len(cert.dump()) for cert in certs if cert is not None) + 1024
     if timestamper is not None:
-        size += 6144  # a token with a chain of three certificates
+        size += _token_size(timestamper)
     return 2 * size
+
+
+def _token_size(timestamper: TimeStamper) -> int:
+    """Bytes for the service's time-stamp token: its sample token's size (pyHanko asks the service once per
+    time-stamper and keeps it) and 256 bytes more; 6 KiB (a token with a chain of three certificates)
+    where it cannot be asked now."""
+    try:
+        return len(asyncio.run(timestamper.async_dummy_response(_MD)).dump()) + 256
+    except Exception:  # noqa: BLE001 — inside an event loop, or the service down (signing will say so)
+        return 6144
 
 
 def seal_and_certify(

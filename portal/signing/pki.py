@@ -25,6 +25,7 @@ configuration, and this module is not used.
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -153,14 +154,16 @@ class DemoPki:
     def ocsp_responder_certificate(self) -> x509.Certificate:
         return self._certs["ocsp"]
 
-    @property
+    @functools.cached_property
     def trust_roots(self) -> list[asn1_x509.Certificate]:
-        """The trust anchors a validator of the portal's documents needs (as pyHanko wants them)."""
+        """The trust anchors a validator of the portal's documents needs (as pyHanko wants them). The same
+        objects every time (asn1crypto keeps what it computed of them, e.g. hashes): do not change the list."""
         return [to_asn1(self.root_certificate)]
 
-    @property
+    @functools.cached_property
     def chain(self) -> list[asn1_x509.Certificate]:
-        """The certificates between an issued certificate and the root, root included."""
+        """The certificates between an issued certificate and the root, root included. The same objects
+        every time, as :attr:`trust_roots`."""
         return [to_asn1(self.issuing_certificate), to_asn1(self.root_certificate)]
 
     @property

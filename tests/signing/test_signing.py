@@ -256,3 +256,18 @@ def test_the_closed_document_embeds_ocsp_responses_pyhanko_fetched_over_http(wor
     assert all(answered.get(cert.serial_number) == "good" for cert in signers), answered
     issuing = asn1_x509.Certificate.load(pki.issuing_certificate.public_bytes(Encoding.DER))
     assert all(cert.issuer == issuing.subject for cert in signers)
+
+
+def test_prepared_signed_attributes_are_the_ones_pyhanko_makes(pki) -> None:
+    """interrupted.signed_attributes encodes the signing-certificate attribute once per certificate; the
+    result is byte for byte what pyHanko's signer makes for a PAdES signature."""
+    import asyncio
+    import hashlib
+
+    from portal.signing import interrupted
+    from portal.signing.pki import SignatoryIdentity, new_private_key, to_asn1
+
+    cert = to_asn1(pki.issue_signing_certificate(SignatoryIdentity("Ola", "", "Voss herad", ""), new_private_key().public_key()))
+    digest = hashlib.sha256(b"avtale").digest()
+    pyhanko_made = asyncio.run(interrupted._external_signer(cert, pki.chain).signed_attrs(digest, "sha256", use_pades=True))
+    assert interrupted.signed_attributes(digest, cert) == pyhanko_made.dump()
