@@ -91,6 +91,7 @@ def prepare_field(
 async def _prepare(pdf: bytes, field_name: str, certificate: asn1_x509.Certificate, chain: list[asn1_x509.Certificate],
                    stamp: pades.StampText, with_timestamp: bool, font_path: str) -> PreparedSignature:
     writer = pades._reader_and_writer(pdf)
+    certification = pades.certifications.give(writer.prev, pdf)
     pades._check_field(writer.prev, field_name)
     signer = _external_signer(certificate, chain)
     meta = signers.PdfSignatureMetadata(
@@ -101,9 +102,12 @@ async def _prepare(pdf: bytes, field_name: str, certificate: asn1_x509.Certifica
     style = pades._stamp_style(pades._stamp_font(writer.prev, params["stamp"], font_path))
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style)
     reserve = 2 * (sum(len(c.dump()) for c in (certificate, *chain)) + 2048 + (6144 if with_timestamp else 0))
-    digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, existing_fields_only=True, bytes_reserved=reserve, appearance_text_params=params,
-    )
+    try:
+        digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer, existing_fields_only=True, bytes_reserved=reserve, appearance_text_params=params,
+        )
+    finally:  # a refusal by the certification is remembered too
+        pades.certifications.keep(writer.prev, certification)
     output.seek(0)
     return PreparedSignature(
         pdf=output.read(), document_digest=digest.document_digest,

@@ -19,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,6 +189,81 @@ def demo_validation_context(pki: DemoPki, *, allow_fetching: bool = False) -> Va
     )
 
 
+class CertificationSignatures:
+    """The certification (seal) signature dictionaries this process has parsed, by their bytes.
+
+    Before every approval pyHanko reads the document's certification signature (its DocMDP permission)
+    and so parses its whole ``/Contents``, hex digit by hex digit: half of a preparation. That dictionary
+    never changes once sealed: every later revision of the agreement holds the very same bytes at the
+    same place (incremental updates only append). The first preparation on an agreement in a process
+    parses it; later ones (the other signatories, a preparation again after a conflict) hand the parsed
+    dictionary to the new reader's object cache, keyed by the SHA-256 of the object's bytes, so pyHanko
+    finds it there. Only read, never written (an approval does not update it)."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._parsed: OrderedDict[bytes, generic.PdfObject] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _located(reader: PdfFileReader, pdf: bytes) -> tuple[generic.Reference, bytes] | None:
+        """The certification signature's reference and the SHA-256 of its bytes (``N G obj`` … ``endobj``)."""
+        try:
+            perms = reader.root.get("/Perms")
+            if perms is None:
+                return None
+            found = perms.get_object().raw_get("/DocMDP")
+        except (KeyError, AttributeError, PdfError):
+            return None
+        if not isinstance(found, generic.IndirectObject):
+            return None
+        reference = found.reference
+        offset = reader.xrefs[reference]
+        if not isinstance(offset, int):  # inside an object stream: leave it to pyHanko
+            return None
+        end = pdf.find(b"endobj", offset)
+        if end < 0:
+            return None
+        return reference, hashlib.sha256(pdf[offset:end]).digest()
+
+    def give(self, reader: PdfFileReader, pdf: bytes) -> tuple[generic.Reference, bytes] | None:
+        """Put the parsed dictionary in ``reader``'s cache when this process has seen its bytes before;
+        where it is (for :meth:`keep`), or None."""
+        located = self._located(reader, pdf)
+        if located is None:
+            return None
+        reference, digest = located
+        with self._lock:
+            parsed = self._parsed.get(digest)
+            if parsed is not None:
+                self._parsed.move_to_end(digest)
+        if parsed is not None and reader.cache_get_indirect_object(reference.generation, reference.idnum) is None:
+            reader.cache_indirect_object(reference.generation, reference.idnum, parsed)
+        return located
+
+    def keep(self, reader: PdfFileReader, located: tuple[generic.Reference, bytes] | None) -> None:
+        """Remember the dictionary ``reader`` parsed (pyHanko's certification check resolved it)."""
+        if located is None:
+            return
+        reference, digest = located
+        parsed = reader.cache_get_indirect_object(reference.generation, reference.idnum)
+        if parsed is None:
+            return
+        with self._lock:
+            self._parsed[digest] = parsed
+            self._parsed.move_to_end(digest)
+            while len(self._parsed) > self.SIZE:
+                self._parsed.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parsed.clear()
+
+
+certifications = CertificationSignatures()
+
+
 def _reader_and_writer(pdf: bytes) -> IncrementalPdfFileWriter:
     try:
         return IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
@@ -304,6 +382,7 @@ def sign_field(
     the validation data of the signer's chain is added to the DSS (towards B-LT).
     """
     writer = _reader_and_writer(pdf)
+    certification = certifications.give(writer.prev, pdf)
     _check_field(writer.prev, field_name)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -323,6 +402,8 @@ def sign_field(
     except _ReserveTooSmall:
         return _sign(_reader_and_writer(pdf), pdf_signer, existing_fields_only=True, reserve=None,
                      appearance_text_params=params)
+    finally:
+        certifications.keep(writer.prev, certification)
 
 
 def close_lta(

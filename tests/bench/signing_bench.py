@@ -32,15 +32,19 @@ from tests.signing.support import agreement_pdf, serve_pki
 __all__ = ["SigningScene", "medians_ms", "print_results", "signing_scene"]
 
 
-def medians_ms(actions: dict[str, Callable[[], object]], runs: int, clock: Callable[[], float] = time.perf_counter) -> dict[str, float]:
+def medians_ms(actions: dict[str, Callable[[], object]], runs: int, clock: Callable[[], float] = time.perf_counter,
+               before: dict[str, Callable[[], object]] | None = None) -> dict[str, float]:
     """Median time of each action (wall time, or ``clock``: ``time.process_time`` for CPU time, steadier on
     a shared machine); the actions take turns in every round, so that a change in the machine's load
-    during the run weighs on all of them alike."""
+    during the run weighs on all of them alike. ``before[name]``, when given, runs untimed before each
+    timing of that action."""
     for action in actions.values():
         action()  # warm-up: imports, font reduction, first connections
     times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(runs):
         for name, action in actions.items():
+            if before and name in before:
+                before[name]()
             gc.collect()  # so that no action pays for the garbage of the one before
             start = clock()
             action()
@@ -84,8 +88,8 @@ class SigningScene:
         )
         return out.getvalue()
 
-    def medians(self, actions: dict[str, Callable[[], object]]) -> dict[str, float]:
-        return medians_ms(actions, self.runs, self.clock)
+    def medians(self, actions: dict[str, Callable[[], object]], before: dict[str, Callable[[], object]] | None = None) -> dict[str, float]:
+        return medians_ms(actions, self.runs, self.clock, before)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from portal.signing.pades import PadesLevel
 from portal.signing.verify import Verdict, verify_pdf
 
 from .conftest import CHIEF, MAYOR, P12_PASSPHRASE, PORTAL_SECRET, stamp
-from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS, dss_ocsp_statuses
+from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS, agreement_pdf, dss_ocsp_statuses
 
 
 def dss_context(pdf: bytes, pki):  # type: ignore[no-untyped-def]
@@ -271,3 +271,38 @@ def test_prepared_signed_attributes_are_the_ones_pyhanko_makes(pki) -> None:
     digest = hashlib.sha256(b"avtale").digest()
     pyhanko_made = asyncio.run(interrupted._external_signer(cert, pki.chain).signed_attrs(digest, "sha256", use_pades=True))
     assert interrupted.signed_attributes(digest, cert) == pyhanko_made.dump()
+
+
+def test_a_preparation_on_a_known_seal_reuses_the_parsed_certification_and_still_obeys_it(pki, sealed, seal, timestamper) -> None:
+    """The second preparation on the same sealed agreement takes the certification signature pyHanko
+    parsed the first time (pades.certifications); both signatures finish and verify alike, and a
+    certification that allows no changes refuses an approval every time."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import SigningError
+
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from portal.signing import browser_keys, interrupted
+    from portal.signing.pki import to_asn1
+
+    device = browser_keys.SoftwareDevice()
+    cert = to_asn1(pki.issue_signing_certificate(MAYOR, load_der_public_key(device.public_key_der)))
+    pades.certifications.clear()
+    signed = []
+    for _time in ("cold", "warm"):
+        prepared = interrupted.prepare_field(sealed, MAYOR_FIELDS[0], cert, pki.chain, stamp(MAYOR), with_timestamp=True)
+        signature = browser_keys.der_from_raw(device.sign(prepared.to_be_signed))
+        signed.append(interrupted.finish_field(prepared, cert, pki.chain, signature, timestamper))
+        assert len(pades.certifications._parsed) == 1
+    for document in signed:
+        report = verify_pdf(document, pki.trust_roots, allow_fetching=True)
+        assert report.verdict == Verdict.INCOMPLETE, report
+        assert all(s.intact and s.valid and s.trusted and s.changes_allowed for s in report.signatures)
+
+    out = BytesIO()
+    signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(agreement_pdf())), signers.PdfSignatureMetadata(
+        field_name="Segl_portal", certify=True, docmdp_permissions=MDPPerm.NO_CHANGES), signer=seal, output=out)
+    for _time in ("cold", "warm"):
+        with pytest.raises(SigningError, match="forbids all changes"):
+            interrupted.prepare_field(out.getvalue(), MAYOR_FIELDS[0], cert, pki.chain, stamp(MAYOR), with_timestamp=True)
+        assert len(pades.certifications._parsed) == 2
