@@ -20,11 +20,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
+
 from .agreements.signing import signing_setup
 from .documents import sha256_hex
 from .models import Agreement, AgreementDocument
 from .signing import verify
 from .signing.etsi_report import etsi_report_xml
+from .signing.pki_fetchers import DemoFetcherBackend
 from .signing.setup import SigningSetup
 
 __all__ = [
@@ -100,17 +103,25 @@ def cached_report(data: bytes, max_bytes: int | None = None, *, gate: threading.
     entry = _cache.get(key)
     if entry is None:
         with _place(gate, wait_seconds):
-            entry = verify.verify_pdf(data, setup.trust_roots, limit).as_dict()
+            entry = verify.verify_pdf(data, setup.trust_roots, limit, fetcher_backend=_own_ca(setup)).as_dict()
         _cache.put(key, entry)
     return verify.VerificationReport.from_dict(entry)
 
 
+def _own_ca(setup: SigningSetup) -> FetcherBackend | None:
+    """The portal's own CA's OCSP responder and CRLs, asked in-process (a revoked device certificate shows)."""
+    return DemoFetcherBackend(setup.pki) if setup.pki is not None else None
+
+
 def trust_fingerprint(setup: SigningSetup) -> str:
-    """SHA-256 over what a report depends on besides the file: the trust anchors and the validation
-    rules (revocation checking soft-fail, no fetching), and the report format's version."""
-    digest = hashlib.sha256(b"politirad-verification/1\n")
+    """SHA-256 over what a report depends on besides the file: the trust anchors, the validation rules
+    (revocation checking soft-fail, no fetching but the portal's own CA), the own CA's revocations so far,
+    and the report format's version."""
+    digest = hashlib.sha256(b"politirad-verification/2\n")
     for der in sorted(root.dump() for root in setup.trust_roots):
         digest.update(hashlib.sha256(der).digest())
+    if setup.pki is not None:
+        digest.update(setup.pki.revocations_digest())
     return digest.hexdigest()
 
 

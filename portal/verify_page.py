@@ -36,13 +36,14 @@ VERDICTS = {
     verify.Verdict.INCOMPLETE: _l("Not fully signed yet. The signatures so far are valid, but some signature fields are still empty."),
     verify.Verdict.UNTRUSTED: _l("Not trusted. The signatures are intact, but a certificate does not lead to an authority this portal trusts."),
     verify.Verdict.INVALID: _l("Invalid. A signature could not be verified."),
+    verify.Verdict.REVOKED: _l("Revoked. A signature was made with a certificate that has since been revoked, so it no longer holds."),
     verify.Verdict.ALTERED: _l("Altered. The document has been changed after it was signed."),
     verify.Verdict.UNSIGNED: _l("The PDF has no signatures."),
     verify.Verdict.FIELD_RULES_BROKEN: _l("Not as required. The signatures are intact, but a signature breaks the rules its signature field sets."),
 }
 VERDICT_COLOURS = {
     verify.Verdict.VALID: "success", verify.Verdict.INCOMPLETE: "warning", verify.Verdict.UNTRUSTED: "warning",
-    verify.Verdict.INVALID: "danger", verify.Verdict.ALTERED: "danger", verify.Verdict.UNSIGNED: "info",
+    verify.Verdict.INVALID: "danger", verify.Verdict.ALTERED: "danger", verify.Verdict.REVOKED: "danger", verify.Verdict.UNSIGNED: "info",
     verify.Verdict.FIELD_RULES_BROKEN: "warning",
 }
 #: How a signature can break its field's seed values (portal.signing.seed_values).
@@ -113,6 +114,8 @@ def summary(report: verify.VerificationReport | dict) -> str:
         return _("The signatures are intact, but this portal cannot confirm who made them.")
     if verdict == verify.Verdict.ALTERED:
         return _("This document has been changed after it was signed. Do not rely on it.")
+    if verdict == verify.Verdict.REVOKED:
+        return _("A signature in this document was made with a revoked certificate. Do not rely on it.")
     if verdict == verify.Verdict.INVALID:
         return _("A signature in this document could not be confirmed. Do not rely on it.")
     return _("This document has no signatures.")

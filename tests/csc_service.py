@@ -5,6 +5,8 @@ Its credentials are certified under the demo PKI's own CA names and keys (Certom
 root and issuing CA key files), so their signatures chain to the portal's trust root. The dummy checks
 neither PINs nor the age of the Signature Activation Data (its README says so); :class:`CheckingCsc` adds
 both to its app, as a real service does: a wrong PIN and an expired SAD are answered with HTTP 400.
+The dummy knows no OAuth2 either; started with ``introspection`` (an RFC 7662 endpoint and the service's
+client credentials there) every request must carry a bearer token the authorisation server says is active.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import ClientSession, encode_basic_auth, web
 from certomancer.registry import CertomancerConfig
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,6 +40,28 @@ class CheckingCsc(CSCWithCertomancer):
         self.sad_lifetime = 300.0
         self.issued: dict[str, float] = {}
         self.authorisations: list[dict] = []
+        self.introspection: tuple[str, str, str] | None = None
+        self.token_clients: list[str | None] = []  # per request: the OAuth2 client its token was issued to
+
+    @web.middleware
+    async def require_token(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
+        """RFC 6750 § 2.1 bearer tokens, checked at the authorisation server (RFC 7662 introspection)."""
+        if self.introspection is None:
+            return await handler(request)
+        url, service_id, service_secret = self.introspection
+        header = request.headers.get("Authorization", "")
+        client_id = None
+        if header.startswith("Bearer "):
+            async with ClientSession() as session:
+                async with session.post(url, data={"token": header[len("Bearer "):]},
+                                        headers={"Authorization": encode_basic_auth(service_id, service_secret)}) as response:
+                    answer = await response.json()
+            client_id = answer.get("client_id") if answer.get("active") else None
+        self.token_clients.append(client_id)
+        if client_id is None:
+            return web.json_response({"error": "invalid_token"}, status=401,
+                                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return await handler(request)
 
     async def credentials_authorize(self, request: web.Request):  # type: ignore[no-untyped-def]
         params = await request.json()
@@ -114,9 +138,13 @@ class LoopbackCsc:
     _thread: threading.Thread
 
     @classmethod
-    def start(cls, config: CertomancerConfig, pin: str = PIN, scal2: bool = True) -> LoopbackCsc:
+    def start(cls, config: CertomancerConfig, pin: str = PIN, scal2: bool = True,
+              introspection: tuple[str, str, str] | None = None) -> LoopbackCsc:
         service = CheckingCsc(config, pin, service_params=DummyServiceParams(hash_pinning_required=scal2))
         service.register_routes()
+        if introspection is not None:
+            service.introspection = introspection
+            service.app.middlewares.append(service.require_token)
         loop = asyncio.new_event_loop()
         runner = web.AppRunner(service.app)
         loop.run_until_complete(runner.setup())

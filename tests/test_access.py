@@ -54,6 +54,8 @@ CASES = [
     Case("pki.crl", "GET", lambda ids: "/pki/crl/root-ca.crl", everyone(200)),
     Case("pki.ca_certificate", "GET", lambda ids: "/pki/ca/issuing-ca.crt", everyone(200)),
     Case("pki.timestamp", "POST", lambda ids: "/pki/tsa", everyone(415)),
+    Case("pki.ocsp_post", "POST", lambda ids: "/pki/ocsp", everyone(415)),
+    Case("pki.ocsp_get", "GET", lambda ids: "/pki/ocsp/MAA%3D", everyone(200)),
     Case("pages.choose_language", "POST", lambda ids: "/language", everyone(302)),
     Case("auth.sign_in", "GET", lambda ids: "/sign-in", {"anonymous": 200, **{role: 302 for role in SIGNED_IN}}),
     Case("auth.sign_out", "POST", lambda ids: "/sign-out", everyone(302)),

@@ -3,13 +3,16 @@ the key signs elsewhere, finish on the server (``portal.agreements.browser_signi
 for the browser's WebCrypto key signs here; tests/browser/test_browser_key_signing.py does it in Chromium."""
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from cryptography import x509
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
@@ -21,6 +24,7 @@ from portal.signing.models import DeviceCertificate, PendingSignature
 from portal.signing.services import current_pki
 
 from . import factories
+from .signing.support import dss_ocsp_statuses, ocsp_status
 from .test_signing_flow import reload, stored_bytes
 
 
@@ -83,6 +87,43 @@ def test_every_signatory_signs_with_their_own_device_and_the_agreement_closes_at
     statuses = [s for s in re.findall(r"Signature Validation: (.+)", out.stdout) if "not yet been verified" not in s]
     assert len(statuses) == 3 and all(s == "Signature is Valid." for s in statuses), out.stdout
     assert db.session.scalars(select(PendingSignature)).all() == [], "nothing waits once signed"
+    # The closing embedded the issuing CA's OCSP answer about every device certificate (and the seal's).
+    answered = dss_ocsp_statuses(agreement.document.signed_pdf)
+    devices = db.session.scalars(select(DeviceCertificate)).all()
+    assert len(devices) == len(agreement.signature_slots) and all(answered.get(int(d.certificate_serial, 16)) == "good" for d in devices), answered
+
+
+def test_verify_reports_a_signature_by_a_since_revoked_device_certificate_as_revoked(client, people, finalised):
+    device = browser_keys.SoftwareDevice("Chromium på Linux")
+    browser_signing.sign_with_device(reload(finalised.id), people.mayor, device)
+    pdf = stored_bytes(finalised.id)
+    before = client.post("/verify.json", data=pdf, content_type="application/pdf").json
+    assert before["verdict"] == verify.Verdict.INCOMPLETE and not any(s["revoked"] for s in before["signatures"])
+
+    # The same browser, cleared, enrols again (its old key can sign nothing more: see the test above).
+    enrolled(people.mayor, browser_keys.SoftwareDevice(), "Chromium på Linux")
+    after = client.post("/verify.json", data=pdf, content_type="application/pdf").json
+    assert after["verdict"] == verify.Verdict.REVOKED
+    assert {s["signer_name"]: s["revoked"] for s in after["signatures"]} == {
+        people.mayor.name: True, "Politirådsportalen segl": False}
+    client.choose_language("nb")
+    page = client.submit("/verify", {"pdf": (io.BytesIO(pdf), "avtale.pdf")}, content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert "laget med et tilbakekalt sertifikat. Ikke stol på det." in html
+    assert 'data-revoked="yes"' in html and "Trukket tilbake" in html
+
+
+def test_an_agreement_closed_before_the_revocation_stays_valid(client, people, finalised):
+    """B-LTA: the signatures are validated at the document time-stamp, before the device was revoked."""
+    devices = {}
+    for slot in list(finalised.signature_slots):
+        devices[slot.user_id] = browser_keys.SoftwareDevice("Chromium på Linux")
+        browser_signing.sign_with_device(reload(finalised.id), slot.user, devices[slot.user_id])
+    closed = reload(finalised.id).document.signed_pdf
+    enrolled(people.mayor, browser_keys.SoftwareDevice(), "Chromium på Linux")
+    assert db.session.get(DeviceCertificate, devices[people.mayor.id].certificate_id).revoked_at is not None
+    report = client.post("/verify.json", data=closed, content_type="application/pdf").json
+    assert report["verdict"] == verify.Verdict.VALID and report["pades_level"] == "B-LTA"
 
 
 def test_a_signature_landing_in_between_makes_the_server_prepare_again(people, finalised):
@@ -131,7 +172,25 @@ def test_an_expired_preparation_is_prepared_again(people, finalised):
                       signing.SignResult)
 
 
-def test_enrolling_the_same_browser_again_revokes_its_old_certificate_in_the_crl(people, finalised):
+@pytest.fixture
+def pki_over_http():  # type: ignore[no-untyped-def]
+    """The app's own /pki services (the same demo PKI) served over HTTP on loopback; its OCSP URL."""
+    from werkzeug.serving import make_server
+
+    from portal.signing.services import create_service_app
+
+    from .signing.support import free_port
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, create_service_app(current_pki()), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}/pki/ocsp"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_enrolling_the_same_browser_again_revokes_its_old_certificate_in_the_crl_and_ocsp(people, finalised, pki_over_http):
     old_device, laptop = browser_keys.SoftwareDevice(), browser_keys.SoftwareDevice()
     old = enrolled(people.mayor, old_device, "Chromium på Linux")
     other = enrolled(people.mayor, laptop, "Safari på macOS")
@@ -143,6 +202,14 @@ def test_enrolling_the_same_browser_again_revokes_its_old_certificate_in_the_crl
     crl = x509.load_der_x509_crl(current_pki().crl("issuing-ca"))
     assert crl.get_revoked_certificate_by_serial_number(int(old.certificate_serial, 16)) is not None
     assert crl.get_revoked_certificate_by_serial_number(int(other.certificate_serial, 16)) is None
+    # The issuing CA's OCSP responder, asked over HTTP with a real RFC 6960 request, says the same.
+    issuer = current_pki().issuing_certificate
+    answers = {enrolment.id: ocsp_status(pki_over_http, x509.load_der_x509_certificate(enrolment.certificate_der), issuer)
+               for enrolment in (old, other, new)}
+    assert answers[old.id].certificate_status is ocsp.OCSPCertStatus.REVOKED
+    assert answers[old.id].revocation_time_utc == crl.get_revoked_certificate_by_serial_number(
+        int(old.certificate_serial, 16)).revocation_date_utc
+    assert answers[other.id].certificate_status is answers[new.id].certificate_status is ocsp.OCSPCertStatus.GOOD
     with pytest.raises(browser_signing.NotEnrolled):
         browser_signing.prepare(reload(finalised.id), people.mayor, old.id)
     assert browser_signing.revoke_device(people.mayor, other.id)

@@ -121,3 +121,57 @@ def test_a_signature_the_service_made_with_another_key_is_refused(client, people
         csc_client.sign_hash = real  # type: ignore[assignment]
     assert response.status_code == 409
     assert stored_bytes(finalised.id) == before
+
+
+def test_a_credential_from_a_ca_the_portal_does_not_accept_is_refused_before_the_pin_is_used(app, client, people, finalised, tmp_path):
+    """Another CA under the very names of the portal's CAs, but with keys of its own: its credentials'
+    certificates are not issued by an accepted issuer (the fields' seed values), whatever they claim."""
+    from portal.signing.pki import DemoPki
+
+    impostor = DemoPki(tmp_path / "other-pki", "http://127.0.0.1:9")
+    service = LoopbackCsc.start(certomancer_config(impostor, tmp_path / "csc", {"mayor": (people.mayor.name, people.mayor.email)}))
+    try:
+        with signing_settings(app, CSC_URL=service.url):
+            before = stored_bytes(finalised.id)
+            client.sign_in(people.mayor)
+            client.choose_language("nn")
+            url = f"/agreements/{finalised.id}/sign"
+            response = client.submit(url, {"key_source": "csc", "csc_credential": "portal/mayor", "csc_pin": PIN, "password": PASSWORD},
+                                     token_from=url, content_type="multipart/form-data")
+    finally:
+        service.stop()
+    assert response.status_code == 400
+    assert "ikkje utferda av ein instans portalen godtek for signaturar" in text_of(response)
+    assert stored_bytes(finalised.id) == before
+    assert service.app.authorisations == [], "the PIN never went to the service"
+
+
+def test_the_portal_signs_at_a_service_behind_oauth2_with_its_client_credentials(app, client, people, finalised, oidc_provider, tmp_path):
+    """The service accepts only requests with a bearer token its authorisation server (the loopback
+    oidc-provider) says is active. The portal gets one with its client credentials (RFC 6749 § 4.4) from
+    ``CSC_TOKEN_URL`` and sends it with every request; a wrong secret gets none, and nothing is signed."""
+    from .oidc.fixtures import CSC_CLIENT_ID, CSC_CLIENT_SECRET, CSC_SERVICE_ID, CSC_SERVICE_SECRET
+
+    config = certomancer_config(current_pki(), tmp_path / "csc", {"mayor": (people.mayor.name, people.mayor.email)})
+    service = LoopbackCsc.start(config, introspection=(f"{oidc_provider.issuer}/token/introspection", CSC_SERVICE_ID, CSC_SERVICE_SECRET))
+    oauth2 = {"CSC_URL": service.url, "CSC_TOKEN_URL": f"{oidc_provider.issuer}/token", "CSC_CLIENT_ID": CSC_CLIENT_ID}
+    try:
+        before = stored_bytes(finalised.id)
+        for secret in (None, "not-the-secret"):  # no OAuth2 client configured, or the wrong secret
+            settings = {**oauth2, "CSC_CLIENT_SECRET": secret} if secret else {"CSC_URL": service.url}
+            with signing_settings(app, **settings):
+                response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+            assert response.status_code == 400
+            assert "The signing service lists no key for you, or cannot be reached now." in text_of(response)
+            assert stored_bytes(finalised.id) == before
+        assert None in service.app.token_clients and CSC_CLIENT_ID not in service.app.token_clients
+
+        service.app.token_clients.clear()
+        with signing_settings(app, **oauth2, CSC_CLIENT_SECRET=CSC_CLIENT_SECRET):
+            response = sign_with_csc(client, people.mayor, finalised.id, "portal/mayor")
+    finally:
+        service.stop()
+    assert response.status_code == 302, text_of(response)
+    assert {slot.user_id: slot.key_source for slot in reload(finalised.id).signature_slots}[people.mayor.id] == "csc"
+    # credentials/list, credentials/info, credentials/authorize, signatures/signHash: each with the portal's token.
+    assert len(service.app.token_clients) >= 4 and set(service.app.token_clients) == {CSC_CLIENT_ID}

@@ -16,7 +16,7 @@ def post_routes(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 #: Posted to by other programs, never by the portal's forms, and changing nothing: no CSRF token.
 #: ``verify.verify_json`` is the verification report for programs (it reads an uploaded PDF, stores nothing).
-CSRF_EXEMPT = {"pki.timestamp", "verify.verify_json"}
+CSRF_EXEMPT = {"pki.timestamp", "pki.ocsp_post", "verify.verify_json"}
 
 
 def test_every_post_route_is_covered(app):

@@ -21,7 +21,7 @@ from portal.agreements import signing
 from portal.extensions import db
 from portal.models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Role, SignatureSlot, User
 from portal.signing import verify
-from portal.signing.pki import SignatoryIdentity, new_private_key
+from portal.signing.pki import DemoPki, SignatoryIdentity, new_private_key
 from portal.signing.services import current_pki
 
 from . import factories
@@ -210,6 +210,27 @@ def test_a_wrong_pkcs12_passphrase_signs_nothing(client, people, finalised):
     assert response.status_code == 400
     assert "The passphrase does not open the certificate file." in text_of(response)
     assert stored_bytes(finalised.id) == before
+
+
+def test_a_certificate_file_from_a_ca_the_portal_does_not_accept_signs_nothing(client, people, finalised, tmp_path):
+    """The station chief's own name, certified by a CA that copies the portal's CA names but not its keys."""
+    impostor = DemoPki(tmp_path / "other-pki", "http://127.0.0.1:9")
+    key = new_private_key("ec")
+    chief = people.station_chief
+    certificate = impostor.issue_signing_certificate(SignatoryIdentity(chief.name, chief.title, chief.organisation.name, chief.email),
+                                                     key.public_key())
+    p12 = pkcs12.serialize_key_and_certificates(b"stasjonssjef", key, certificate, [impostor.issuing_certificate],
+                                                serialization.BestAvailableEncryption(P12_PASSPHRASE.encode()))
+    before = stored_bytes(finalised.id)
+    client.sign_in(chief)
+    client.choose_language("nb")
+    url = f"/agreements/{finalised.id}/sign"
+    response = client.submit(url, {"password": PASSWORD, "key_source": "pkcs12", "passphrase": P12_PASSPHRASE,
+                                   "pkcs12_file": (io.BytesIO(p12), "stasjonssjef.p12")}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Sertifikatet til denne nøkkelen er ikke utstedt av en instans portalen godtar for signaturer." in text_of(response)
+    assert stored_bytes(finalised.id) == before
+    assert all(slot.signed_at is None for slot in reload(finalised.id).signature_slots)
 
 
 def test_someone_without_a_slot_is_refused(client, people, finalised, password_hash):

@@ -13,7 +13,8 @@ from ..auth.identity import Authentication
 from ..models import Agreement, SignatureSlot, User
 from ..signing import csc, interrupted, pades
 from .signing import (
-    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, SignResult, SigningError, checked_signer_name, latest_revision,
+    MAX_TRIES, AlreadySigned, Conflict, KeyProblem, SignResult, SigningError, check_accepted_issuer, checked_signer_name,
+    latest_revision,
     signing_setup, stamp_for, store_signature,
 )
 
@@ -28,6 +29,7 @@ def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credent
     try:
         remote = csc.credential(setup, credential_id)
         signer_name = checked_signer_name(remote.certificate, slot)  # someone else's credential is refused
+        check_accepted_issuer(remote.certificate, remote.chain)  # before the PIN goes anywhere
         for _attempt in range(MAX_TRIES):
             pdf, revision = latest_revision(agreement, slot)
             signed_at = datetime.now(timezone.utc)

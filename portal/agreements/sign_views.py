@@ -271,6 +271,9 @@ def sign(agreement_id: int):
         elif str(error) == "no_token_certificate":
             form.key_source.errors.append(_("Your signing key in the key store has no certificate. Ask the portal's "
                                             "administrator to install your certificate. Nothing was signed."))
+        elif str(error) == "issuer":
+            form.key_source.errors.append(_("The certificate of this key is not issued by an authority this portal accepts "
+                                            "for signatures. Choose another key. Nothing was signed."))
         elif str(error) == "csc_pin":
             form.csc_pin.errors.append(_("The signing service did not accept the PIN. Nothing was signed."))
         elif str(error) == "csc_authorisation":

@@ -40,7 +40,7 @@ from ..models import (
     TaskState,
     User,
 )
-from ..signing import keys, pades
+from ..signing import keys, pades, seed_values
 from ..signing.future import simulate_future_validation
 from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
@@ -93,6 +93,10 @@ class NameMismatch(SigningError):
 
 class KeyProblem(SigningError):
     code = "key"
+
+
+class IssuerNotAccepted(KeyProblem):
+    """The key's certificate is not issued under an issuer the portal accepts (the fields' seed values)."""
 
 
 class Conflict(SigningError):
@@ -452,6 +456,7 @@ def sign(agreement: Agreement, user: User, password: str | None, choice: KeyChoi
 def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: Signer, source: str, now: datetime | None,
                  authentication: Authentication | None = None) -> SignResult:
     setup = signing_setup()
+    check_accepted_issuer(signer.signing_cert, list(signer.cert_registry))
     for _attempt in range(MAX_TRIES):
         seen_pdf, seen_revision = latest_revision(agreement, slot)
         signed_at = now or datetime.now(timezone.utc)
@@ -473,6 +478,16 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
 def stamp_for(user: User, signer_name: str, signed_at: datetime) -> pades.StampText:
     """The visible stamp: the name in the signing certificate, the signatory's title and organisation."""
     return pades.StampText(signer_name, user.title, user.organisation.name, signed_at)
+
+
+def check_accepted_issuer(certificate, others) -> None:  # type: ignore[no-untyped-def]
+    """Refuse (:class:`IssuerNotAccepted`, ``issuer``) a certificate that is not issued under one of the
+    issuers the portal accepts, the ones every signature field names in its seed values, before anything is
+    signed: an uploaded, token or remote key of another CA would otherwise leave a signature the verify page
+    reports as breaking its field's rules."""
+    issuers = signing_setup().accepted_issuers()
+    if issuers and not seed_values.issued_under(certificate, [c for c in others if c is not None], issuers):
+        raise IssuerNotAccepted("issuer")
 
 
 def checked_signer_name(certificate, slot: SignatureSlot) -> str:  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ bound to the hash to sign when the credential demands it, SCAL 2), then for the 
 
 Settings: ``CSC_URL`` (the service's base URL, before ``/csc/v1/``), ``CSC_CLIENT_DATA`` (vendor data
 sent as ``clientData``), and for services behind OAuth2 ``CSC_TOKEN_URL``, ``CSC_CLIENT_ID`` and
-``CSC_CLIENT_SECRET`` (client-credentials grant, RFC 6749 § 4.4; the token goes in every request).
+``CSC_CLIENT_SECRET`` (client-credentials grant, RFC 6749 § 4.4, the credentials in the form body as
+``client_secret_post``; the token goes in every request as a bearer token, RFC 6750).
 """
 from __future__ import annotations
 

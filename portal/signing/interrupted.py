@@ -17,6 +17,7 @@ The validation data of every signature goes into the DSS when the document is cl
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -24,7 +25,7 @@ from asn1crypto import algos, cms, x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from pyhanko.sign import fields, signers
+from pyhanko.sign import fields, general, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps import TimeStamper
@@ -90,6 +91,7 @@ def prepare_field(
 async def _prepare(pdf: bytes, field_name: str, certificate: asn1_x509.Certificate, chain: list[asn1_x509.Certificate],
                    stamp: pades.StampText, with_timestamp: bool, font_path: str) -> PreparedSignature:
     writer = pades._reader_and_writer(pdf)
+    certification = pades.certifications.give(writer.prev, pdf)
     pades._check_field(writer.prev, field_name)
     signer = _external_signer(certificate, chain)
     meta = signers.PdfSignatureMetadata(
@@ -100,16 +102,37 @@ async def _prepare(pdf: bytes, field_name: str, certificate: asn1_x509.Certifica
     style = pades._stamp_style(pades._stamp_font(writer.prev, params["stamp"], font_path))
     pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=style)
     reserve = 2 * (sum(len(c.dump()) for c in (certificate, *chain)) + 2048 + (6144 if with_timestamp else 0))
-    digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
-        writer, existing_fields_only=True, bytes_reserved=reserve, appearance_text_params=params,
-    )
-    signed_attrs = await signer.signed_attrs(digest.document_digest, _MD, use_pades=True)
+    try:
+        digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
+            writer, existing_fields_only=True, bytes_reserved=reserve, appearance_text_params=params,
+        )
+    finally:  # a refusal by the certification is remembered too
+        pades.certifications.keep(writer.prev, certification)
     output.seek(0)
     return PreparedSignature(
         pdf=output.read(), document_digest=digest.document_digest,
         reserved_start=digest.reserved_region_start, reserved_end=digest.reserved_region_end,
-        to_be_signed=signed_attrs.dump(),
+        to_be_signed=signed_attributes(digest.document_digest, certificate),
     )
+
+
+def signed_attributes(document_digest: bytes, certificate: asn1_x509.Certificate) -> bytes:
+    """The DER of the CMS signed attributes of a PAdES signature (ETSI EN 319 142-1 § 5.1; RFC 5652
+    § 5.3): content-type, message-digest and signing-certificate-v2 (RFC 5035), and no signing-time,
+    as pyHanko's ``Signer.signed_attrs(use_pades=True)`` makes them. The signing-certificate-v2
+    attribute depends on the certificate only and is encoded once per certificate (asn1crypto takes
+    milliseconds to encode it, a good part of a preparation)."""
+    return cms.CMSAttributes([
+        general.simple_cms_attribute("content_type", "data"),
+        general.simple_cms_attribute("message_digest", document_digest),
+        cms.CMSAttribute.load(_signing_certificate_attribute(certificate.dump())),
+    ]).dump()
+
+
+@functools.lru_cache(maxsize=256)
+def _signing_certificate_attribute(certificate_der: bytes) -> bytes:
+    certificate = asn1_x509.Certificate.load(certificate_der)
+    return general.simple_cms_attribute("signing_certificate_v2", general.as_signing_certificate_v2(certificate)).dump()
 
 
 def check_signature(certificate: asn1_x509.Certificate, to_be_signed: bytes, signature: bytes) -> None:

@@ -19,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -173,9 +176,22 @@ def validation_context_for(
 
 def demo_validation_context(pki: DemoPki, *, allow_fetching: bool = False,
                             other_certs: Iterable[asn1_x509.Certificate] = ()) -> ValidationContext:
-    """A validation context for the demo PKI, its CRLs given directly unless ``allow_fetching``."""
-    crls = [] if allow_fetching else [pki.crl("root-ca"), pki.crl("issuing-ca")]
-    return validation_context_for(pki.trust_roots, [*pki.chain, *other_certs], allow_fetching=allow_fetching, crls=crls)
+    """A validation context for the demo PKI: its OCSP responder answered in-process (:mod:`.pki_fetchers`)
+    and both CAs' current CRLs given, or everything fetched over HTTP from the URLs in the certificates
+    with ``allow_fetching``. ``other_certs``: more certificates for building paths (a renewed TSA's, say).
+
+    The DSS then holds the OCSP response of each signer and the CRLs too: pyHanko's validation counts
+    an OCSP response about another certificate of the same CA as a failure, so a validator without
+    network access needs the CRL for the certificates (the seal's, say) that no response names yet."""
+    if allow_fetching:
+        return validation_context_for(pki.trust_roots, [*pki.chain, *other_certs], allow_fetching=True)
+    from .pki_fetchers import DemoFetcherBackend
+
+    return ValidationContext(
+        trust_roots=pki.trust_roots, other_certs=[*pki.chain, *other_certs], allow_fetching=True,
+        fetcher_backend=DemoFetcherBackend(pki), crls=[pki.crl("root-ca"), pki.crl("issuing-ca")],
+        revocation_mode="require",
+    )
 
 
 def embedded_certificates(pdf: bytes) -> list[asn1_x509.Certificate]:
@@ -201,6 +217,81 @@ def embedded_certificates(pdf: bytes) -> list[asn1_x509.Certificate]:
     except Exception:  # noqa: BLE001 — no DSS (or none readable): the signatures' own certificates suffice
         pass
     return list(found.values())
+
+
+class CertificationSignatures:
+    """The certification (seal) signature dictionaries this process has parsed, by their bytes.
+
+    Before every approval pyHanko reads the document's certification signature (its DocMDP permission)
+    and so parses its whole ``/Contents``, hex digit by hex digit: half of a preparation. That dictionary
+    never changes once sealed: every later revision of the agreement holds the very same bytes at the
+    same place (incremental updates only append). The first preparation on an agreement in a process
+    parses it; later ones (the other signatories, a preparation again after a conflict) hand the parsed
+    dictionary to the new reader's object cache, keyed by the SHA-256 of the object's bytes, so pyHanko
+    finds it there. Only read, never written (an approval does not update it)."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._parsed: OrderedDict[bytes, generic.PdfObject] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _located(reader: PdfFileReader, pdf: bytes) -> tuple[generic.Reference, bytes] | None:
+        """The certification signature's reference and the SHA-256 of its bytes (``N G obj`` … ``endobj``)."""
+        try:
+            perms = reader.root.get("/Perms")
+            if perms is None:
+                return None
+            found = perms.get_object().raw_get("/DocMDP")
+        except (KeyError, AttributeError, PdfError):
+            return None
+        if not isinstance(found, generic.IndirectObject):
+            return None
+        reference = found.reference
+        offset = reader.xrefs[reference]
+        if not isinstance(offset, int):  # inside an object stream: leave it to pyHanko
+            return None
+        end = pdf.find(b"endobj", offset)
+        if end < 0:
+            return None
+        return reference, hashlib.sha256(pdf[offset:end]).digest()
+
+    def give(self, reader: PdfFileReader, pdf: bytes) -> tuple[generic.Reference, bytes] | None:
+        """Put the parsed dictionary in ``reader``'s cache when this process has seen its bytes before;
+        where it is (for :meth:`keep`), or None."""
+        located = self._located(reader, pdf)
+        if located is None:
+            return None
+        reference, digest = located
+        with self._lock:
+            parsed = self._parsed.get(digest)
+            if parsed is not None:
+                self._parsed.move_to_end(digest)
+        if parsed is not None and reader.cache_get_indirect_object(reference.generation, reference.idnum) is None:
+            reader.cache_indirect_object(reference.generation, reference.idnum, parsed)
+        return located
+
+    def keep(self, reader: PdfFileReader, located: tuple[generic.Reference, bytes] | None) -> None:
+        """Remember the dictionary ``reader`` parsed (pyHanko's certification check resolved it)."""
+        if located is None:
+            return
+        reference, digest = located
+        parsed = reader.cache_get_indirect_object(reference.generation, reference.idnum)
+        if parsed is None:
+            return
+        with self._lock:
+            self._parsed[digest] = parsed
+            self._parsed.move_to_end(digest)
+            while len(self._parsed) > self.SIZE:
+                self._parsed.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parsed.clear()
+
+
+certifications = CertificationSignatures()
 
 
 def _reader_and_writer(pdf: bytes) -> IncrementalPdfFileWriter:
@@ -238,12 +329,27 @@ class _ReserveTooSmall(Exception):
 
 
 def _estimated_reserve(signer: signers.Signer, timestamper: TimeStamper | None) -> int:
-    """Hex characters to reserve for the CMS object: its certificates, signature, attributes and token."""
+    """Hex characters to reserve for the CMS object: its certificates, signed attributes, signature and
+    structure (1 KiB holds an RSA-4096 signature), and the time-stamp token.
+
+    Kept close to the real size: every later reader of the document parses the whole reserved
+    ``/Contents`` (pyHanko reads the certification signature's again at every approval), so padding costs
+    each of them. A reservation that proves too small is measured again by pyHanko (:func:`_sign`)."""
     certs = [signer.signing_cert, *signer.cert_registry]
-    size = sum(len(cert.dump()) for cert in certs if cert is not None) + 2048
+    size = sum(len(cert.dump()) for cert in certs if cert is not None) + 1024
     if timestamper is not None:
-        size += 6144  # a token with a chain of three certificates
+        size += _token_size(timestamper)
     return 2 * size
+
+
+def _token_size(timestamper: TimeStamper) -> int:
+    """Bytes for the service's time-stamp token: its sample token's size (pyHanko asks the service once per
+    time-stamper and keeps it) and 256 bytes more; 6 KiB (a token with a chain of three certificates)
+    where it cannot be asked now."""
+    try:
+        return len(asyncio.run(timestamper.async_dummy_response(_MD)).dump()) + 256
+    except Exception:  # noqa: BLE001 — inside an event loop, or the service down (signing will say so)
+        return 6144
 
 
 def seal_and_certify(
@@ -306,6 +412,7 @@ def sign_field(
     the validation data of the signer's chain is added to the DSS (towards B-LT).
     """
     writer = _reader_and_writer(pdf)
+    certification = certifications.give(writer.prev, pdf)
     _check_field(writer.prev, field_name)
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
@@ -325,6 +432,8 @@ def sign_field(
     except _ReserveTooSmall:
         return _sign(_reader_and_writer(pdf), pdf_signer, existing_fields_only=True, reserve=None,
                      appearance_text_params=params)
+    finally:
+        certifications.keep(writer.prev, certification)
 
 
 def close_lta(

@@ -9,9 +9,15 @@ Layout of the folder (created on first use, private keys readable by the owner o
     root-ca.key.pem / root-ca.cert.pem        self-signed trust anchor
     issuing-ca.key.pem / issuing-ca.cert.pem  issues the TSA, seal and signatory certificates
     tsa.key.pem / tsa.cert.pem                RFC 3161 time-stamping unit
+    ocsp.key.pem / ocsp.cert.pem              the issuing CA's delegated OCSP responder (RFC 6960 § 4.2.2.2:
+                                              id-kp-OCSPSigning, and id-pkix-ocsp-nocheck)
     seal.p12 / seal.p12.passphrase            the portal's organisation seal (PKCS#12)
-    revoked.json                              serial numbers revoked by each CA
+    revoked.json                              serial numbers revoked by each CA, with the time of revocation
     base_url                                  where the CRLs and the TSA are published (written last)
+
+The issuing CA answers for its certificates in two ways: its CRL, and an OCSP responder (RFC 6960). Every
+end-entity certificate it issues names both: the CRL in its CRL distribution points and the responder in
+its Authority Information Access (RFC 5280 § 4.2.2.1), with the CA's certificate as ``caIssuers``.
 
 In production the portal uses a real trust service: the timestamp URL, trust anchors and keys are
 configuration, and this module is not used.
@@ -19,6 +25,8 @@ configuration, and this module is not used.
 from __future__ import annotations
 
 import fcntl
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -35,7 +43,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes, PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 __all__ = ["CA_NAMES", "TSA_VALIDITY", "DemoPki", "SignatoryIdentity", "new_private_key", "to_asn1"]
 
@@ -49,6 +58,8 @@ _CA_VALIDITY = timedelta(days=20 * 365)
 TSA_VALIDITY = _CA_VALIDITY - timedelta(days=1)
 _LEAF_VALIDITY = timedelta(days=3 * 365)
 _CRL_VALIDITY = timedelta(days=7)
+_OCSP_VALIDITY = timedelta(hours=12)  # nextUpdate of an OCSP response (RFC 6960 § 4.2.2.1)
+_OCSP_RESPONDER_VALIDITY = timedelta(days=365)
 
 
 def tsa_validity_setting(config: Mapping[str, Any]) -> timedelta:
@@ -116,7 +127,7 @@ class DemoPki:
         self._lock = threading.Lock()
         self._keys: dict[str, PrivateKeyTypes] = {}
         self._certs: dict[str, x509.Certificate] = {}
-        self._crl_cache: dict[str, tuple[datetime, bytes]] = {}
+        self._crl_cache: dict[str, tuple[datetime, int, bytes]] = {}
         self._ensure()
 
     # ------------------------------------------------------------------ published locations
@@ -126,6 +137,14 @@ class DemoPki:
 
     def crl_url(self, ca_name: str) -> str:
         return f"{self.base_url}/pki/crl/{ca_name}.crl"
+
+    @property
+    def ocsp_url(self) -> str:
+        """The issuing CA's OCSP responder (RFC 6960; ``POST``, or ``GET <url>/<base64 request>``)."""
+        return f"{self.base_url}/pki/ocsp"
+
+    def ca_certificate_url(self, ca_name: str) -> str:
+        return f"{self.base_url}/pki/ca/{ca_name}.crt"
 
     # ------------------------------------------------------------------ certificates and keys
     @property
@@ -145,13 +164,19 @@ class DemoPki:
         return self._keys["tsa"]
 
     @property
+    def ocsp_responder_certificate(self) -> x509.Certificate:
+        return self._certs["ocsp"]
+
+    @functools.cached_property
     def trust_roots(self) -> list[asn1_x509.Certificate]:
-        """The trust anchors a validator of the portal's documents needs (as pyHanko wants them)."""
+        """The trust anchors a validator of the portal's documents needs (as pyHanko wants them). The same
+        objects every time (asn1crypto keeps what it computed of them, e.g. hashes): do not change the list."""
         return [to_asn1(self.root_certificate)]
 
-    @property
+    @functools.cached_property
     def chain(self) -> list[asn1_x509.Certificate]:
-        """The certificates between an issued certificate and the root, root included."""
+        """The certificates between an issued certificate and the root, root included. The same objects
+        every time, as :attr:`trust_roots`."""
         return [to_asn1(self.issuing_certificate), to_asn1(self.root_certificate)]
 
     @property
@@ -177,15 +202,22 @@ class DemoPki:
 
     # ------------------------------------------------------------------ revocation (RFC 5280 § 5)
     def revoke(self, certificate: x509.Certificate) -> None:
-        """Put ``certificate`` on its issuer's next CRL."""
+        """Revoke ``certificate`` now: on its issuer's next CRL, and so answered by the OCSP responder."""
         issuer = "root-ca" if certificate.issuer == self.root_certificate.subject else "issuing-ca"
-        with self._lock:
+        with self._lock, open(self.folder / ".lock", "w") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)  # several workers may revoke at once
             revoked = self._revoked()
-            revoked.setdefault(issuer, [])
-            if certificate.serial_number not in revoked[issuer]:
-                revoked[issuer].append(certificate.serial_number)
-            (self.folder / "revoked.json").write_text(json.dumps(revoked))
+            revoked.setdefault(issuer, {}).setdefault(certificate.serial_number, datetime.now(timezone.utc).replace(microsecond=0))
+            written = self.folder / "revoked.json.new"
+            written.write_text(json.dumps(
+                {ca: {str(serial): moment.isoformat() for serial, moment in entries.items()} for ca, entries in revoked.items()}
+            ))
+            os.replace(written, self.folder / "revoked.json")  # readers see the old list or the new, never half
             self._crl_cache.pop(issuer, None)
+
+    def revoked_at(self, certificate: x509.Certificate) -> datetime | None:
+        """When the issuing CA revoked ``certificate`` (None while it is not revoked)."""
+        return self._revoked().get("issuing-ca", {}).get(certificate.serial_number)
 
     def crl(self, ca_name: str, at: datetime | None = None) -> bytes:
         """The current DER-encoded CRL of ``ca_name`` (``root-ca`` or ``issuing-ca``), renewed daily; with
@@ -195,8 +227,9 @@ class DemoPki:
         now = at or datetime.now(timezone.utc)
         with self._lock:
             cached = self._crl_cache.get(ca_name)
-            if at is None and cached and now - cached[0] < timedelta(days=1):
-                return cached[1]
+            listed = self._revocations_version()  # another process may have revoked since
+            if at is None and cached and now - cached[0] < timedelta(days=1) and cached[1] == listed:
+                return cached[2]
             issuer_cert, issuer_key = self._certs[ca_name], self._keys[ca_name]
             builder = (
                 x509.CertificateRevocationListBuilder()
@@ -208,18 +241,70 @@ class DemoPki:
                     x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()), critical=False  # type: ignore[arg-type]
                 )
             )
-            for serial in self._revoked().get(ca_name, []):
+            for serial, moment in self._revoked().get(ca_name, {}).items():
                 builder = builder.add_revoked_certificate(
-                    x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now - timedelta(minutes=5)).build()
+                    x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(moment).build()
                 )
             der = builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
             if at is None:
-                self._crl_cache[ca_name] = (now, der)
+                self._crl_cache[ca_name] = (now, listed, der)
             return der
 
-    def _revoked(self) -> dict[str, list[int]]:
+    def ocsp_response(self, request_der: bytes) -> bytes:
+        """The DER ``OCSPResponse`` (RFC 6960 § 4.2) to a DER ``OCSPRequest`` about a certificate of the
+        issuing CA: ``good``, or ``revoked`` with the time of revocation, signed by the delegated responder,
+        echoing the request's nonce (§ 4.4.1). A request that cannot be read gets ``malformedRequest``,
+        one about another CA's certificate ``unauthorized`` (§ 2.3)."""
+        try:
+            request = ocsp.load_der_ocsp_request(request_der)
+            algorithm = request.hash_algorithm
+        except (ValueError, TypeError, NotImplementedError):
+            return _unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+        name_hash, key_hash = _issuer_hashes(self.issuing_certificate, algorithm)
+        if (request.issuer_name_hash, request.issuer_key_hash) != (name_hash, key_hash):
+            return _unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        revoked_at = self._revoked().get("issuing-ca", {}).get(request.serial_number)
+        responder = self._certs["ocsp"]
+        builder = (
+            ocsp.OCSPResponseBuilder()
+            .add_response_by_hash(
+                name_hash, key_hash, request.serial_number, algorithm,
+                ocsp.OCSPCertStatus.REVOKED if revoked_at else ocsp.OCSPCertStatus.GOOD,
+                this_update=now, next_update=now + _OCSP_VALIDITY, revocation_time=revoked_at, revocation_reason=None,
+            )
+            .responder_id(ocsp.OCSPResponderEncoding.HASH, responder)
+            .certificates([responder])
+        )
+        try:
+            nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value
+            builder = builder.add_extension(x509.OCSPNonce(nonce.nonce), critical=False)
+        except x509.ExtensionNotFound:
+            pass
+        return builder.sign(self._keys["ocsp"], hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
+
+    def revocations_digest(self) -> bytes:
+        """SHA-256 of the revocation list: changes with every revocation (what a cached report depends on)."""
         path = self.folder / "revoked.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        return hashlib.sha256(path.read_bytes() if path.exists() else b"").digest()
+
+    def _revocations_version(self) -> int:
+        path = self.folder / "revoked.json"
+        return path.stat().st_mtime_ns if path.exists() else 0
+
+    def _revoked(self) -> dict[str, dict[int, datetime]]:
+        """Revoked serial numbers by CA, with when (a list without times, from before, counts as revoked
+        when the file was written)."""
+        path = self.folder / "revoked.json"
+        if not path.exists():
+            return {}
+        stored = json.loads(path.read_text())
+        written = datetime.fromtimestamp(int(path.stat().st_mtime), timezone.utc)
+        return {
+            ca: ({int(serial): datetime.fromisoformat(moment) for serial, moment in entries.items()}
+                 if isinstance(entries, dict) else {int(serial): written for serial in entries})
+            for ca, entries in stored.items()
+        }
 
     # ------------------------------------------------------------------ creation
     def _ensure(self) -> None:
@@ -236,8 +321,32 @@ class DemoPki:
                     self.folder, published, self.base_url,
                 )
             for name in ("root-ca", "issuing-ca", "tsa"):
-                self._keys[name] = serialization.load_pem_private_key((self.folder / f"{name}.key.pem").read_bytes(), None)
-                self._certs[name] = x509.load_pem_x509_certificate((self.folder / f"{name}.cert.pem").read_bytes())
+                self._load(name)
+            if not (self.folder / "ocsp.cert.pem").exists():  # a folder made before the OCSP responder
+                self._create_ocsp_responder()
+            self._load("ocsp")
+
+    def _load(self, name: str) -> None:
+        self._keys[name] = serialization.load_pem_private_key((self.folder / f"{name}.key.pem").read_bytes(), None)
+        self._certs[name] = x509.load_pem_x509_certificate((self.folder / f"{name}.cert.pem").read_bytes())
+
+    def _create_ocsp_responder(self) -> None:
+        """The issuing CA's delegated OCSP responder: id-kp-OCSPSigning, and id-pkix-ocsp-nocheck so that
+        validators do not ask about the responder's own certificate (RFC 6960 § 4.2.2.2.1)."""
+        key = new_private_key()
+        certificate = (
+            self._builder(_org_name(self.organisation, "Politirådsportalen OCSP Responder (demo)"), key.public_key(), "issuing-ca",
+                          _OCSP_RESPONDER_VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.OCSP_SIGNING]), critical=True)
+            .add_extension(x509.OCSPNoCheck(), critical=False)
+            .sign(self._keys["issuing-ca"], hashes.SHA256())  # type: ignore[arg-type]
+        )
+        _write_private(self.folder / "ocsp.key.pem", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ))
+        (self.folder / "ocsp.cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
 
     def _create(self) -> None:
         now = datetime.now(timezone.utc)
@@ -277,6 +386,7 @@ class DemoPki:
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ))
             (self.folder / f"{name}.cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self._create_ocsp_responder()
         passphrase = secrets.token_urlsafe(24).encode()
         _write_private(self.folder / "seal.p12.passphrase", passphrase)
         _write_private(
@@ -346,6 +456,11 @@ class DemoPki:
             self._builder(subject, public_key, "issuing-ca", validity)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(key_usage, critical=True)
+            .add_extension(x509.AuthorityInformationAccess([
+                x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(self.ocsp_url)),
+                x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
+                                       x509.UniformResourceIdentifier(self.ca_certificate_url("issuing-ca"))),
+            ]), critical=False)
         )
         for extension, critical in extra:
             builder = builder.add_extension(extension, critical=critical)
@@ -360,6 +475,22 @@ def _org_name(organisation: str, common_name: str) -> x509.Name:
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
+
+
+def _unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(serialization.Encoding.DER)
+
+
+def _issuer_hashes(issuer: x509.Certificate, algorithm: hashes.HashAlgorithm) -> tuple[bytes, bytes]:
+    """The CertID's issuerNameHash and issuerKeyHash (RFC 6960 § 4.1.1): the hash of the issuer's DER name
+    and of its subjectPublicKey BIT STRING's value (the key without its algorithm identifier)."""
+    key_bits = to_asn1(issuer).public_key["public_key"].contents[1:]  # after the unused-bits octet
+    digests = []
+    for data in (issuer.subject.public_bytes(), key_bits):
+        digest = hashes.Hash(algorithm)
+        digest.update(data)
+        digests.append(digest.finalize())
+    return digests[0], digests[1]
 
 
 def _ca_key_usage() -> x509.KeyUsage:

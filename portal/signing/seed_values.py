@@ -6,8 +6,10 @@ The portal's signatory fields carry a seed value dictionary (``/SV``) with
 * ``/TimeStamp << /URL … /Ff 1 >>``: a signature time-stamp is required (PAdES B-T and up);
 * ``/Cert << /Issuer [...] >>``: the certificate issuers the portal accepts (its CA, and any listed in
   ``ACCEPTED_ISSUERS_FILE``). Listed, not flagged mandatory: pyHanko checks a mandatory issuer only
-  against a validation path, which a key outside the portal does not give at preparation; the portal
-  issues the browser keys' certificates itself and the verify page checks the issuers (:func:`problems`).
+  against a validation path, which a key outside the portal does not give at preparation. The portal
+  holds its own signatures to it instead: a key whose certificate is not issued under an accepted issuer
+  is refused before signing (:func:`issued_under`, for uploaded, token and remote keys), and the verify
+  page reports any signature that breaks it (:func:`problems`).
 
 and ``/TU``, the name screen readers announce for the field («Signatur: name, title, organisation»).
 """
@@ -17,7 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign import fields
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-__all__ = ["field_seed_values", "problems", "tooltip"]
+__all__ = ["field_seed_values", "issued_under", "problems", "tooltip"]
 
 #: Problem codes :func:`problems` reports (the verify page words them).
 SUBFILTER, TIMESTAMP, ISSUER = "subfilter", "timestamp", "issuer"
@@ -63,16 +65,21 @@ def problems(embedded: EmbeddedPdfSignature) -> list[str]:
 
 
 def _issued_under(embedded: EmbeddedPdfSignature, issuers: list[asn1_x509.Certificate]) -> bool:
-    """Whether the signer's certificate chains up, through the certificates in the signature, to one of
+    certificates = [choice.chosen for choice in embedded.signed_data["certificates"] or [] if choice.name == "certificate"]
+    return issued_under(embedded.signer_cert, certificates, issuers)
+
+
+def issued_under(certificate: asn1_x509.Certificate, others: list[asn1_x509.Certificate],
+                 issuers: list[asn1_x509.Certificate]) -> bool:
+    """Whether ``certificate`` chains up, through ``others`` (the certificates that come with it), to one of
     ``issuers``. Issuers are matched by subject and key (a CA re-certified with the same key still counts)."""
     accepted = {(issuer.subject.hashable, issuer.public_key.dump()) for issuer in issuers}
     by_subject: dict[str, list[asn1_x509.Certificate]] = {}
-    for choice in embedded.signed_data["certificates"] or []:
-        if choice.name == "certificate":
-            by_subject.setdefault(choice.chosen.subject.hashable, []).append(choice.chosen)
-    current, seen = embedded.signer_cert, 0
+    for other in [*others, *issuers]:
+        by_subject.setdefault(other.subject.hashable, []).append(other)
+    current, seen = certificate, 0
     while seen < 8:
-        parents = by_subject.get(current.issuer.hashable, [])
+        parents = [parent for parent in by_subject.get(current.issuer.hashable, []) if _signed_by(current, parent)]
         for parent in parents:
             if (parent.subject.hashable, parent.public_key.dump()) in accepted:
                 return True
@@ -80,3 +87,15 @@ def _issued_under(embedded: EmbeddedPdfSignature, issuers: list[asn1_x509.Certif
             return False
         current, seen = parents[0], seen + 1
     return False
+
+
+def _signed_by(certificate: asn1_x509.Certificate, parent: asn1_x509.Certificate) -> bool:
+    """Whether ``parent``'s key made ``certificate``'s signature (a name alone can be copied)."""
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+    try:
+        DefaultSignatureValidator().validate_signature(certificate["signature_value"].native, certificate["tbs_certificate"].dump(),
+                                                       parent.public_key, certificate["signature_algorithm"])
+    except Exception:  # noqa: BLE001 — InvalidSignature, or an algorithm we cannot check: not its parent
+        return False
+    return True

@@ -5,6 +5,8 @@
 * ``GET /pki/crl/<ca>.crl``: each CA's CRL, DER (RFC 5280 § 5; served as ``application/pkix-crl``,
   RFC 2585 § 4.2).
 * ``GET /pki/ca/<ca>.crt``: each CA's certificate, DER (``application/pkix-cert``).
+* ``POST /pki/ocsp`` and ``GET /pki/ocsp/<base64 request>``: the issuing CA's OCSP responder
+  (RFC 6960, ``application/ocsp-request`` in, ``application/ocsp-response`` out; Appendix A).
 
 :data:`bp` is registered in the app factory; :func:`create_service_app` builds a minimal app with only
 these routes (for a loopback server in the tests). The PKI behind the routes is the
@@ -13,6 +15,8 @@ these routes (for a loopback server in the tests). The PKI behind the routes is 
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -187,6 +191,32 @@ def crl(name: str) -> Response:
         abort(404)
     response = Response(current_pki().crl(name), mimetype="application/pkix-crl")
     response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.post("/ocsp")
+def ocsp_post() -> Response:
+    if request.mimetype != "application/ocsp-request":
+        abort(415)
+    if (request.content_length or 0) > _MAX_QUERY_BYTES:
+        abort(413)
+    query = request.get_data(cache=False)
+    if len(query) > _MAX_QUERY_BYTES:
+        abort(413)
+    return Response(current_pki().ocsp_response(query), mimetype="application/ocsp-response")
+
+
+@bp.get("/ocsp/<path:encoded>")
+def ocsp_get(encoded: str) -> Response:
+    """RFC 6960 Appendix A.1: the DER request, base64 and then URL-encoded, as the last path segment."""
+    if len(encoded) > _MAX_QUERY_BYTES:
+        abort(413)
+    try:
+        query = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        query = b""
+    response = Response(current_pki().ocsp_response(query), mimetype="application/ocsp-response")
+    response.headers["Cache-Control"] = "max-age=60"
     return response
 
 

@@ -40,6 +40,7 @@ from pyhanko.sign.validation.pdf_embedded import (
     async_validate_pdf_timestamp,
 )
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.api import FetcherBackend
 
 from .pades import PadesLevel, _level_of, has_signature_timestamp
 from . import seed_values
@@ -89,6 +90,7 @@ class Verdict:
 
     ALTERED = "altered"  # a signature is not intact, or the document changed in a way not allowed
     INVALID = "invalid"  # a signature is cryptographically invalid or could not be checked
+    REVOKED = "revoked"  # intact, but a signer's certificate was revoked (CRL or OCSP) before the time it is validated at
     UNTRUSTED = "untrusted"  # intact, but a certificate chain does not lead to a trusted root
     FIELD_RULES_BROKEN = "field_rules_broken"  # a signature breaks its field's seed values (ISO 32000-1 § 12.7.4.5)
     UNSIGNED = "unsigned"  # no signature at all
@@ -119,6 +121,7 @@ class SignatureReport:
     problem: str | None = None  # AdES sub-indication or error code, when something failed
     seed_value_problems: list[str] = field(default_factory=list)  # see portal.signing.seed_values.problems
     chain_names: list[str] = field(default_factory=list)  # the chain by name (common name, organisation), signer first
+    revoked: bool = False  # the signer's certificate (or a CA above it) was revoked
 
 
 @dataclass
@@ -170,10 +173,12 @@ def verify_pdf(
     allow_fetching: bool = False,
     validation_time: datetime | None = None,
     crls: Iterable[bytes] = (),
+    fetcher_backend: FetcherBackend | None = None,
 ) -> VerificationReport:
     """Verify every signature and document time-stamp in ``data`` against ``trust_roots``.
 
-    Validation data comes from the document's DSS (and, with ``allow_fetching``, from the network).
+    Validation data comes from the document's DSS, and from ``fetcher_backend`` when given (the portal's
+    own CA answered in-process, :mod:`.pki_fetchers`), or else, with ``allow_fetching``, from the network.
     A signature covered by a later document time-stamp is validated at that time-stamp's time, and so is
     a document time-stamp covered by a later one, so a B-LTA document still validates once its
     certificates, and the certificates of its earlier time-stamps' TSAs, have expired (ETSI EN 319 102-1
@@ -182,7 +187,7 @@ def verify_pdf(
     revocation data (``crls``, DER) a validator would fetch then.
     """
     reader = _open(data, max_bytes)
-    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching, validation_time, list(crls)))
+    report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching, validation_time, list(crls), fetcher_backend))
     report.sha256 = hashlib.sha256(data).hexdigest()
     return report
 
@@ -208,7 +213,8 @@ def _open(data: bytes, max_bytes: int) -> PdfFileReader:
 
 
 async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate], allow_fetching: bool,
-                  validation_time: datetime | None, crls: list[bytes]) -> VerificationReport:
+                  validation_time: datetime | None, crls: list[bytes],
+                  fetcher_backend: FetcherBackend | None) -> VerificationReport:
     try:
         store = dss.DocumentSecurityStore.read_dss(reader)
     except Exception:  # no DSS, or an unreadable one: validate without it
@@ -220,11 +226,13 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
         if moment not in contexts:
             kwargs: dict[str, Any] = {
                 "trust_roots": trust_roots,
-                "allow_fetching": allow_fetching,
+                "allow_fetching": allow_fetching or fetcher_backend is not None,
                 "revocation_mode": "soft-fail",
                 "moment": moment or validation_time,
                 "crls": crls,
             }
+            if fetcher_backend is not None:
+                kwargs["fetcher_backend"] = fetcher_backend
             contexts[moment] = store.as_validation_context(kwargs) if store is not None else ValidationContext(**kwargs)
         return contexts[moment]
 
@@ -353,6 +361,7 @@ async def _signature(embedded: EmbeddedPdfSignature, vc: ValidationContext, ts_v
         problem=str(status.trust_problem_indic.name) if status.trust_problem_indic is not None else None,
         seed_value_problems=seed_values.problems(embedded),
         chain_names=[certificate_name(c) for c in certificates],
+        revoked=bool(status.revoked),
     )
 
 
@@ -410,6 +419,8 @@ def _verdict_of(entries: list[SignatureReport | DocumentTimestampReport], report
         return Verdict.ALTERED
     if any(not entry.valid for entry in entries):
         return Verdict.INVALID
+    if any(isinstance(entry, SignatureReport) and entry.revoked for entry in entries):
+        return Verdict.REVOKED
     if any(not entry.trusted for entry in entries):
         return Verdict.UNTRUSTED
     if any(isinstance(entry, SignatureReport) and entry.seed_value_problems for entry in entries):

@@ -27,7 +27,7 @@ from portal import validation_reports
 from portal.agreements.signing import signing_setup
 from portal.extensions import db
 from portal.models import Agreement
-from tests.bench.bench_signing import medians_ms
+from tests.bench.signing_bench import medians_ms
 from tests.bench.signed_documents import bench_app, people, signed_agreements
 
 PLAIN = "plain pyHanko, one signature (with its diff)"

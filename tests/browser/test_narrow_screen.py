@@ -24,7 +24,7 @@ from .test_signing_in_browser import finalised  # noqa: F401  (the fixture: seal
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 #: Files, not pages: they have no width to keep.
-NOT_PAGES = {"static", "pages.vendor", "pages.inter_font", "pages.agreement_css", "pki.crl", "pki.ca_certificate",
+NOT_PAGES = {"static", "pages.vendor", "pages.inter_font", "pages.agreement_css", "pki.crl", "pki.ca_certificate", "pki.ocsp_get",
              "agreements.document_pdf", "agreements.preview_pdf", "agreements.evaluation_document", "archive.package",
              "archive.signed_pdf_download", "archive.validation_json", "archive.validation_etsi", "archive.bulk_download",
              "archive.noark5", "archive.bulk_noark5", "archive.rendition_download",

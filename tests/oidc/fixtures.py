@@ -29,6 +29,10 @@ SCRIPT = Path(__file__).with_name("provider.mjs")
 CLIENT_ID = "politiradsportalen"
 CLIENT_SECRET = "test-client-secret-for-the-loopback-provider"
 JWT_CLIENT_ID = "politiradsportalen-jwt"
+#: The portal as an OAuth2 client of a remote signing service (client credentials), and the service itself
+#: (which introspects the tokens it is shown).
+CSC_CLIENT_ID, CSC_CLIENT_SECRET = "politiradsportalen-csc", "test-secret-of-the-portal-at-the-signing-service"
+CSC_SERVICE_ID, CSC_SERVICE_SECRET = "signing-service", "test-secret-of-the-signing-service"
 PORTAL = "https://portal.test"
 #: Synthetic national identity numbers (never real people's); the tests check that they appear nowhere.
 MAYOR_PID = "26910298730"
@@ -69,6 +73,10 @@ class LoopbackProvider:
                 {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_basic", **common},
                 {"client_id": JWT_CLIENT_ID, "token_endpoint_auth_method": "private_key_jwt",
                  "jwks": {"keys": [self.jwt_key.as_dict(private=False)]}, **common},
+                {"client_id": CSC_CLIENT_ID, "client_secret": CSC_CLIENT_SECRET, "token_endpoint_auth_method": "client_secret_post",
+                 "grant_types": ["client_credentials"], "response_types": [], "redirect_uris": []},
+                {"client_id": CSC_SERVICE_ID, "client_secret": CSC_SERVICE_SECRET, "token_endpoint_auth_method": "client_secret_basic",
+                 "grant_types": [], "response_types": [], "redirect_uris": []},
             ],
         }
 

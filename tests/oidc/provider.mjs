@@ -12,6 +12,10 @@
 // part is wrong. The settings come as JSON in the environment variable PROVIDER_SETTINGS:
 //   { "port": 0, "clients": [ ...client metadata... ], "jwks": {"keys": [private JWK]} (optional) }
 // The script prints one line `listening <issuer>` once it serves.
+//
+// It also issues OAuth2 access tokens to confidential clients by the client-credentials grant (RFC 6749
+// § 4.4), as a remote signing service's authorisation server does, and lets confidential clients (the
+// service) introspect them (RFC 7662): tests/csc_service.py checks the portal's token that way.
 import { createHash } from 'node:crypto';
 import { generateKeyPair, exportJWK, importJWK, decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import Provider from 'oidc-provider';
@@ -44,6 +48,8 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true, methods: ['S256'] },
   features: {
     devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: async (ctx, client) => client.clientAuthMethod !== 'none' },
     rpInitiatedLogout: {
       enabled: true,
       logoutSource: async (ctx, form) => {

@@ -65,6 +65,45 @@ def serve_pki(folder: Path) -> ServedPki:
     return ServedPki(pki, server, thread)
 
 
+def ocsp_status(url: str, cert: x509.Certificate, issuer: x509.Certificate, *, nonce: bytes | None = None, get: bool = False):  # type: ignore[no-untyped-def]
+    """Ask the OCSP responder at ``url`` over HTTP about ``cert`` (RFC 6960: ``POST``, or ``GET`` with the
+    request base64- and URL-encoded), with a request built by ``cryptography``; the parsed response."""
+    import base64
+    import urllib.parse
+    import urllib.request
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509 import ocsp
+
+    builder = ocsp.OCSPRequestBuilder().add_certificate(cert, issuer, hashes.SHA1())
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    der = builder.build().public_bytes(serialization.Encoding.DER)
+    if get:
+        request = urllib.request.Request(f"{url}/{urllib.parse.quote(base64.b64encode(der).decode(), safe='')}")
+    else:
+        request = urllib.request.Request(url, data=der, headers={"Content-Type": "application/ocsp-request"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert (response.status, response.headers["Content-Type"]) == (200, "application/ocsp-response")
+        return ocsp.load_der_ocsp_response(response.read())
+
+
+def dss_ocsp_statuses(pdf: bytes) -> dict[int, str]:
+    """The OCSP responses in the document's DSS (ETSI EN 319 142-1 § 5.4.2, ``/OCSPs``): certificate serial
+    number → status (``good``, ``revoked``)."""
+    from asn1crypto import ocsp
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    store = DocumentSecurityStore.read_dss(PdfFileReader(BytesIO(pdf), strict=False))
+    answered = {}
+    for reference in store.ocsps:
+        response = ocsp.OCSPResponse.load(reference.get_object().data)
+        for single in response.basic_ocsp_response["tbs_response_data"]["responses"]:
+            answered[single["cert_id"]["serial_number"].native] = single["cert_status"].name
+    return answered
+
+
 def agreement_pdf(field_names: tuple[str, ...] = ALL_FIELDS) -> bytes:
     """A one-page PDF/A-2b document (WeasyPrint) with an empty signature field per signatory."""
     from weasyprint import HTML

@@ -21,7 +21,7 @@ from portal.signing.pades import PadesLevel
 from portal.signing.verify import Verdict, verify_pdf
 
 from .conftest import CHIEF, MAYOR, P12_PASSPHRASE, PORTAL_SECRET, stamp
-from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS
+from .support import ALL_FIELDS, CHIEF_FIELD, MAYOR_FIELDS, agreement_pdf, dss_ocsp_statuses
 
 
 def dss_context(pdf: bytes, pki):  # type: ignore[no-untyped-def]
@@ -127,7 +127,9 @@ def test_a_report_holds_only_plain_json_types_and_each_signature_its_own_changes
 
 
 def test_an_incomplete_agreement_is_reported_as_such(workflow, pki) -> None:
-    report = verify_pdf(workflow.chief_signed, pki.trust_roots)
+    # The DSS holds OCSP responses for the two signers only (fetched over HTTP while signing); the seal's
+    # status is asked of the CA, as /verify asks the portal's own CA.
+    report = verify_pdf(workflow.chief_signed, pki.trust_roots, allow_fetching=True)
     assert report.verdict == Verdict.INCOMPLETE
     assert report.empty_signature_fields == [MAYOR_FIELDS[1]]
 
@@ -239,3 +241,68 @@ def test_a_reservation_too_small_falls_back_to_measuring(sealed, chief_p12, pki,
 def test_closing_refuses_while_fields_are_empty(workflow, pki, timestamper) -> None:
     with pytest.raises(pades.Incomplete):
         pades.close_lta(workflow.chief_signed, pades.demo_validation_context(pki), timestamper)
+
+
+def test_the_closed_document_embeds_ocsp_responses_pyhanko_fetched_over_http(workflow, pki) -> None:
+    """The workflow fetches revocation data over HTTP from the loopback services (the URLs in the
+    certificates): each signer's certificate gets an OCSP response, and the DSS keeps them."""
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    reader = PdfFileReader(BytesIO(workflow.closed))
+    answered = dss_ocsp_statuses(workflow.closed)
+    signers = [sig.signer_cert for sig in reader.embedded_regular_signatures if sig.docmdp_level is None]
+    assert len(signers) == 3
+    assert all(answered.get(cert.serial_number) == "good" for cert in signers), answered
+    issuing = asn1_x509.Certificate.load(pki.issuing_certificate.public_bytes(Encoding.DER))
+    assert all(cert.issuer == issuing.subject for cert in signers)
+
+
+def test_prepared_signed_attributes_are_the_ones_pyhanko_makes(pki) -> None:
+    """interrupted.signed_attributes encodes the signing-certificate attribute once per certificate; the
+    result is byte for byte what pyHanko's signer makes for a PAdES signature."""
+    import asyncio
+    import hashlib
+
+    from portal.signing import interrupted
+    from portal.signing.pki import SignatoryIdentity, new_private_key, to_asn1
+
+    cert = to_asn1(pki.issue_signing_certificate(SignatoryIdentity("Ola", "", "Voss herad", ""), new_private_key().public_key()))
+    digest = hashlib.sha256(b"avtale").digest()
+    pyhanko_made = asyncio.run(interrupted._external_signer(cert, pki.chain).signed_attrs(digest, "sha256", use_pades=True))
+    assert interrupted.signed_attributes(digest, cert) == pyhanko_made.dump()
+
+
+def test_a_preparation_on_a_known_seal_reuses_the_parsed_certification_and_still_obeys_it(pki, sealed, seal, timestamper) -> None:
+    """The second preparation on the same sealed agreement takes the certification signature pyHanko
+    parsed the first time (pades.certifications); both signatures finish and verify alike, and a
+    certification that allows no changes refuses an approval every time."""
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import SigningError
+
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    from portal.signing import browser_keys, interrupted
+    from portal.signing.pki import to_asn1
+
+    device = browser_keys.SoftwareDevice()
+    cert = to_asn1(pki.issue_signing_certificate(MAYOR, load_der_public_key(device.public_key_der)))
+    pades.certifications.clear()
+    signed = []
+    for _time in ("cold", "warm"):
+        prepared = interrupted.prepare_field(sealed, MAYOR_FIELDS[0], cert, pki.chain, stamp(MAYOR), with_timestamp=True)
+        signature = browser_keys.der_from_raw(device.sign(prepared.to_be_signed))
+        signed.append(interrupted.finish_field(prepared, cert, pki.chain, signature, timestamper))
+        assert len(pades.certifications._parsed) == 1
+    for document in signed:
+        report = verify_pdf(document, pki.trust_roots, allow_fetching=True)
+        assert report.verdict == Verdict.INCOMPLETE, report
+        assert all(s.intact and s.valid and s.trusted and s.changes_allowed for s in report.signatures)
+
+    out = BytesIO()
+    signers.sign_pdf(IncrementalPdfFileWriter(BytesIO(agreement_pdf())), signers.PdfSignatureMetadata(
+        field_name="Segl_portal", certify=True, docmdp_permissions=MDPPerm.NO_CHANGES), signer=seal, output=out)
+    for _time in ("cold", "warm"):
+        with pytest.raises(SigningError, match="forbids all changes"):
+            interrupted.prepare_field(out.getvalue(), MAYOR_FIELDS[0], cert, pki.chain, stamp(MAYOR), with_timestamp=True)
+        assert len(pades.certifications._parsed) == 2
