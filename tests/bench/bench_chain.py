@@ -71,7 +71,7 @@ class Chain:
         }
         if redis_url:
             overrides.update(REDIS_URL=redis_url, JOB_QUEUE=f"bench-{uuid.uuid4().hex}")
-        self.app = create_app(overrides)
+        self.app = create_app(overrides, instance_path=folder)
         self.context = self.app.app_context()
         self.context.push()
         db.create_all()
