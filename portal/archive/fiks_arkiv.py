@@ -232,7 +232,8 @@ def deliver_message(ident: str) -> None:
     """The job: deliver one message unless it is delivered already (the row is locked while it is sent, so a
     cron run or a second worker waits and then finds it delivered). Raises :class:`DeliveryFailed` after a
     failure it has recorded, for the queue to retry."""
-    message = db.session.scalar(select(ArchiveMessage).where(ArchiveMessage.message_id == ident).with_for_update())
+    message = db.session.scalar(select(ArchiveMessage).where(ArchiveMessage.message_id == ident).with_for_update()
+                                .execution_options(populate_existing=True))
     if message is None or message.state == "delivered":
         return
     deliver(message, channel(), _now())
@@ -242,13 +243,20 @@ def deliver_message(ident: str) -> None:
 
 
 def deliver_due(now: datetime | None = None) -> list[ArchiveMessage]:
-    """Deliver every waiting or failed message whose time has come, committing after each."""
+    """Deliver every waiting or failed message whose time has come, committing after each. Each is locked
+    on its own while it is sent (one being sent by a job or another server is skipped), so no lock outlives
+    the commit before it."""
     now = now or _now()
     via = channel()
-    due = db.session.scalars(select(ArchiveMessage).where(
-        or_(ArchiveMessage.state == "waiting", ArchiveMessage.state == "failed"),
-        ArchiveMessage.next_attempt_at <= now).order_by(ArchiveMessage.id).with_for_update(skip_locked=True)).all()
-    for message in due:
+    is_due = (or_(ArchiveMessage.state == "waiting", ArchiveMessage.state == "failed"), ArchiveMessage.next_attempt_at <= now)
+    done = []
+    for message_id in db.session.scalars(select(ArchiveMessage.id).where(*is_due).order_by(ArchiveMessage.id)).all():
+        message = db.session.scalar(select(ArchiveMessage).where(ArchiveMessage.id == message_id, *is_due)
+                                    .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        if message is None:  # delivered meanwhile, or being sent right now
+            db.session.rollback()
+            continue
         deliver(message, via, now)
         db.session.commit()
-    return list(due)
+        done.append(message)
+    return done

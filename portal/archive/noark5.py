@@ -85,6 +85,7 @@ def signature_details(version: Agreement) -> dict[str | None, dict[str, str]]:
     """For each signature in the version's signed PDF, by field name (the seal under ``None``): the details
     its certificate (signer, issuer, serial number) and the portal's validation report (time, PAdES level,
     verified) give, and its M507 level."""
+    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     from ..validation_reports import report_for_agreement
@@ -98,8 +99,12 @@ def signature_details(version: Agreement) -> dict[str | None, dict[str, str]]:
     except verify.VerificationError:
         checked = {}
     sources = {slot.field_name: slot.key_source for slot in version.signature_slots}
+    try:
+        embedded_signatures = PdfFileReader(io.BytesIO(document.signed_pdf), strict=False).embedded_regular_signatures
+    except (PdfError, ValueError):  # not a PDF that can be read: the validation report says so
+        return {}
     details: dict[str | None, dict[str, str]] = {}
-    for embedded in PdfFileReader(io.BytesIO(document.signed_pdf), strict=False).embedded_regular_signatures:
+    for embedded in embedded_signatures:
         certificate, report = embedded.signer_cert, checked.get(embedded.field_name)
         seal = embedded.field_name not in sources
         details[None if seal else embedded.field_name] = {
