@@ -15,10 +15,11 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(overrides: dict[str, object] | None = None) -> Flask:
-    # INSTANCE_PATH moves all runtime data (config.py, the SQLite database, secret key, demo PKI, outbox)
-    # elsewhere: for a second portal on the same checkout, or for tests that run the commands.
-    instance_path = Path(os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
+def create_app(overrides: dict[str, object] | None = None, *, instance_path: str | Path | None = None) -> Flask:
+    # INSTANCE_PATH (or ``instance_path``) moves all runtime data (config.py, the SQLite database, secret key,
+    # demo PKI, mail and archive outboxes, job files) elsewhere: for a second portal on the same checkout, or
+    # for tests.
+    instance_path = Path(instance_path or os.environ.get("INSTANCE_PATH") or PROJECT_ROOT / "instance").resolve()
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     load_settings(app, overrides)
 

@@ -83,6 +83,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "REDIS_URL": str,
     "JOB_QUEUE": str,
     "JOB_HEARTBEAT_SECONDS": int,
+    "JOB_FILES_MAX_AGE_HOURS": int,
 }
 
 
@@ -163,6 +164,7 @@ def default_settings(instance_path: Path) -> dict[str, object]:
         "JOB_HEARTBEAT_SECONDS": 30,  # a job whose worker missed three heartbeats is put back on the queue
         "JOB_TIMEOUT_SECONDS": 3600,
         "JOB_FILES": str(instance_path / "jobs"),  # what jobs make for download (bulk archive ZIPs)
+        "JOB_FILES_MAX_AGE_HOURS": 24,  # finished job files older than this are removed (portal/archive/bulk.py)
     }
 
 

@@ -33,6 +33,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory):
+    # Every runtime file (mail and archive outboxes, job files, the PKI) in a folder of the run's own, never
+    # in the repository's instance/: the instance path moves the defaults that are not set here.
+    instance = tmp_path_factory.mktemp("instance")
     outbox = tmp_path_factory.mktemp("outbox")
     app = create_app(
         {
@@ -45,7 +48,8 @@ def app(tmp_path_factory: pytest.TempPathFactory):
             "MAIL_OUTBOX": str(outbox),
             "PUBLIC_BASE_URL": "https://portal.test",
             "PKI_FOLDER": str(tmp_path_factory.mktemp("pki")),
-        }
+        },
+        instance_path=instance,
     )
     with app.app_context():
         from flask_migrate import upgrade

@@ -240,6 +240,46 @@ def test_a_bulk_package_in_progress_or_failed_says_so(client, people):
     assert "could not be made" in page and "No space left on device" in page
 
 
+def test_finished_bulk_files_are_removed_after_a_day_and_their_page_says_so(app, client, people, tmp_path):
+    import os
+    import time
+
+    from portal.models import BackgroundTask
+
+    saved = app.config["JOB_FILES"]
+    app.config["JOB_FILES"] = str(tmp_path / "jobs")
+    try:
+        factories.archived_agreement(people.coordinator)
+        db.session.commit()
+        client.sign_in(people.archivist)
+        client.choose_language("en")
+        first = client.submit("/archive/bulk", {}, token_from="/archive/").location
+        first_zip = tmp_path / "jobs" / f"{first.rsplit('/', 1)[1]}.zip"
+        day_old = time.time() - 25 * 3600
+        os.utime(first_zip, (day_old, day_old))
+        abandoned, writing = tmp_path / "jobs" / "gone.part", tmp_path / "jobs" / "writing.part"
+        for partial, when in ((abandoned, day_old), (writing, time.time())):
+            partial.write_bytes(b"PK")
+            os.utime(partial, (when, when))
+
+        second = client.submit("/archive/bulk", {}, token_from="/archive/").location  # its job cleans up first
+        assert sorted(path.name for path in (tmp_path / "jobs").iterdir()) == sorted(
+            [f"{second.rsplit('/', 1)[1]}.zip", "writing.part"])
+        page = text_of(client.get(first))
+        assert "The ZIP file has been removed: finished ZIP files are kept for 24 hours." in page and "bulk-download" not in page
+        assert client.get(f"{first}/archive.zip").status_code == 404
+        assert 'id="bulk-download"' in client.get(second).get_data(as_text=True)
+
+        second_zip = tmp_path / "jobs" / f"{second.rsplit('/', 1)[1]}.zip"
+        os.utime(second_zip, (day_old, day_old))
+        result = app.test_cli_runner().invoke(args=["renewals", "--today", "2026-11-30"])  # the daily run cleans up too
+        assert result.exit_code == 0 and "1 bulk download file(s) older than 24 hours removed." in result.output
+        assert not second_zip.exists() and writing.exists()
+        assert db.session.get(BackgroundTask, second.rsplit("/", 1)[1]) is not None  # the task stays, its page says why
+    finally:
+        app.config["JOB_FILES"] = saved
+
+
 def test_the_export_command_writes_the_packages_since_a_day(app, people, signed, tmp_path):
     older = factories.signed_agreement(people, (factories.ULVIK,), active_from=date(2025, 12, 31))
     result = app.test_cli_runner().invoke(args=["archive", "export", "--out", str(tmp_path / "out"), "--since", "2026-01-01"])

@@ -55,9 +55,10 @@ def queue(app):
 
 def worker(app, *, burst: bool = True, **environment: str) -> subprocess.Popen:  # type: ignore[no-untyped-def]
     """``flask --app portal worker`` in a process of its own, on the test's database, PKI and queue."""
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
+    env = {**os.environ, "INSTANCE_PATH": app.instance_path, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
            "JOB_QUEUE": app.config["JOB_QUEUE"], "JOB_HEARTBEAT_SECONDS": "1", "PKI_FOLDER": app.config["PKI_FOLDER"],
-           "SECRET_KEY": app.config["SECRET_KEY"], "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"], **environment}
+           "SECRET_KEY": app.config["SECRET_KEY"], "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+           "ARCHIVE_OUTBOX": app.config["ARCHIVE_OUTBOX"], **environment}
     return subprocess.Popen([FLASK, "--app", "portal", "worker", *(["--burst"] if burst else [])], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

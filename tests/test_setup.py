@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -105,3 +106,14 @@ def test_the_font_is_served_but_nothing_else_from_node_modules(client):
     assert client.get("/vendor/inter/../../package.json").status_code == 404
     assert client.get("/vendor/inter/LICENSE").status_code == 404
     assert client.get("/vendor/package.json").status_code == 404
+
+
+def test_the_test_app_writes_its_runtime_files_outside_the_repository(app):
+    """The suite's app (in-process jobs included: Fiks Arkiv deliveries, bulk ZIPs, mail) never writes into the
+    repository's instance/ folder, which belongs to the developer's own portal."""
+    from portal import PROJECT_ROOT
+
+    written = {"instance": app.instance_path, **{name: app.config[name] for name in
+                                                 ("MAIL_OUTBOX", "ARCHIVE_OUTBOX", "JOB_FILES", "PKI_FOLDER")}}
+    inside = {name: path for name, path in written.items() if Path(path).resolve().is_relative_to(PROJECT_ROOT)}
+    assert inside == {}

@@ -74,8 +74,10 @@ def mark_expired(today: date) -> list[int]:
 
 def daily_renewals(day: str) -> dict[str, int]:
     """The daily run (``flask --app portal renewals``, or its job): mark due and expired agreements, send the
-    reminders whose day has come, and queue again the closing of fully signed agreements still waiting for
-    it (a closing whose every try failed). Each part is safe to repeat; returns how many of each."""
+    reminders whose day has come, queue again the closing of fully signed agreements still waiting for
+    it (a closing whose every try failed), and remove old bulk download files. Each part is safe to repeat;
+    returns how many of each."""
+    from ..archive.bulk import remove_old_job_files
     from .reminders import send_due_reminders
     from .signing import close_waiting_agreements
 
@@ -85,4 +87,5 @@ def daily_renewals(day: str) -> dict[str, int]:
         "expired": len(mark_expired(today)),
         "reminded": len(send_due_reminders(today)),
         "closing": close_waiting_agreements(),
+        "job_files_removed": len(remove_old_job_files()),
     }

@@ -582,13 +582,19 @@ def close_signed_agreement(agreement_id: int) -> None:
     """The job after the last signature: add the validation data and a document time-stamp (B-LTA, when a
     time-stamp service is configured) and check that the result would still validate in 30 years
     (:mod:`portal.signing.future`, stored with the document), then bring the agreement into force from the day of its last
-    signature, and supersede the agreement it renews; then queue the intake validation.
+    signature, and supersede the agreement it renews; then queue the intake validation and the delivery of
+    the Fiks Arkiv messages those changes of state queued.
 
     Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
     closed PDF and the new state are stored in one transaction, the PDF only on the revision it was made from.
     """
+    from ..archive.fiks_arkiv import deliver_in_background  # the archive builds on the agreements
+
     agreement = db.session.get(Agreement, agreement_id)
-    if agreement is None or not being_closed(agreement):
+    if agreement is None:
+        return
+    if not being_closed(agreement):  # closed before (perhaps by a worker that died before queueing the rest)
+        deliver_in_background(agreement_id, agreement.renewal_of_id)
         return
     setup = signing_setup()
     document = agreement.document
@@ -622,6 +628,7 @@ def close_signed_agreement(agreement_id: int) -> None:
     supersede_renewed(agreement, last.user)
     db.session.commit()
     jobs.enqueue(validate_at_intake, agreement_id, job_id=f"intake-validation-{agreement_id}")
+    deliver_in_background(agreement_id, agreement.renewal_of_id)  # the Fiks Arkiv messages queued above
 
 
 def close_waiting_agreements() -> int:

@@ -1,18 +1,26 @@
 """KS Fiks Arkiv v1 messages: ``no.ks.fiks.arkiv.v1.arkivering.arkivmelding.opprett`` for each municipality party's
 archive system, when an agreement is fully signed and when it is superseded.
 
-The message is queued (an :class:`~portal.models.ArchiveMessage` row) in the same transaction as the change of
-state (:func:`queue_messages`, called by ``lifecycle.change_status``), and delivered by :func:`deliver_due`
-(``flask archive deliver``, for cron) through an :class:`OutboundChannel` chosen by setting:
+The message is queued (an :class:`~portal.models.ArchiveMessage` row, «waiting») in the same transaction as the
+change of state (:func:`queue_messages`, called by ``lifecycle.change_status``). After that commit the closing job
+(``signing.close_signed_agreement``, which also supersedes the renewed agreement) puts one delivery job per message
+on the background job queue (:func:`deliver_in_background` → :func:`deliver_message`, job id
+``fiks-arkiv-<message id>``). The job sends the message through an :class:`OutboundChannel` chosen by setting:
 
 - :class:`FolderChannel` (the default): ``ARCHIVE_OUTBOX/<message id>/`` with ``arkivmelding.xml`` (the payload
   file name ``meldingstyper.json`` gives) and the signed PDF;
 - :class:`HttpChannel` when ``ARCHIVE_ENDPOINT`` is set: a POST of a ZIP of the same files, the message id in the
   ``Idempotency-Key`` header.
 
-The message id is UUID 5 of agreement, municipality and event, unique in the database: the same message is
-never made twice, and a folder already there is never written again. A failed delivery is retried with
-back-off (1, 2, 4 … minutes, at most a day), its reason kept for the archive page.
+Retries: a delivery that fails is recorded on the message («failed», with the reason) and the job raises, so the
+queue tries again after ``JOB_RETRY_INTERVALS``; once those are spent (or without Redis, where a job runs once,
+in-process), :func:`deliver_due` (``flask archive deliver``, for cron) tries again with the message's own back-off
+(1, 2, 4 … minutes, at most a day).
+
+Idempotency: the message id is UUID 5 of agreement, municipality and event, unique in the database, so the same
+message is never made twice; a delivered message is never sent again; and a worker that dies after sending but
+before recording it sends the same id again: a folder already there is not written again, and an HTTP receiver
+sees the same ``Idempotency-Key``.
 """
 from __future__ import annotations
 
@@ -33,6 +41,7 @@ from flask import current_app
 from lxml import etree
 from sqlalchemy import or_, select
 
+from .. import jobs
 from ..extensions import db
 from ..models import Agreement, AgreementStatus, ArchiveMessage
 from .package import signed_pdf, signed_pdf_name
@@ -201,14 +210,53 @@ def deliver(message: ArchiveMessage, via: OutboundChannel, now: datetime) -> Non
         message.state, message.error, message.delivered_at = "delivered", None, now
 
 
+class DeliveryFailed(Exception):
+    """A delivery did not go through (the reason is on the message); the job queue tries again."""
+
+
+def delivery_job_id(message_id: str) -> str:
+    return f"fiks-arkiv-{message_id}"
+
+
+def deliver_in_background(*agreement_ids: int | None) -> None:
+    """After the commit that queued them: a delivery job for each message of these agreements not yet delivered.
+    Safe to call again: a job already queued, running or done is not queued twice (its id names the message)."""
+    waiting = db.session.scalars(select(ArchiveMessage.message_id).where(
+        ArchiveMessage.agreement_id.in_([i for i in agreement_ids if i is not None]),
+        ArchiveMessage.state != "delivered").order_by(ArchiveMessage.id)).all()
+    for ident in waiting:
+        jobs.enqueue(deliver_message, ident, job_id=delivery_job_id(ident))
+
+
+def deliver_message(ident: str) -> None:
+    """The job: deliver one message unless it is delivered already (the row is locked while it is sent, so a
+    cron run or a second worker waits and then finds it delivered). Raises :class:`DeliveryFailed` after a
+    failure it has recorded, for the queue to retry."""
+    message = db.session.scalar(select(ArchiveMessage).where(ArchiveMessage.message_id == ident).with_for_update()
+                                .execution_options(populate_existing=True))
+    if message is None or message.state == "delivered":
+        return
+    deliver(message, channel(), _now())
+    db.session.commit()
+    if message.state == "failed":
+        raise DeliveryFailed(message.error)
+
+
 def deliver_due(now: datetime | None = None) -> list[ArchiveMessage]:
-    """Deliver every waiting or failed message whose time has come, committing after each."""
+    """Deliver every waiting or failed message whose time has come, committing after each. Each is locked
+    on its own while it is sent (one being sent by a job or another server is skipped), so no lock outlives
+    the commit before it."""
     now = now or _now()
     via = channel()
-    due = db.session.scalars(select(ArchiveMessage).where(
-        or_(ArchiveMessage.state == "waiting", ArchiveMessage.state == "failed"),
-        ArchiveMessage.next_attempt_at <= now).order_by(ArchiveMessage.id).with_for_update(skip_locked=True)).all()
-    for message in due:
+    is_due = (or_(ArchiveMessage.state == "waiting", ArchiveMessage.state == "failed"), ArchiveMessage.next_attempt_at <= now)
+    done = []
+    for message_id in db.session.scalars(select(ArchiveMessage.id).where(*is_due).order_by(ArchiveMessage.id)).all():
+        message = db.session.scalar(select(ArchiveMessage).where(ArchiveMessage.id == message_id, *is_due)
+                                    .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+        if message is None:  # delivered meanwhile, or being sent right now
+            db.session.rollback()
+            continue
         deliver(message, via, now)
         db.session.commit()
-    return list(due)
+        done.append(message)
+    return done

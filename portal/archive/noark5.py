@@ -8,8 +8,13 @@ The package (:func:`extraction_files`, written by ``flask archive export --forma
   Its main document is the signed PDF/A (or, unsigned, the finalised one), ``fmt/477``, ``Arkivformat``,
   SHA-256; attachments are the evaluation PDF and, for signed versions, the validation report.
   Parties are ``korrespondansepart`` (the reference data has no organisation numbers, so none are given);
-  dates in force and of renewal are in ``virksomhetsspesifikkeMetadata``, as is every signature.
-  The signed document's ``elektroniskSignatur`` (M507, M508, M622, M623) records the portal's validation.
+  dates in force and of renewal are in the journal post's ``virksomhetsspesifikkeMetadata`` (``xs:anyType``
+  in the schema: our own elements, namespace :data:`PORTAL_NS`), as is every signature with the details its
+  certificate and the portal's validation give (signer, time, PAdES level, issuer, serial number, key
+  source, security level) and the portal's seal.
+  The signed document's ``elektroniskSignatur`` records the portal's validation: M507 (see
+  :func:`security_level`), M508, M622 the day of the validation report stored with the agreement (the
+  extraction's day only where there is none), M623 the portal.
 - ``endringslogg.xml``: the one change every signed document has had: its checksum, when signing replaced the
   finalised PDF by the signed one.
 - ``arkivuttrekk.xml`` (ADDML 8.3): what the package is and the SHA-256 of each XML file.
@@ -30,6 +35,7 @@ from typing import Any, Iterable
 
 from lxml import etree
 
+from .. import clock
 from ..access import SIGNED_STATES
 from ..agreements.lifecycle import versions_of
 from ..models import Agreement, AgreementStatus, SignatureSlot
@@ -45,11 +51,73 @@ PORTAL_NS = "urn:politiradsportalen:noark5:1"
 SCHEMAS = {"noark5-v5.0": ("arkivstruktur.xsd", "metadatakatalog.xsd", "endringslogg.xsd"), "addml-8.3": ("addml.xsd",)}
 _IDS = uuid.UUID("7f1c3f2e-4d8a-5b7e-9c61-0a2b3c4d5e6f")
 
-#: Noark 5 code list M507: our signatures are PAdES with a personal certificate.
-SECURITY_LEVEL = "Sendt med PKI/'person standard'-sertifikat"
+#: M507 (elektroniskSignaturSikkerhetsnivaa). Arkivverket's metadatakatalog.xsd leaves it a string; the
+#: catalogue's code list (as KS's Fiks Arkiv code list spells it: SK, V, PS, PH) has these values.
+SEAL_LEVEL = "Sendt med PKI/virksomhetssertifikat"  # V: an organisation's certificate (the portal's seal)
+STANDARD_LEVEL = "Sendt med PKI/'person standard'-sertifikat"  # PS
+HIGH_LEVEL = "Sendt med PKI/'person høy'-sertifikat"  # PH
+#: Key sources whose key can be in a qualified signature creation device (a qualified remote signing
+#: service, a token); a key in a browser, a PKCS#12 file or kept by the portal is software.
+DEVICE_SOURCES = ("csc", "pkcs11")
+_QC_STATEMENTS = "1.3.6.1.5.5.7.1.3"  # RFC 3739 qcStatements
+_QC_SSCD = bytes.fromhex("060604008e460104")  # DER of ETSI EN 319 412-5 QcSSCD, 0.4.0.1862.1.4
 #: M508, for a signature the portal validated / could not validate.
 VERIFIED = "Signatur påført og verifisert"
 NOT_VERIFIED = "Signatur påført, ikke verifisert"
+
+
+def security_level(certificate: Any, key_source: str | None) -> str:
+    """M507 for one signatory's signature. «Person høy» is a qualified electronic signature: a certificate whose
+    issuer states (QcSSCD) that the key is in a qualified signature creation device, used through a key source
+    that can be one (a qualified remote service over the CSC API, or a PKCS#11 token). Everything else a
+    signatory can use here (a key in the browser, a PKCS#12 file, the portal-held key, a remote service or a
+    token without a qualified certificate) makes an advanced signature with a personal certificate: «person
+    standard». The portal's seal is «virksomhetssertifikat» (:data:`SEAL_LEVEL`); a document is recorded at
+    the weakest level among its signatories' signatures."""
+    if certificate is not None and key_source in DEVICE_SOURCES:
+        for extension in certificate["tbs_certificate"]["extensions"] or []:
+            if extension["extn_id"].dotted == _QC_STATEMENTS and _QC_SSCD in extension["extn_value"].contents:
+                return HIGH_LEVEL
+    return STANDARD_LEVEL
+
+
+def signature_details(version: Agreement) -> dict[str | None, dict[str, str]]:
+    """For each signature in the version's signed PDF, by field name (the seal under ``None``): the details
+    its certificate (signer, issuer, serial number) and the portal's validation report (time, PAdES level,
+    verified) give, and its M507 level."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from ..validation_reports import report_for_agreement
+    from ..signing import verify
+
+    document = version.document
+    if document is None or document.signed_pdf is None:
+        return {}
+    try:
+        checked = {signature.field: signature for signature in report_for_agreement(version).signatures}
+    except verify.VerificationError:
+        checked = {}
+    sources = {slot.field_name: slot.key_source for slot in version.signature_slots}
+    try:
+        embedded_signatures = PdfFileReader(io.BytesIO(document.signed_pdf), strict=False).embedded_regular_signatures
+    except (PdfError, ValueError):  # not a PDF that can be read: the validation report says so
+        return {}
+    details: dict[str | None, dict[str, str]] = {}
+    for embedded in embedded_signatures:
+        certificate, report = embedded.signer_cert, checked.get(embedded.field_name)
+        seal = embedded.field_name not in sources
+        details[None if seal else embedded.field_name] = {
+            "certificateName": certificate.subject.native.get("common_name") or certificate.subject.human_friendly,
+            "certificateIssuer": certificate.issuer.human_friendly,
+            "certificateSerialNumber": format(certificate.serial_number, "x"),
+            "signingTime": report.signing_time if report else None,
+            "signingTimeSource": report.signing_time_source if report else None,
+            "padesLevel": report.pades_level if report else None,
+            "verified": ("true" if report.valid and report.intact and report.trusted else "false") if report else None,
+            "securityLevel": SEAL_LEVEL if seal else security_level(certificate, sources[embedded.field_name]),
+        }
+    return details
 
 
 def schema_folder() -> Path:
@@ -105,6 +173,12 @@ class Extraction:
         self.now = now
         self.documents: dict[str, bytes] = {}
         self.changes: list[dict[str, str]] = []
+        self._details: dict[int, dict[str | None, dict[str, str]]] = {}
+
+    def details(self, version: Agreement) -> dict[str | None, dict[str, str]]:
+        if version.id not in self._details:
+            self._details[version.id] = signature_details(version)
+        return self._details[version.id]
 
     # ------------------------------------------------------------ arkivstruktur
 
@@ -201,6 +275,7 @@ class Extraction:
         portal.add(extra, "expiresOn", version.expires_on and version.expires_on.isoformat())
         portal.add(extra, "renewalOf", version.renewal_of and f"{version.renewal_of.reference}-v{version.renewal_of.version}")
         portal.add(extra, "pades", version.document.pades_level if version.document else None)
+        details = self.details(version)
         for slot in version.signature_slots:
             element = portal.node(extra, "signature")
             portal.add(element, "field", slot.field_name)
@@ -210,7 +285,13 @@ class Extraction:
             portal.add(element, "organisation", slot.organisation_name)
             portal.add(element, "signedAt", slot.signed_at and _stamp(slot.signed_at))
             portal.add(element, "declinedAt", slot.declined_at and _stamp(slot.declined_at))
-            portal.add(element, "securityLevel", SECURITY_LEVEL if slot.signed_at else None)
+            portal.add(element, "keySource", slot.key_source if slot.signed_at else None)
+            for name, value in details.get(slot.field_name, {}).items():
+                portal.add(element, name, value)
+        if None in details:  # the portal's seal, put on when the agreement was finalised
+            element = portal.node(extra, "seal")
+            for name, value in details[None].items():
+                portal.add(element, name, value)
         if len(extra) == 0:
             post.remove(extra)
 
@@ -235,7 +316,14 @@ class Extraction:
             files.append(("Vedlegg", f"{stem}-valideringsrapport.json", "fmt/817", json_bytes(report), self.now))
         signature = None
         if signed is not None:
-            signature = _signature(n5, report, self.now)
+            details = self.details(version)
+            levels = {detail["securityLevel"] for field, detail in details.items() if field is not None}
+            if not levels:  # sealed, signed by no signatory yet (a declined version)
+                level = SEAL_LEVEL if None in details else STANDARD_LEVEL
+            else:  # the weakest of the signatories' signatures
+                level = STANDARD_LEVEL if STANDARD_LEVEL in levels else HIGH_LEVEL
+            verified_on = document.validated_at or self.now  # the stored report's validation
+            signature = _signature(n5, report, level, verified_on)
         for number, (role, name, puid, data, made) in enumerate(files, start=1):
             path = f"{folder}/{name}"
             self.documents[path] = data
@@ -265,7 +353,7 @@ class Extraction:
             n5.add(obj, "sjekksumAlgoritme", "SHA256")
             n5.add(obj, "filstoerrelse", len(data))
             if number == 1 and signed is not None:
-                obj.append(_signature(n5, report, self.now))
+                obj.append(_signature(n5, report, level, verified_on))
                 self.changes.append({"object": object_id, "at": _stamp(made), "by": _last_signer(version),
                                      "before": document.sha256, "after": hashlib.sha256(data).hexdigest()})
         return signature
@@ -319,13 +407,18 @@ class Extraction:
         return _serialise(root)
 
 
-def _signature(n5: _Builder, report: dict[str, Any] | None, now: datetime) -> etree._Element:
+def _signature(n5: _Builder, report: dict[str, Any] | None, level: str, verified_on: datetime) -> etree._Element:
     element = etree.Element(f"{{{N5}}}elektroniskSignatur")
-    n5.add(element, "elektroniskSignaturSikkerhetsnivaa", SECURITY_LEVEL)
+    n5.add(element, "elektroniskSignaturSikkerhetsnivaa", level)
     n5.add(element, "elektroniskSignaturVerifisert", VERIFIED if report and report.get("verdict") == "valid" else NOT_VERIFIED)
-    n5.add(element, "verifisertDato", _date(now))
+    n5.add(element, "verifisertDato", _oslo_day(verified_on))
     n5.add(element, "verifisertAv", PORTAL)
     return element
+
+
+def _oslo_day(moment: datetime) -> str:
+    """The Norwegian day of ``moment`` (SQLite gives naive UTC datetimes back)."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(clock.OSLO).date().isoformat()
 
 
 def _last_signature(version: Agreement) -> datetime | None:

@@ -1,7 +1,7 @@
 """The archive's pages: the list with its filter, one agreement, and the downloads (each one recorded)."""
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import extract, select
@@ -181,7 +181,10 @@ def _own_bulk_task(task_id: str) -> BackgroundTask:
 def bulk_package(task_id: str):
     """How far the bulk download has come; the link to fetch it when it is ready."""
     task = _own_bulk_task(task_id)
-    return render_template("archive/bulk.html", task=task, contents=bulk.contents(task) if task.state is TaskState.DONE else None)
+    done = task.state is TaskState.DONE
+    return render_template("archive/bulk.html", task=task, contents=bulk.contents(task) if done else None,
+                           removed=done and not bulk.zip_path(task.id).exists(),
+                           kept_hours=current_app.config["JOB_FILES_MAX_AGE_HOURS"])
 
 
 @bp.route("/bulk/<task_id>/archive.zip")

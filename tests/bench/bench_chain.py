@@ -41,7 +41,7 @@ from portal import create_app, documents, jobs
 from portal.agreements import signing
 from portal.auth.passwords import hash_password
 from portal.extensions import db
-from portal.models import Agreement, AgreementStatus, MemberRole, Role, User
+from portal.models import Agreement, AgreementStatus, Role, User
 from portal.reference_data import load_reference_data
 from portal.signing.pki import SignatoryIdentity, new_private_key
 from tests import factories
@@ -68,10 +68,11 @@ class Chain:
         overrides: dict[str, object] = {
             "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench", "PKI_FOLDER": str(folder / "pki"),
             "MAIL_OUTBOX": str(folder / "outbox"), "PUBLIC_BASE_URL": "https://portal.bench",
+            "PORTAL_HELD_KEYS": True,  # the benchmark signs server side with the portal-held key (off by default)
         }
         if redis_url:
             overrides.update(REDIS_URL=redis_url, JOB_QUEUE=f"bench-{uuid.uuid4().hex}")
-        self.app = create_app(overrides)
+        self.app = create_app(overrides, instance_path=folder)
         self.context = self.app.app_context()
         self.context.push()
         db.create_all()
@@ -91,11 +92,7 @@ class Chain:
 
     def draft(self) -> Agreement:
         agreement = factories.complete_agreement(self.coordinator)
-        for member in agreement.members:
-            if member.role is MemberRole.MAYOR:
-                member.email = self.mayor.email
-            if member.role is MemberRole.STATION_CHIEF:
-                member.email = self.chief.email
+        factories.name_signatories(agreement, self.mayor, self.chief)  # finalising refuses a name that differs
         db.session.commit()
         return agreement
 

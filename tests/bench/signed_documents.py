@@ -27,7 +27,8 @@ def bench_app(**settings: object) -> Iterator[Flask]:
     with tempfile.TemporaryDirectory() as folder:
         app = create_app({"DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}", "SECRET_KEY": "bench",
                           "PKI_FOLDER": str(Path(folder) / "pki"), "PUBLIC_BASE_URL": "https://portal.test",
-                          "MAIL_SERVER": "", "MAIL_OUTBOX": str(Path(folder) / "outbox"), **settings})
+                          "MAIL_SERVER": "", "MAIL_OUTBOX": str(Path(folder) / "outbox"), **settings},
+                         instance_path=folder)
         with app.app_context():
             db.create_all()
             load_reference_data()
