@@ -481,9 +481,9 @@ def _lean_structure_tree(pdf) -> None:  # type: ignore[no-untyped-def]
         return reference
 
     nums = obj(root["ParentTree"])["Nums"]
-    for index in range(1, len(nums), 2):
-        if isinstance(nums[index], pydyf.Array):
-            nums[index] = pydyf.Array(home(reference) for reference in nums[index])
+    for index in range(1, len(nums), 2):  # a page's array of elements by MCID, or an annotation's element
+        value = nums[index]
+        nums[index] = pydyf.Array(home(reference) for reference in value) if isinstance(value, list) else home(value)
     # The free objects as the list ISO 32000-1 § 7.5.4 describes: object 0 heads it, each entry names the next.
     freed = [o for o in objects if o.free == "f" and o.number]
     for entry, following in zip([objects[0], *freed], [*freed, None]):
