@@ -427,12 +427,69 @@ def _finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
     import pydyf
 
     pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
+    _lean_structure_tree(pdf)
     write = pdf.write
 
     def write_without_object_streams(output, version=b"1.7", identifier=False, compress=False):  # type: ignore[no-untyped-def]
         return write(output, version, identifier, compress=False)  # pydyf's ``compress`` means object streams
 
     pdf.write = write_without_object_streams
+
+
+def _lean_structure_tree(pdf) -> None:  # type: ignore[no-untyped-def]
+    """Put each run of text straight into the structure element it belongs to (ISO 32000-1 § 14.7.4: a
+    structure element's /K may hold marked-content identifiers) instead of into a /Span of its own.
+
+    WeasyPrint wraps every text box (a line's run of text) in a /Span structure element with nothing but
+    that one marked-content identifier; about half the elements of an agreement's tree are such spans,
+    and every verification walks the whole tree once per signed revision. A /Span or /NonStruct element
+    with only marked content on its parent's page and no attributes says nothing that its parent does
+    not say, so its content goes to the parent (bottom-up, so a <span> holding only text goes too), the
+    /ParentTree points at the parent, and the element's object is freed. Headings, paragraphs, lists,
+    tables, links and figures stay as they are.
+    """
+    import pydyf
+
+    objects = pdf.objects
+
+    def obj(reference: bytes):  # type: ignore[no-untyped-def]
+        return objects[int(reference.split()[0])]
+
+    root = obj(pdf.catalog["StructTreeRoot"]) if "StructTreeRoot" in pdf.catalog else None
+    if root is None:
+        return
+    moved: dict[bytes, bytes] = {}  # a freed element's reference: its parent's
+    elements = [o for o in objects if isinstance(o, pydyf.Dictionary) and o.get("Type") == "/StructElem"]
+    for element in sorted(elements, key=lambda o: o.number, reverse=True):  # children come after their parents
+        if element["S"] not in ("/Span", "/NonStruct") or set(element) != {"Type", "S", "K", "Pg", "P"}:
+            continue
+        parent = obj(element["P"])
+        if parent.get("Type") != "/StructElem" or parent.get("Pg") != element["Pg"]:
+            continue
+        if not all(isinstance(kid, int) for kid in element["K"]):
+            continue
+        at = parent["K"].index(element.reference)
+        parent["K"][at:at + 1] = element["K"]
+        moved[element.reference] = parent.reference
+        element.free = "f"
+    if not moved:
+        return
+
+    def home(reference):  # type: ignore[no-untyped-def]
+        while reference in moved:
+            reference = moved[reference]
+        return reference
+
+    nums = obj(root["ParentTree"])["Nums"]
+    for index in range(1, len(nums), 2):  # a page's array of elements by MCID, or an annotation's element
+        value = nums[index]
+        nums[index] = pydyf.Array(home(reference) for reference in value) if isinstance(value, list) else home(value)
+    # The free objects as the list ISO 32000-1 § 7.5.4 describes: object 0 heads it, each entry names the next.
+    freed = [o for o in objects if o.free == "f" and o.number]
+    for entry, following in zip([objects[0], *freed], [*freed, None]):
+        entry.offset = following.number if following is not None else 0
+    for entry in freed:
+        entry.generation = 1
 
 
 class _ReproducibleUpdate(IncrementalPdfFileWriter):

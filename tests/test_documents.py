@@ -379,6 +379,48 @@ def test_every_font_is_embedded(renders):
             assert "DejaVu" in str(font["/BaseFont"])
 
 
+def _structure(document: Rendered) -> list:  # type: ignore[no-untyped-def]
+    """Every structure element of the document's tree, parents before their children."""
+    found, waiting = [], [document.reader.trailer["/Root"]["/StructTreeRoot"].get_object()]
+    while waiting:
+        kids = waiting.pop(0).get("/K", [])
+        for kid in kids if isinstance(kids, list) else [kids]:
+            kid = kid.get_object()
+            if isinstance(kid, dict) and kid.get("/Type", "/StructElem") == "/StructElem" and "/S" in kid:
+                found.append(kid)
+                waiting.append(kid)
+    return found
+
+
+@pytest.mark.parametrize("name", ["nn_final", "long_draft"])
+def test_tagged_structure_has_headings_lists_tables_and_every_run_of_text(renders, name):
+    """The logical structure (ISO 32000-1 § 14.7) a screen reader follows: one H1, the sections' H2 and
+    H3, paragraphs, lists with labels and bodies, tables with header cells; and every run of text on a
+    page belongs to the element that says what it is: its marked-content identifier is in that element's
+    /K, and the page's /ParentTree entry points back at it. Text sits in its paragraph, heading or cell
+    itself, not in a /Span of its own per line (a tree twice the size for every verification to walk)."""
+    document = getattr(renders, name)
+    elements = _structure(document)
+    kinds = [str(element["/S"]) for element in elements]
+    assert kinds.count("/H1") == 1 and kinds.count("/H2") >= 4 and "/H3" in kinds
+    for kind in ("/P", "/L", "/LI", "/Lbl", "/LBody", "/Table", "/TR", "/TH", "/TD"):
+        assert kind in kinds, kind
+    assert not [e for e in elements if e["/S"] == "/Span" and all(isinstance(k, int) for k in e["/K"])]
+
+    parent_tree = document.reader.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"].get_object()["/Nums"]
+    parents = dict(zip(parent_tree[::2], parent_tree[1::2]))
+    for page in document.reader.pages:
+        content = b"".join(part.get_object().get_data() for part in (
+            page["/Contents"] if isinstance(page["/Contents"].get_object(), list) else [page["/Contents"]]))
+        marked = [int(number) for number in re.findall(rb"/MCID (\d+)", content)]
+        assert marked, "every page has tagged text"
+        owners = parents[page["/StructParents"]].get_object()
+        for mcid in marked:
+            owner = owners[mcid].get_object()
+            assert owner["/Pg"].get_object() == page.get_object()
+            assert mcid in [kid for kid in owner["/K"] if isinstance(kid, int)], (mcid, owner["/S"])
+
+
 def test_qpdf_finds_no_errors(renders, tmp_path):
     for name, document in (("nn", renders.nn_final), ("long", renders.long_draft)):
         path = tmp_path / f"{name}.pdf"

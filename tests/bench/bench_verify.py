@@ -9,12 +9,16 @@ own services, in a temporary SQLite database), the median CPU time (``--wall``: 
 - the same file again (warm): the process's cache (same bytes, same trust settings);
 - the stored report: what the archive reads (the report stored when the agreement was closed);
 - ``POST /verify.json``, cold and warm, through the Flask app;
+- cold reports back to back with the garbage collector left to run as it comes (the timings above each
+  start from a collected heap), as in a web worker: once as is, once with the objects made before
+  frozen (``gc.freeze()``, as ``wsgi.py`` does after start-up);
 
 each also as a ratio to the yardstick measured in the same run. Not a test: pytest does not collect it.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import time
 from io import BytesIO
@@ -37,6 +41,21 @@ def checked(response):  # type: ignore[no-untyped-def]
     """A timing of a failed request would measure nothing: stop."""
     assert response.status_code == 200 and response.json["verdict"] == "valid", response.get_data(as_text=True)[:300]
     return response
+
+
+def back_to_back(action, count: int, clock, frozen: bool) -> float:  # type: ignore[no-untyped-def]
+    """Mean time of ``count`` calls in a row without collecting in between (after one collection), with
+    the objects made so far frozen out of the collector's way or not."""
+    gc.collect()
+    if frozen:
+        gc.freeze()
+    try:
+        start = clock()
+        for _ in range(count):
+            action()
+        return (clock() - start) * 1000 / count
+    finally:
+        gc.unfreeze()
 
 
 def main() -> None:
@@ -84,6 +103,9 @@ def main() -> None:
                 "POST /verify.json, cold": json_cold,
                 "POST /verify.json, warm": json_warm,
             }, runs, clock)
+            for name, frozen in (("cold, 8 back to back, garbage collected as it comes", False),
+                                 ("the same, start-up objects frozen (gc.freeze(), as wsgi.py)", True)):
+                results[name] = back_to_back(cold, 8, clock, frozen)
             baseline = results[PLAIN]
             for name, value in results.items():
                 rows.append((f"{count} municipalit{'y' if count == 1 else 'ies'}: {name}", value, value / baseline))
