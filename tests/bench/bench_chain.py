@@ -68,6 +68,7 @@ class Chain:
         overrides: dict[str, object] = {
             "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench", "PKI_FOLDER": str(folder / "pki"),
             "MAIL_OUTBOX": str(folder / "outbox"), "PUBLIC_BASE_URL": "https://portal.bench",
+            "PORTAL_HELD_KEYS": True,  # the signatures are made server side with the portal-held keys (off by default)
         }
         if redis_url:
             overrides.update(REDIS_URL=redis_url, JOB_QUEUE=f"bench-{uuid.uuid4().hex}")
@@ -92,10 +93,10 @@ class Chain:
     def draft(self) -> Agreement:
         agreement = factories.complete_agreement(self.coordinator)
         for member in agreement.members:
-            if member.role is MemberRole.MAYOR:
-                member.email = self.mayor.email
+            if member.role is MemberRole.MAYOR:  # finalising refuses an account of another name
+                member.email, member.name = self.mayor.email, self.mayor.name
             if member.role is MemberRole.STATION_CHIEF:
-                member.email = self.chief.email
+                member.email, member.name = self.chief.email, self.chief.name
         db.session.commit()
         return agreement
 
