@@ -78,7 +78,7 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
     """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return format_list([str(name) for name in names], locale=str(get_locale() or "nb"))
+    return format_list([str(name) for name in names], locale=get_locale() or "nb")  # a Locale: not parsed again
 
 
 def report_time(value: str | datetime | None) -> str:
