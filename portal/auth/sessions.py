@@ -57,21 +57,23 @@ def current() -> UserSession | None:
     key = session.get(SESSION_KEY)
     if not key:
         return None
-    # With the user and what every page's header names of them (their organisation and its name): one
-    # query on every request instead of four.
-    organisation = joinedload(UserSession.user).joinedload(User.organisation)
-    return db.session.scalar(
-        select(UserSession).where(UserSession.key == key, UserSession.ended_at.is_(None))
-        .options(organisation.joinedload(Organisation.municipality), organisation.joinedload(Organisation.police_district))
-    )
+    return db.session.scalar(select(UserSession).where(UserSession.key == key, UserSession.ended_at.is_(None)))
 
 
 def live_user(user_id: int) -> User | None:
-    """Flask-Login's user loader: the user, only while this session's record is live and theirs."""
-    record = current()
-    if record is None or record.user_id != user_id:
+    """Flask-Login's user loader: the user, only while this session's record is live and theirs.
+
+    One query on every request: the user through their live session record, with what every page's
+    header names of them (their organisation and its name)."""
+    key = session.get(SESSION_KEY)
+    if not key:
         return None
-    return record.user
+    organisation = joinedload(User.organisation)
+    return db.session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.key == key, UserSession.ended_at.is_(None), User.id == user_id)
+        .options(organisation.joinedload(Organisation.municipality), organisation.joinedload(Organisation.police_district))
+    )
 
 
 def _end(*conditions, reason: str) -> int:  # type: ignore[no-untyped-def]
