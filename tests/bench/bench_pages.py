@@ -7,8 +7,10 @@ portal under gunicorn with 2 workers (``tests.bench.pages_app``), signs in as th
 same gunicorn (the yardstick), the wizard's members step (GET), the agreement list and the dashboard.
 The pages take turns for a few rounds; prints the median requests per second and the ratio to the bare
 endpoint measured in the same run, and the workers' CPU time per request (from /proc): on a machine
-shared with other work the requests per second fall with its load, the CPU per request much less. Not a
-test.
+shared with other work the requests per second fall with its load, the CPU per request much less. The
+ratio of requests per second also favours the bare endpoint on a busy machine: its workers sleep between
+short requests, and the scheduler gives such tasks their turn before CPU-bound ones, while the pages'
+workers are CPU-bound and share the cores with everything else running. Not a test.
 """
 from __future__ import annotations
 
