@@ -14,7 +14,6 @@ from flask import Blueprint, render_template
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import func, select
-
 from sqlalchemy.orm import selectinload
 
 from .access import roles_required, visible_agreements

@@ -103,7 +103,7 @@ def page_translations():  # type: ignore[no-untyped-def]
     """Flask-Babel's translations for the locale in force, looked up once per request and locale.
 
     Flask-Babel's own template callables look the request, domain and locale up again for every string,
-    five context look-ups each: a quarter of the agreement list's time (300 strings). ``force_locale``
+    five context look-ups each: about a tenth of a list page's time (some 300 strings). ``force_locale``
     sets a new locale object, so a forced language is looked up afresh.
     """
     state = g.get("_flask_babel") if has_app_context() else None
