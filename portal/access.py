@@ -65,9 +65,10 @@ def visible_agreements(user: User) -> Select[tuple[Agreement]]:
 
 def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
     """``query`` loading with its agreements what the list pages show of each one (parties and their
-    municipalities, signature slots) in a query per relationship, not in queries per row."""
+    municipalities, signature slots) in a query per relationship (the parties with their municipalities),
+    not in queries per row."""
     return query.options(
-        selectinload(Agreement.parties).selectinload(Party.municipality),
+        selectinload(Agreement.parties).joinedload(Party.municipality, innerjoin=True),
         selectinload(Agreement.signature_slots),
     )
 

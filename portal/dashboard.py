@@ -14,12 +14,13 @@ from flask import Blueprint, render_template
 from flask_babel import to_user_timezone
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
-from .access import roles_required, visible_agreements, with_list_details
+from .access import roles_required, visible_agreements
 from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
 from .extensions import db
-from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Role, SignatureSlot, User
+from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Party, Role, SignatureSlot, User
 
 bp = Blueprint("dashboard", __name__)
 
@@ -61,7 +62,9 @@ class Overview:
 
 def overview(user: User, day: date) -> Overview:
     """What the dashboard shows ``user`` on ``day``."""
-    agreements = db.session.scalars(with_list_details(visible_agreements(user)).order_by(Agreement.id)).all()
+    # The states are counted from the agreements alone; what the tables show (parties and municipalities,
+    # signature slots) is loaded below for the agreements in them only, not for every agreement counted.
+    agreements = db.session.scalars(visible_agreements(user).order_by(Agreement.id)).all()
     states = {agreement.id: agreement.status_on(day) for agreement in agreements}
     counts = {status: 0 for status in AgreementStatus}
     for status in states.values():
@@ -71,12 +74,14 @@ def overview(user: User, day: date) -> Overview:
     due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE and a.renewal_due_on and a.renewal_due_on <= horizon]
     overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE and a.renewal_due_on]
     renewals = renewals_under_way([a.id for a in due_soon + overdue])
+    finalised = [a for a in agreements if states[a.id] is AgreementStatus.FINALISED]
+    _load_details(due_soon + overdue, selectinload(Agreement.parties).joinedload(Party.municipality, innerjoin=True))
+    _load_details(finalised, selectinload(Agreement.signature_slots))
 
     def renewal(agreement: Agreement) -> Renewal:
         assert agreement.renewal_due_on is not None
         return Renewal(agreement, (agreement.renewal_due_on - day).days, renewals.get(agreement.id))
 
-    finalised = [a for a in agreements if states[a.id] is AgreementStatus.FINALISED]
     return Overview(
         today=day,
         counts=counts,
@@ -85,6 +90,12 @@ def overview(user: User, day: date) -> Overview:
         missing_signatures=_missing_signatures(finalised, day),
         agreements=list(agreements),
     )
+
+
+def _load_details(agreements: list[Agreement], *options) -> None:  # type: ignore[no-untyped-def]
+    """Load ``options`` (relationships) of ``agreements``, already in the session, in one query each."""
+    if agreements:
+        db.session.scalars(select(Agreement).where(Agreement.id.in_([a.id for a in agreements])).options(*options)).all()
 
 
 def _missing_signatures(finalised: list[Agreement], day: date) -> list[MissingSignature]:

@@ -5,8 +5,8 @@ from datetime import date, datetime
 from typing import Iterator
 
 from babel.lists import format_list
-from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, g, has_app_context
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import gettext as _
 from wtforms import Field, FieldList, FormField
 
@@ -78,7 +78,7 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
     """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return format_list([str(name) for name in names], locale=str(get_locale() or "nb"))
+    return format_list([str(name) for name in names], locale=get_locale() or "nb")  # a Locale: not parsed again
 
 
 def report_time(value: str | datetime | None) -> str:
@@ -99,7 +99,32 @@ def person_name(user) -> str:  # type: ignore[no-untyped-def]
     return f"{user.name} ({user.organisation.name})"
 
 
+def page_translations():  # type: ignore[no-untyped-def]
+    """Flask-Babel's translations for the locale in force, looked up once per request and locale.
+
+    Flask-Babel's own template callables look the request, domain and locale up again for every string,
+    five context look-ups each: about a tenth of a list page's time (some 300 strings). ``force_locale``
+    sets a new locale object, so a forced language is looked up afresh.
+    """
+    state = g.get("_flask_babel") if has_app_context() else None
+    remembered = getattr(state, "page_translations", None)
+    if remembered is not None and remembered[0] is getattr(state, "babel_locale", None):
+        return remembered[1]
+    translations = get_translations()
+    state = g.get("_flask_babel") if has_app_context() else None  # made by get_translations
+    if state is not None and getattr(state, "babel_locale", None) is not None:
+        state.page_translations = (state.babel_locale, translations)
+    return translations
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # the same as Flask-Babel's, with the translations kept
+        gettext=lambda string: page_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: page_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: page_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: page_translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
     app.jinja_env.filters["report_time"] = report_time
     app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors

@@ -186,6 +186,16 @@ def test_mayor_and_station_chief_sign_and_the_agreement_closes_at_b_lta(client, 
     assert {"finalised", "sealed", "opened", "signed", "active", "downloaded"} <= actions
 
 
+def test_the_level_stored_with_each_signature_is_the_level_its_pdf_reaches(client, people, finalised):
+    """The portal knows the level from how it signed (time-stamp, validation data) without reading the
+    PDF again: what it stores must be what the signed PDF shows."""
+    from portal.signing import pades
+
+    assert sign_as(client, people.mayor, finalised.id).status_code == 302
+    document = reload(finalised.id).document
+    assert document.pades_level == pades.pades_level(document.signed_pdf).value == "B-LT"
+
+
 def test_a_second_signature_by_the_same_person_is_refused(client, people, finalised):
     assert sign_as(client, people.mayor, finalised.id).status_code == 302
     before = stored_bytes(finalised.id)

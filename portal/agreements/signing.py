@@ -459,6 +459,8 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
     check_accepted_issuer(signer.signing_cert, list(signer.cert_registry))
     for _attempt in range(MAX_TRIES):
         seen_pdf, seen_revision = latest_revision(agreement, slot)
+        seen_level = db.session.scalar(select(AgreementDocument.pades_level).where(
+            AgreementDocument.id == agreement.document.id, AgreementDocument.revision == seen_revision))
         signed_at = now or datetime.now(timezone.utc)
         signer_name = checked_signer_name(signer.signing_cert, slot)
         try:
@@ -468,7 +470,12 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise AlreadySigned(slot.field_name) from error
         except pades.SigningRefused as error:
             raise SigningError(str(error)) from error
-        result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source, signer_name, authentication)
+        # The level from how the signature was just made (its time-stamp, its validation data in the DSS),
+        # not from parsing the whole signed PDF again (a tenth of the signature's time).
+        level = pades.level_after_signature(seen_level, timestamped=setup.timestamper is not None,
+                                            validation_data=True).value if seen_level else None
+        result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source, signer_name, authentication,
+                                 level=level)
         if result is not None:
             return result
     db.session.rollback()
@@ -518,19 +525,21 @@ def latest_revision(agreement: Agreement, slot: SignatureSlot) -> tuple[bytes, i
 
 def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signed: bytes, seen_revision: int,
                     signed_at: datetime, source: str, signer_name: str,
-                    authentication: Authentication | None = None) -> SignResult | None:
+                    authentication: Authentication | None = None, level: str | None = None) -> SignResult | None:
     """Store ``signed`` as the next revision unless another signature was stored after ``seen_revision``
     (then ``None``: sign again on the newer revision). Records the signer's name and, for a signatory who
     proved who they are at the identity provider, that ``authentication`` (slot and audit event). After
     the last signature, whatever the key source, the closing (B-LTA, coming into force, the intake
-    validation that stores the report) is queued: :func:`close_signed_agreement`. Commits."""
+    validation that stores the report) is queued: :func:`close_signed_agreement`. ``level`` is the PAdES
+    level ``signed`` reaches when the caller knows it from how it signed; else it is read from ``signed``.
+    Commits."""
     agreement_id, document_id, slot_id = agreement.id, agreement.document.id, slot.id
     others_unsigned = db.session.scalar(
         select(func.count()).select_from(SignatureSlot)
         .where(SignatureSlot.agreement_id == agreement_id, SignatureSlot.id != slot_id, SignatureSlot.signed_at.is_(None))
     )
     completed = not others_unsigned
-    level = pades.pades_level(signed).value
+    level = level or pades.pades_level(signed).value
     stored = db.session.execute(
         update(AgreementDocument)
         .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)

@@ -12,9 +12,10 @@ from datetime import datetime, timezone
 from flask import session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import User, UserSession
+from ..models import Organisation, User, UserSession
 from .identity import Authentication, seal
 
 SESSION_KEY = "session_key"
@@ -60,11 +61,19 @@ def current() -> UserSession | None:
 
 
 def live_user(user_id: int) -> User | None:
-    """Flask-Login's user loader: the user, only while this session's record is live and theirs."""
-    record = current()
-    if record is None or record.user_id != user_id:
+    """Flask-Login's user loader: the user, only while this session's record is live and theirs.
+
+    One query on every request: the user through their live session record, with what every page's
+    header names of them (their organisation and its name)."""
+    key = session.get(SESSION_KEY)
+    if not key:
         return None
-    return record.user
+    organisation = joinedload(User.organisation)
+    return db.session.scalar(
+        select(User).join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.key == key, UserSession.ended_at.is_(None), User.id == user_id)
+        .options(organisation.joinedload(Organisation.municipality), organisation.joinedload(Organisation.police_district))
+    )
 
 
 def _end(*conditions, reason: str) -> int:  # type: ignore[no-untyped-def]

@@ -6,7 +6,11 @@ portal under gunicorn with 2 workers (``tests.bench.pages_app``), signs in as th
 ``wrk`` (Debian's ``wrk``; 2 threads, 20 connections) load each page in turn: a bare Flask endpoint on the
 same gunicorn (the yardstick), the wizard's members step (GET), the agreement list and the dashboard.
 The pages take turns for a few rounds; prints the median requests per second and the ratio to the bare
-endpoint measured in the same run. Not a test.
+endpoint measured in the same run, and the workers' CPU time per request (from /proc): on a machine
+shared with other work the requests per second fall with its load, the CPU per request much less. The
+ratio of requests per second also favours the bare endpoint on a busy machine: its workers sleep between
+short requests, and the scheduler gives such tasks their turn before CPU-bound ones, while the pages'
+workers are CPU-bound and share the cores with everything else running. Not a test.
 """
 from __future__ import annotations
 
@@ -77,14 +81,29 @@ def sign_in(base: str, email: str) -> str:
     return next(cookie.value for cookie in jar if cookie.name == "session")  # type: ignore[misc]
 
 
-def requests_per_second(url: str, cookie: str, seconds: int) -> float:
+def workers_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) the gunicorn master's workers have used so far."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ticks = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def load(url: str, cookie: str, seconds: int, master: int) -> tuple[float, float]:
+    """Requests per second under wrk, and the workers' CPU milliseconds per request: the second does not
+    depend on how busy the rest of the machine is, the first does."""
+    before = workers_cpu_seconds(master)
     result = subprocess.run(
         ["wrk", "-t2", "-c20", f"-d{seconds}s", "-H", f"Cookie: session={cookie}", "-H", f"User-Agent: {USER_AGENT}", url],
         capture_output=True, text=True, check=True,
     )
+    used = workers_cpu_seconds(master) - before
     if "Non-2xx" in result.stdout:
         raise SystemExit(f"{url} answered errors under load:\n{result.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", result.stdout).group(1))  # type: ignore[union-attr]
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1)), used * 1000 / max(requests, 1)  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -96,6 +115,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: make bench installs it (Debian package wrk)")
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'pages.sqlite3'}"
         draft_id = build_database(url)
@@ -121,19 +141,25 @@ def main() -> None:
                 "dashboard": "/dashboard",
             }
             rates: dict[str, list[float]] = {name: [] for name in pages}
+            costs: dict[str, list[float]] = {name: [] for name in pages}
             for _ in range(rounds):  # the pages take turns, so that the machine's load weighs on all alike
                 for name, path in pages.items():
-                    rates[name].append(requests_per_second(base + path, cookie, seconds))
+                    rate, cost = load(base + path, cookie, seconds, server.pid)
+                    rates[name].append(rate)
+                    costs[name].append(cost)
             results = {name: statistics.median(values) for name, values in rates.items()}
+            cpu = {name: statistics.median(values) for name, values in costs.items()}
         finally:
             server.terminate()
             server.wait(timeout=30)
 
     bare = results["bare Flask endpoint (same gunicorn)"]
+    bare_cpu = cpu["bare Flask endpoint (same gunicorn)"]
     width = max(len(name) for name in results)
-    print(f"{'page (gunicorn -w 2, wrk -t2 -c20)':<{width}}  {'req/s':>8}  {'/ bare':>7}")
+    print(f"{'page (gunicorn -w 2, wrk -t2 -c20)':<{width}}  {'req/s':>8}  {'/ bare':>7}  {'worker CPU/request':>18}  {'bare/page CPU':>13}")
     for name, value in results.items():
-        print(f"{name:<{width}}  {value:8.1f}  {value / bare:6.1%}")
+        print(f"{name:<{width}}  {value:8.1f}  {value / bare:6.1%}  {cpu[name]:15.2f} ms  {bare_cpu / cpu[name]:12.1%}")
+    print(f"(medians of {rounds} rounds of {seconds} s; load average before the run: {load_before:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
