@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -24,6 +23,7 @@ from pyhanko_certvalidator.fetchers.api import FetcherBackend
 
 from .agreements.signing import signing_setup
 from .documents import sha256_hex
+from .lru import LruCache
 from .models import Agreement, AgreementDocument
 from .signing import verify
 from .signing.etsi_report import etsi_report_xml
@@ -40,34 +40,11 @@ __all__ = [
 CACHE_SIZE = 256
 
 
-class ReportCache:
+class ReportCache(LruCache["dict | str"]):
     """A bounded, thread-safe LRU of reports (dicts, or XML text) by key."""
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[str, ...], dict | str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, ...]) -> dict | str | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: tuple[str, ...], entry: dict | str) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        super().__init__(size)
 
 
 _cache = ReportCache()

@@ -20,8 +20,6 @@ import asyncio
 import enum
 import functools
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +48,7 @@ from pyhanko.sign._session_scope import run_and_release
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import PathError, ValidationError as CertValidationError
 
+from ..lru import LruCache
 from .fonts import SharedFontEngineFactory, compact_font, embed_shared_font, find_shared_font, shared_font_can_show
 from .pki import DemoPki
 
@@ -230,11 +229,8 @@ class CertificationSignatures:
     dictionary to the new reader's object cache, keyed by the SHA-256 of the object's bytes, so pyHanko
     finds it there. Only read, never written (an approval does not update it)."""
 
-    SIZE = 64
-
-    def __init__(self) -> None:
-        self._parsed: OrderedDict[bytes, generic.PdfObject] = OrderedDict()
-        self._lock = threading.Lock()
+    def __init__(self, size: int = 64) -> None:
+        self._parsed: LruCache[generic.PdfObject] = LruCache(size)
 
     @staticmethod
     def _located(reader: PdfFileReader, pdf: bytes) -> tuple[generic.Reference, bytes] | None:
@@ -264,10 +260,7 @@ class CertificationSignatures:
         if located is None:
             return None
         reference, digest = located
-        with self._lock:
-            parsed = self._parsed.get(digest)
-            if parsed is not None:
-                self._parsed.move_to_end(digest)
+        parsed = self._parsed.get(digest)
         if parsed is not None and reader.cache_get_indirect_object(reference.generation, reference.idnum) is None:
             reader.cache_indirect_object(reference.generation, reference.idnum, parsed)
         return located
@@ -278,17 +271,11 @@ class CertificationSignatures:
             return
         reference, digest = located
         parsed = reader.cache_get_indirect_object(reference.generation, reference.idnum)
-        if parsed is None:
-            return
-        with self._lock:
-            self._parsed[digest] = parsed
-            self._parsed.move_to_end(digest)
-            while len(self._parsed) > self.SIZE:
-                self._parsed.popitem(last=False)
+        if parsed is not None:
+            self._parsed.put(digest, parsed)
 
     def clear(self) -> None:
-        with self._lock:
-            self._parsed.clear()
+        self._parsed.clear()
 
 
 certifications = CertificationSignatures()

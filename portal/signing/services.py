@@ -173,16 +173,21 @@ def _services() -> tuple[DemoPki, TimeStampAuthority]:
     return app.extensions[_EXTENSION_KEY]
 
 
-@bp.post("/tsa")
-def timestamp() -> Response:
-    if request.mimetype != "application/timestamp-query":
+def _query(mimetype: str) -> bytes:
+    """The request's body, a DER query of ``mimetype`` (else 415), of at most 16 KiB (else 413)."""
+    if request.mimetype != mimetype:
         abort(415)
     if (request.content_length or 0) > _MAX_QUERY_BYTES:
         abort(413)
     query = request.get_data(cache=False)
     if len(query) > _MAX_QUERY_BYTES:
         abort(413)
-    return Response(_services()[1].respond(query), mimetype="application/timestamp-reply")
+    return query
+
+
+@bp.post("/tsa")
+def timestamp() -> Response:
+    return Response(_services()[1].respond(_query("application/timestamp-query")), mimetype="application/timestamp-reply")
 
 
 @bp.get("/crl/<name>.crl")
@@ -196,14 +201,7 @@ def crl(name: str) -> Response:
 
 @bp.post("/ocsp")
 def ocsp_post() -> Response:
-    if request.mimetype != "application/ocsp-request":
-        abort(415)
-    if (request.content_length or 0) > _MAX_QUERY_BYTES:
-        abort(413)
-    query = request.get_data(cache=False)
-    if len(query) > _MAX_QUERY_BYTES:
-        abort(413)
-    return Response(current_pki().ocsp_response(query), mimetype="application/ocsp-response")
+    return Response(current_pki().ocsp_response(_query("application/ocsp-request")), mimetype="application/ocsp-response")
 
 
 @bp.get("/ocsp/<path:encoded>")
