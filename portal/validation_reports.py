@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -90,15 +90,16 @@ def _own_ca(setup: SigningSetup) -> FetcherBackend | None:
     return DemoFetcherBackend(setup.pki) if setup.pki is not None else None
 
 
-def trust_fingerprint(setup: SigningSetup) -> str:
+def trust_fingerprint(setup: SigningSetup, serials: Iterable[str] | None = None) -> str:
     """SHA-256 over what a report depends on besides the file: the trust anchors, the validation rules
     (revocation checking soft-fail, no fetching but the portal's own CA), the own CA's revocations so far,
-    and the report format's version."""
-    digest = hashlib.sha256(b"politirad-verification/2\n")
+    and the report format's version. With ``serials`` (the certificates a report's file carries), only
+    their revocations count: a device re-enrolled elsewhere leaves the stored reports of the archive be."""
+    digest = hashlib.sha256(b"politirad-verification/3\n")
     for der in sorted(root.dump() for root in setup.trust_roots):
         digest.update(hashlib.sha256(der).digest())
     if setup.pki is not None:
-        digest.update(setup.pki.revocations_digest())
+        digest.update(setup.pki.revocations_digest(serials))
     return digest.hexdigest()
 
 
@@ -129,7 +130,7 @@ def store_validation_report(agreement: Agreement) -> verify.VerificationReport:
     report = cached_report(data, max_bytes=len(data) + 1)  # a stored PDF is never too large
     document.validation_report = report.as_dict()
     document.validation_report_sha256 = sha256_hex(data)
-    document.validation_report_trust = trust_fingerprint(signing_setup())
+    document.validation_report_trust = trust_fingerprint(signing_setup(), report.certificate_serials)
     document.validated_at = datetime.now(timezone.utc)
     document.validation_report_etsi = cached_etsi_report(data, max_bytes=len(data) + 1)
     return report
@@ -142,7 +143,8 @@ def report_for_agreement(agreement: Agreement) -> verify.VerificationReport:
     if (
         document is not None and document.validation_report is not None and document.signed_pdf is not None
         and document.validation_report_sha256 == document.signed_sha256
-        and document.validation_report_trust == trust_fingerprint(signing_setup())
+        and document.validation_report_trust
+        == trust_fingerprint(signing_setup(), document.validation_report.get("certificate_serials", []))
     ):
         return verify.VerificationReport.from_dict(document.validation_report)
     return store_validation_report(agreement)

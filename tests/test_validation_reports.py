@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from cryptography import x509
 
 from portal import validation_reports
 from portal.extensions import db
 from portal.models import Agreement
-from portal.signing import verify
+from portal.signing import pades, verify
+from portal.signing.pki import SignatoryIdentity, new_private_key
 
 from . import factories
 
@@ -60,8 +62,30 @@ def test_a_stored_report_for_other_trust_settings_is_made_again(client, people, 
     assert client.get(f"/archive/{signed.id}/validation-report.json").json["verdict"] == "valid"
     assert counted == [signed.document.signed_pdf]
     db.session.expire_all()
-    assert db.session.get(Agreement, signed.id).document.validation_report_trust == validation_reports.trust_fingerprint(
-        validation_reports.signing_setup())
+    document = db.session.get(Agreement, signed.id).document
+    assert document.validation_report_trust == validation_reports.trust_fingerprint(
+        validation_reports.signing_setup(), document.validation_report["certificate_serials"])
+
+
+def test_a_revocation_elsewhere_keeps_the_stored_report_and_one_of_its_own_certificates_makes_it_again(
+        client, people, signed, counted):
+    """Re-enrolling any device revokes a certificate; only a revocation of a certificate the file carries
+    can change what its report says, so only that sends the archive back to the validator."""
+    pki = validation_reports.signing_setup().pki
+    stranger = pki.issue_signing_certificate(SignatoryIdentity("Ein Annan", "Ordførar", "Ulvik kommune", "annan@ulvik.demo"),
+                                             new_private_key("ec").public_key())
+    pki.revoke(stranger)
+    client.sign_in(people.archivist)
+    assert client.get(f"/archive/{signed.id}/validation-report.json").json["verdict"] == "valid"
+    assert counted == []
+
+    carried = signed.document.validation_report["certificate_serials"]
+    signatories = [cert for cert in pades.embedded_certificates(signed.document.signed_pdf)
+                   if format(cert.serial_number, "x") in carried and cert.subject.native.get("email_address")]
+    assert signatories, "the signatories' certificates are carried by the file"
+    pki.revoke(x509.load_der_x509_certificate(signatories[0].dump()))
+    client.get(f"/archive/{signed.id}/validation-report.json")
+    assert counted == [signed.document.signed_pdf]
 
 
 def test_the_same_file_verified_again_comes_from_the_cache(client, signed, counted):

@@ -62,7 +62,7 @@ __all__ = [
     "SigningRefused",
     "StampText",
     "close_lta",
-    "embedded_certificates",
+    "certificates_in", "embedded_certificates",
     "level_after_signature",
     "pades_level",
     "renew_archival_timestamp",
@@ -197,10 +197,14 @@ def embedded_certificates(pdf: bytes) -> list[asn1_x509.Certificate]:
     """Every certificate the document carries: in its signatures, their time-stamp tokens, its document
     time-stamps and its DSS. pyHanko builds a TSA's path from the certificates in the validation context
     only, not from those embedded with a token, so a context for the document needs these as ``other_certs``."""
+    return certificates_in(PdfFileReader(BytesIO(pdf), strict=False))
+
+
+def certificates_in(reader: PdfFileReader) -> list[asn1_x509.Certificate]:
+    """:func:`embedded_certificates` of a document already open in ``reader``."""
     from pyhanko.sign.general import extract_certificate_info
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
 
-    reader = PdfFileReader(BytesIO(pdf), strict=False)
     found: dict[bytes, asn1_x509.Certificate] = {}
     for embedded in reader.embedded_signatures:
         signed = [embedded.signed_data, *extract_tst_data_iter(embedded.signer_info, signed=False),

@@ -35,7 +35,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -283,10 +283,17 @@ class DemoPki:
             pass
         return builder.sign(self._keys["ocsp"], hashes.SHA256()).public_bytes(serialization.Encoding.DER)  # type: ignore[arg-type]
 
-    def revocations_digest(self) -> bytes:
-        """SHA-256 of the revocation list: changes with every revocation (what a cached report depends on)."""
-        path = self.folder / "revoked.json"
-        return hashlib.sha256(path.read_bytes() if path.exists() else b"").digest()
+    def revocations_digest(self, serials: Iterable[str] | None = None) -> bytes:
+        """SHA-256 of the revocation list: changes with every revocation (what a cached report depends on).
+        With ``serials`` (hex), only of the revocations of those certificates: what can change the report on
+        a document that carries just them."""
+        if serials is None:
+            path = self.folder / "revoked.json"
+            return hashlib.sha256(path.read_bytes() if path.exists() else b"").digest()
+        wanted = set(serials)
+        relevant = sorted(f"{ca} {serial:x} {moment.isoformat()}" for ca, entries in self._revoked().items()
+                          for serial, moment in entries.items() if format(serial, "x") in wanted)
+        return hashlib.sha256("\n".join(relevant).encode()).digest()
 
     def _revocations_version(self) -> int:
         path = self.folder / "revoked.json"

@@ -42,7 +42,7 @@ from pyhanko.sign.validation.pdf_embedded import (
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 
-from .pades import PadesLevel, _level_of, has_signature_timestamp
+from .pades import PadesLevel, _level_of, certificates_in, has_signature_timestamp
 from . import seed_values
 
 __all__ = [
@@ -149,6 +149,8 @@ class VerificationReport:
     empty_signature_fields: list[str] = field(default_factory=list)
     revisions: int = 0
     sha256: str = ""  # of the file verified
+    # Serial numbers (hex) of every certificate the file carries: which revocations can change this report.
+    certificate_serials: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -161,7 +163,7 @@ class VerificationReport:
             signatures=[SignatureReport(**entry) for entry in data.get("signatures", [])],
             document_timestamps=[DocumentTimestampReport(**entry) for entry in data.get("document_timestamps", [])],
             empty_signature_fields=list(data.get("empty_signature_fields", [])), revisions=data.get("revisions", 0),
-            sha256=data.get("sha256", ""),
+            sha256=data.get("sha256", ""), certificate_serials=list(data.get("certificate_serials", [])),
         )
 
 
@@ -189,6 +191,7 @@ def verify_pdf(
     reader = _open(data, max_bytes)
     report = asyncio.run(_verify(reader, list(trust_roots), allow_fetching, validation_time, list(crls), fetcher_backend))
     report.sha256 = hashlib.sha256(data).hexdigest()
+    report.certificate_serials = sorted({format(cert.serial_number, "x") for cert in certificates_in(reader)})
     return report
 
 
