@@ -11,8 +11,13 @@ import re
 import shutil
 import subprocess
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESIndeterminate
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import func, select
 
 from portal.agreements import signing
@@ -185,13 +190,40 @@ def test_two_runs_at_the_same_moment_renew_each_agreement_once(app, people, shor
 def test_the_check_for_30_years_on_is_stored_when_the_agreement_is_closed_and_shown_in_the_archive(client, people):
     agreement = factories.signed_agreement(people)
     document = agreement.document
-    assert document.future_validation_result
+    # The closed PDF carries every certificate and revocation data its signatures and time-stamps need:
+    # pyHanko's simulation passes it 30 years on, when the signing and TSA certificates have long expired.
+    assert document.future_validation_result == "passed"
     checked = document.future_validation_checked_at
     assert document.future_validation_time.year == checked.year + 30
     client.sign_in(people.archivist)
     client.choose_language("en")
     page = re.sub(r"\s+", " ", client.get(f"/archive/{agreement.id}").get_data(as_text=True))
-    assert f"the signed PDF would {'still ' if document.future_validation_result == 'passed' else 'not '}validate on" in page
+    assert "the signed PDF would still validate on" in page
     package = client.get(f"/archive/{agreement.id}/package.zip")
     meta = json.loads(unzip(package.data)["metadata.json"])
-    assert meta["document"]["future_validation"]["result"] == document.future_validation_result
+    assert meta["document"]["future_validation"]["result"] == "passed"
+
+
+def test_an_agreement_closed_without_revocation_data_is_reported_as_failing_the_check_for_30_years_on(
+        app, client, people, monkeypatch):
+    """A closing that could get no CRL or OCSP response (revocation checking soft-fail, nothing to fetch)
+    still makes a B-LTA file, but one that holds only certificates: it would not validate once its
+    certificates have expired, and the archive page says so."""
+    setup = signing.signing_setup()
+
+    def without_revocation_data(other_certs=()):  # type: ignore[no-untyped-def]
+        return ValidationContext(trust_roots=setup.trust_roots, other_certs=[*setup.issuer_chain(), *other_certs],
+                                 allow_fetching=False, revocation_mode="soft-fail")
+
+    monkeypatch.setattr(setup, "validation_context", without_revocation_data)
+    agreement = factories.signed_agreement(people)
+    document = agreement.document
+    reader = PdfFileReader(BytesIO(document.signed_pdf), strict=False)
+    stored = DocumentSecurityStore.read_dss(reader)
+    assert list(stored.load_certs()) and not list(stored.crls) and not list(stored.ocsps)
+    assert document.future_validation_result in {indication.name for indication in AdESIndeterminate}  # NO_POE
+    client.sign_in(people.archivist)
+    client.choose_language("en")
+    page = re.sub(r"\s+", " ", client.get(f"/archive/{agreement.id}").get_data(as_text=True))
+    assert "the signed PDF would not validate on" in page
+    assert document.future_validation_result in page

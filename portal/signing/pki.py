@@ -53,9 +53,16 @@ logger = logging.getLogger(__name__)
 #: The two certification authorities, by the name used in file names and URLs.
 CA_NAMES = ("root-ca", "issuing-ca")
 
-_CA_VALIDITY = timedelta(days=20 * 365)
-#: The demo TSA's certificate: as long as the CAs (less a day, inside the issuing CA's validity).
-TSA_VALIDITY = _CA_VALIDITY - timedelta(days=1)
+#: The demo CAs: 50 years. The portal checks at closing that an agreement would still validate 30 years on
+#: (:mod:`.future`); pyHanko validates a CA's certificate at the validation time itself, and an expired
+#: issuing CA is a CERTIFICATE_CHAIN_GENERAL_FAILURE that no proof of existence or revocation data in the
+#: document can mend (only an expired end-entity certificate, the signer's or the TSA's, goes on to past
+#: validation). So the demo issuing CA outlives the check of every agreement closed in its first 20 years.
+#: A real archive keeps its trust anchors' status by a trusted list (ETSI TS 119 612), not by their certificates.
+_CA_VALIDITY = timedelta(days=50 * 365)
+#: The demo TSA's certificate: 20 years, as a real TSA's is shorter than its CA's. Agreements outlive it:
+#: their validation then rests on the data the DSS holds (past validation) and on archival time-stamp renewal.
+TSA_VALIDITY = timedelta(days=20 * 365 - 1)
 _LEAF_VALIDITY = timedelta(days=3 * 365)
 _CRL_VALIDITY = timedelta(days=7)
 _OCSP_VALIDITY = timedelta(hours=12)  # nextUpdate of an OCSP response (RFC 6960 § 4.2.2.1)

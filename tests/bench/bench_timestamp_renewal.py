@@ -33,7 +33,7 @@ from portal.extensions import db
 from portal.models import Agreement
 from portal.signing import pades
 from portal.signing.future import simulate_future_validation
-from tests.bench.bench_signing import medians_ms
+from tests.bench.signing_bench import medians_ms
 from tests.bench.signed_documents import bench_app, people, signed_agreements
 
 PLAIN = "plain pyHanko: a document time-stamp"

@@ -258,6 +258,14 @@ def test_the_closed_document_embeds_ocsp_responses_pyhanko_fetched_over_http(wor
     assert all(cert.issuer == issuing.subject for cert in signers)
 
 
+def test_the_closed_document_would_still_validate_in_30_years(workflow, pki) -> None:
+    """pyHanko's simulated validation 30 years on, when the signing and TSA certificates have long expired:
+    the closed document carries the certificates and revocation data (fetched over HTTP) it needs."""
+    from portal.signing.future import simulate_future_validation
+
+    assert simulate_future_validation(workflow.closed, pki.trust_roots).result == "passed"
+
+
 def test_prepared_signed_attributes_are_the_ones_pyhanko_makes(pki) -> None:
     """interrupted.signed_attributes encodes the signing-certificate attribute once per certificate; the
     result is byte for byte what pyHanko's signer makes for a PAdES signature."""
