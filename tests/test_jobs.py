@@ -218,3 +218,13 @@ def test_a_second_portal_on_the_same_redis_queuing_the_same_days_renewals_leaves
     assert ours.exit_code == 0 and "queued" in ours.output and queue.count == 1
     run_worker(app)
     assert task_of("renewals-2026-11-30").state is TaskState.DONE
+
+
+def test_a_worker_refuses_a_queue_name_that_cannot_begin_a_job_id(app):
+    saved = {key: app.config[key] for key in ("REDIS_URL", "JOB_QUEUE")}
+    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="politirad:voss")
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    finally:
+        app.config.update(saved)
+    assert result.exit_code != 0 and "JOB_QUEUE may hold only" in result.output
