@@ -6,7 +6,9 @@ bulk archive downloads, e-mail, the daily renewals) goes through :func:`enqueue`
     jobs.enqueue(close_agreement, agreement.id, job_id=f"close-agreement-{agreement.id}")
 
 * **Idempotent ids.** A job id names the work. Asking again for work that is queued, running or done
-  returns the task already there and queues nothing; a failed task is queued anew.
+  returns the task already there and queues nothing; a failed task is queued anew. In Redis the job's id
+  is the task's after ``JOB_QUEUE`` (:func:`queued_id`): RQ's job ids are keys of the whole Redis, so
+  portals (or test runs) sharing one Redis, each with a queue of its own, never share or delete a job.
 * **Safe to retry.** A job that raises is retried with back-off (``JOB_RETRY_INTERVALS`` seconds, RQ's
   ``Retry``). A worker that dies in the middle of a job (SIGKILL, a lost machine) stops renewing the job's
   heartbeat; after ``3 × JOB_HEARTBEAT_SECONDS`` any worker puts the job back on the queue (RQ's
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -35,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from .extensions import db
 from .models import BackgroundTask, TaskState, utcnow
 
-__all__ = ["enqueue", "report_progress", "requeue_abandoned", "run_worker", "task", "uses_queue"]
+__all__ = ["enqueue", "queued_id", "report_progress", "requeue_abandoned", "run_worker", "task", "uses_queue"]
 
 _REDIS_KEY = "portal.jobs.redis"
 #: The task id of the job running in this context (for :func:`report_progress`).
@@ -64,6 +67,16 @@ def queue(app: Flask | None = None):  # type: ignore[no-untyped-def]
 
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     return Queue(app.config["JOB_QUEUE"], connection=_redis(app))
+
+
+def queued_id(job_id: str, app: Flask | None = None) -> str:
+    """The RQ job id of the task ``job_id``: namespaced by ``JOB_QUEUE``, the one name a portal has of its
+    own on a shared Redis (two portals doing work named alike, such as one day's renewals, get two jobs)."""
+    return f"{(app or current_app).config['JOB_QUEUE']}-{job_id}"
+
+
+#: What RQ allows in a job id, so in ``JOB_QUEUE`` too (see :func:`queued_id`).
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _dotted(function: Callable[..., Any]) -> str:
@@ -118,7 +131,7 @@ def enqueue(function: Callable[..., Any], *args: Any, job_id: str | None = None,
     try:
         queue(app).enqueue(
             _perform, job_id, _dotted(function), args, kwargs,
-            job_id=job_id, retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+            job_id=queued_id(job_id, app), retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
             job_timeout=app.config["JOB_TIMEOUT_SECONDS"], on_failure=Callback(_record_abandoned),
             description=f"{function.__name__}{args!r}",
         )
@@ -195,7 +208,7 @@ def _record_abandoned(job, connection, exception_type, exception, traceback) -> 
         return
     with _worker_app.app_context():
         state = TaskState.QUEUED if (job.retries_left or 0) > 0 else TaskState.FAILED
-        _set(job.id, state=state, error="The worker stopped in the middle of this job.")
+        _set(job.args[0], state=state, error="The worker stopped in the middle of this job.")  # _perform's task id
         db.session.remove()
 
 
@@ -251,6 +264,8 @@ def run_worker(app: Flask, *, burst: bool = False) -> None:
     global _worker_app
     if not uses_queue(app):
         raise RuntimeError("REDIS_URL is not set: jobs run in the web process, and a worker has nothing to do.")
+    if not _QUEUE_NAME.fullmatch(app.config["JOB_QUEUE"]):
+        raise RuntimeError("JOB_QUEUE may hold only letters A-Z, digits, '-' and '_' (it begins every job's id).")
     _worker_app = app
     requeue_abandoned(app)
     worker = _worker_class()(

@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from portal import jobs
 from portal.agreements import signing
 from portal.archive import fiks_arkiv
 from portal.archive.noark5 import schema_folder
@@ -172,7 +173,7 @@ def test_on_the_job_queue_a_worker_delivers_the_message_retrying_a_refusal(app, 
     [message] = _signed_and_closed_on_the_queue(client, people, finalised)
     assert message.state == "waiting" and message.attempts == 0
     job_id = fiks_arkiv.delivery_job_id(message.message_id)
-    assert task_of(job_id).state is TaskState.QUEUED and job_id in queue.job_ids
+    assert task_of(job_id).state is TaskState.QUEUED and jobs.queued_id(job_id) in queue.job_ids
     client.sign_in(people.archivist)
     client.choose_language("en")
     assert "Waiting" in text_of(client.get(f"/archive/{finalised.id}"))
@@ -193,7 +194,7 @@ def test_a_worker_killed_in_the_middle_of_a_delivery_leaves_it_to_the_next_and_t
     job_id = fiks_arkiv.delivery_job_id(message.message_id)
     first = worker(app, burst=False, ARCHIVE_ENDPOINT=archive.url)
     try:
-        assert archive.received.wait(60), "the worker did not send the message"
+        wait_until(archive.received.is_set, worker=first)  # the worker sent the message
         assert messages_of(finalised.id)[0].state == "waiting"  # sent, not yet recorded as delivered
     finally:
         kill_worker_and_its_horse(first)

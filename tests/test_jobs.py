@@ -2,7 +2,9 @@
 (``flask --app portal worker``): closing after the last signature, a failing job that says why, the same
 work queued once, and a worker killed (SIGKILL) in the middle of a job.
 
-Each test run uses a queue of its own, so runs in parallel on one Redis never see each other's jobs.
+Each test uses a queue of its own, and the portal names its jobs in Redis after its queue
+(``jobs.queued_id``), so runs at once on one Redis (other developers, the SQLite and the PostgreSQL run)
+never see, overwrite or delete each other's jobs, though their task ids (``close-agreement-1``) are alike.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal import jobs
+from portal import create_app, jobs
 from portal.agreements import signing
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent, BackgroundTask, TaskState
@@ -29,6 +31,10 @@ from .test_signing_flow import finalised, portal_held_keys, reload, sign_as, tex
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 FLASK = str(Path(sys.executable).with_name("flask"))
 ROOT = Path(__file__).resolve().parent.parent
+#: Seconds a test waits at most for a worker process: it imports the portal and then does real work (a
+#: closing at B-LTA), which on a busy machine (several suites at once on two cores) takes minutes, not the
+#: seconds it takes alone. Every wait ends as soon as what it waits for happens, or the worker has ended.
+WORKER_PATIENCE = 600
 
 
 @pytest.fixture
@@ -43,12 +49,10 @@ def queue(app):
     try:
         yield the_queue
     finally:
-        from rq.registry import FailedJobRegistry, FinishedJobRegistry, StartedJobRegistry
-
-        for registry in (StartedJobRegistry, FinishedJobRegistry, FailedJobRegistry):
-            for job_id in registry(queue=the_queue).get_job_ids():
-                the_queue.connection.delete(f"rq:job:{job_id}")
-        the_queue.delete(delete_jobs=True)
+        # Every key of this queue: the queue and its intermediate list, its registries, its jobs (whose ids
+        # begin with its name), their executions and results. The name is unique: no other run's keys.
+        for key in the_queue.connection.scan_iter(match=f"*{the_queue.name}*", count=1000):
+            the_queue.connection.delete(key)
         app.config.update(saved)
         app.extensions.pop(jobs._REDIS_KEY, None)
 
@@ -64,8 +68,9 @@ def worker(app, *, burst: bool = True, **environment: str) -> subprocess.Popen: 
 
 
 def run_worker(app, **environment: str) -> str:  # type: ignore[no-untyped-def]
+    """A burst worker: it does every job on the queue, then ends; its output."""
     process = worker(app, **environment)
-    output, _ = process.communicate(timeout=120)
+    output, _ = process.communicate(timeout=WORKER_PATIENCE)
     assert process.returncode == 0, output
     return output
 
@@ -85,10 +90,14 @@ def kill_worker_and_its_horse(process: subprocess.Popen) -> None:  # type: ignor
     process.wait(timeout=10)
 
 
-def wait_until(condition, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition, timeout: float = WORKER_PATIENCE, *, worker: subprocess.Popen | None = None) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Wait until ``condition()`` holds: fail after ``timeout`` seconds, or at once, with its output, when
+    ``worker`` (the process that is to make it hold) has ended."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "waited too long"
+        if worker is not None and worker.poll() is not None:
+            pytest.fail(f"the worker ended (exit status {worker.returncode}) first:\n{worker.stdout.read()}")  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, f"waited {timeout} s"
         time.sleep(0.05)
 
 
@@ -147,7 +156,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_leaves_it_to_the_next_which_does
     jobs.enqueue(job_functions.note_once, agreement.id, str(tmp_path), job_id=job_id)
     first = worker(app, burst=False)
     try:
-        wait_until(lambda: any(tmp_path.glob("started-*")))
+        wait_until(lambda: any(tmp_path.glob("started-*")), worker=first)
         assert task_of(job_id).state is TaskState.RUNNING
     finally:
         kill_worker_and_its_horse(first)
@@ -169,7 +178,7 @@ def test_a_worker_killed_while_closing_leaves_one_closing_done_once(client, peop
     job_id = signing.closing_job_id(finalised.id)
     first = worker(app, burst=False)
     try:
-        wait_until(lambda: task_of(job_id).state is not TaskState.QUEUED)
+        wait_until(lambda: task_of(job_id).state is not TaskState.QUEUED, worker=first)
     finally:
         kill_worker_and_its_horse(first)  # in the middle of closing, or just after it committed
     from rq.registry import StartedJobRegistry
@@ -192,3 +201,30 @@ def test_the_daily_renewals_go_on_the_queue_once_a_day_and_a_worker_runs_them(ap
     assert first.exit_code == again.exit_code == 0 and "queued" in first.output and queue.count == 1
     run_worker(app)
     assert task_of("renewals-2026-11-30").state is TaskState.DONE
+
+
+def test_a_second_portal_on_the_same_redis_queuing_the_same_days_renewals_leaves_ours_alone(app, people, queue, tmp_path):
+    """Another portal on this Redis, with a JOB_QUEUE and a database of its own, queues the same day's
+    renewals (a task of the same id) and then empties its queue: ours is still queued, and our worker runs it."""
+    ours = app.test_cli_runner().invoke(args=["renewals", "--queue", "--today", "2026-11-30"])
+    other = create_app({"TESTING": True, "SECRET_KEY": app.config["SECRET_KEY"], "MAIL_SERVER": "",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'other.sqlite3'}", "REDIS_URL": REDIS_URL,
+                        "JOB_QUEUE": f"{queue.name}-other"}, instance_path=tmp_path / "other")
+    with other.app_context():
+        db.create_all()
+        theirs = other.test_cli_runner().invoke(args=["renewals", "--queue", "--today", "2026-11-30"])
+        assert theirs.exit_code == 0 and "queued" in theirs.output and jobs.queue(other).count == 1
+        jobs.queue(other).empty()
+    assert ours.exit_code == 0 and "queued" in ours.output and queue.count == 1
+    run_worker(app)
+    assert task_of("renewals-2026-11-30").state is TaskState.DONE
+
+
+def test_a_worker_refuses_a_queue_name_that_cannot_begin_a_job_id(app):
+    saved = {key: app.config[key] for key in ("REDIS_URL", "JOB_QUEUE")}
+    app.config.update(REDIS_URL=REDIS_URL, JOB_QUEUE="politirad:voss")
+    try:
+        result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    finally:
+        app.config.update(saved)
+    assert result.exit_code != 0 and "JOB_QUEUE may hold only" in result.output
