@@ -34,7 +34,7 @@ from portal.models import Agreement
 from portal.signing import pades
 from portal.signing.future import simulate_future_validation
 from tests.bench.signing_bench import medians_ms
-from tests.bench.signed_documents import bench_app, people, signed_agreements
+from tests.bench.signed_documents import bench_app, people, print_ratio_table, ratio_rows, signed_agreements
 
 PLAIN = "plain pyHanko: a document time-stamp"
 
@@ -73,14 +73,9 @@ def main() -> None:
                 "whole renewal of the agreement (command)": whole,
             }, runs, clock)
             assert len(db.session.get(Agreement, agreement_id).document.renditions) == runs + 1
-            baseline = results[PLAIN]
-            for name, value in results.items():
-                rows.append((f"{count} municipalit{'y' if count == 1 else 'ies'}: {name}", value, value / baseline))
+            rows.extend(ratio_rows(count, results, PLAIN))
 
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'renewing the time-stamp (' + ('wall' if arguments.wall else 'CPU') + ' time)':<{width}}  {'median':>10}  {'/ plain':>8}")
-    for name, value, ratio in rows:
-        print(f"{name:<{width}}  {value:7.1f} ms  {ratio:8.2f}")
+    print_ratio_table('renewing the time-stamp (' + ('wall' if arguments.wall else 'CPU') + ' time)', rows)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from portal.agreements.signing import signing_setup
 from portal.extensions import db
 from portal.models import Agreement
 from tests.bench.signing_bench import medians_ms
-from tests.bench.signed_documents import bench_app, people, signed_agreements
+from tests.bench.signed_documents import bench_app, people, print_ratio_table, ratio_rows, signed_agreements
 
 PLAIN = "plain pyHanko, one signature (with its diff)"
 
@@ -106,14 +106,9 @@ def main() -> None:
             for name, frozen in (("cold, 8 back to back, garbage collected as it comes", False),
                                  ("the same, start-up objects frozen (gc.freeze(), as wsgi.py)", True)):
                 results[name] = back_to_back(cold, 8, clock, frozen)
-            baseline = results[PLAIN]
-            for name, value in results.items():
-                rows.append((f"{count} municipalit{'y' if count == 1 else 'ies'}: {name}", value, value / baseline))
+            rows.extend(ratio_rows(count, results, PLAIN))
 
-    width = max(len(name) for name, _, _ in rows)
-    print(f"{'verification (' + ('wall' if arguments.wall else 'CPU') + ' time)':<{width}}  {'median':>10}  {'/ plain':>8}")
-    for name, value, ratio in rows:
-        print(f"{name:<{width}}  {value:7.1f} ms  {ratio:8.2f}")
+    print_ratio_table('verification (' + ('wall' if arguments.wall else 'CPU') + ' time)', rows)
 
 
 if __name__ == "__main__":

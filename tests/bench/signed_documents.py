@@ -67,3 +67,17 @@ if __name__ == "__main__":  # write the PDFs for a look or a profile: python -m 
         for count, agreement in signed_agreements(people()).items():
             (target / f"signed-{count}.pdf").write_bytes(agreement.document.signed_pdf)
             print(target / f"signed-{count}.pdf")
+
+
+def ratio_rows(count: int, results: dict[str, float], baseline: str) -> list[tuple[str, float, float]]:
+    """The rows of one agreement size: each median (ms) with its ratio to the ``baseline`` row's."""
+    return [(f"{count} municipalit{'y' if count == 1 else 'ies'}: {name}", value, value / results[baseline])
+            for name, value in results.items()]
+
+
+def print_ratio_table(title: str, rows: list[tuple[str, float, float]]) -> None:
+    """The rows as a table: name, median and ratio, under ``title``."""
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{title:<{width}}  {'median':>10}  {'/ plain':>8}")
+    for name, value, ratio in rows:
+        print(f"{name:<{width}}  {value:7.1f} ms  {ratio:8.2f}")
