@@ -1,3 +1,8 @@
 """Digital signatures for agreements: the demo PKI and its services, key sources, PAdES signing and
 verification. Service layer only: no Flask views (the routes of :mod:`.services` excepted)."""
 
+from . import asn1_lengths
+
+# Before any signature is made in this process: asn1crypto would otherwise re-encode, at great cost, any CMS
+# part whose length happens to end in the byte 0x80 (see the module).
+asn1_lengths.apply()
