@@ -10,7 +10,9 @@ from babel.lists import format_list
 from flask import Flask, g, has_app_context
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField
+from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
 
@@ -129,7 +131,22 @@ def page_translations():  # type: ignore[no-untyped-def]
     return translations
 
 
+def html_params(**attributes: object) -> Markup:
+    """WTForms' ``html_params`` (the same output), with one string format per attribute instead of
+    ``Markup.format``, which went through ``string.Formatter``: a fifth of the members step's time."""
+    parts = []
+    for name, value in sorted(attributes.items()):
+        if value is True:
+            parts.append(str(escape(clean_key(name))))
+        elif value is not False:
+            parts.append(f'{escape(clean_key(name))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
 def register_template_helpers(app: Flask) -> None:
+    # Every input widget (text, e-mail, number, radio, checkbox, hidden) writes its attributes with it:
+    # WTForms makes ``Input.html_params`` a class attribute so that it can be replaced.
+    Input.html_params = staticmethod(html_params)  # type: ignore[method-assign]
     app.jinja_env.install_gettext_callables(  # the same as Flask-Babel's, with the translations kept
         gettext=lambda string: page_translations().ugettext(string),
         ngettext=lambda singular, plural, n: page_translations().ungettext(singular, plural, n),
