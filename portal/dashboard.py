@@ -21,7 +21,7 @@ from .access import roles_required, visible_agreements
 from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
 from .extensions import db
-from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Party, Role, SignatureSlot, User
+from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Party, Role, SignatureSlot, User, status_on
 
 bp = Blueprint("dashboard", __name__)
 
@@ -57,23 +57,28 @@ class Overview:
     due_soon: list[Renewal]
     overdue: list[Renewal]
     missing_signatures: list[MissingSignature]
-    #: Every agreement counted, kept so that the page finds each one in the session, not in a query per row.
+    #: The agreements in the tables, kept so that the page finds each one in the session, not in a query per row.
     agreements: list[Agreement]
 
 
 def overview(user: User, day: date) -> Overview:
     """What the dashboard shows ``user`` on ``day``."""
-    # The states are counted from the agreements alone; what the tables show (parties and municipalities,
-    # signature slots) is loaded below for the agreements in them only, not for every agreement counted.
-    agreements = db.session.scalars(visible_agreements(user).options(_SHOWN_COLUMNS).order_by(Agreement.id)).all()
-    states = {agreement.id: agreement.status_on(day) for agreement in agreements}
+    # The states are counted from two columns of each agreement; the agreements in the tables are loaded
+    # then, with what the tables show (parties and municipalities, signature slots), not every one counted.
+    rows = db.session.execute(visible_agreements(user).with_only_columns(Agreement.id, Agreement.status, Agreement.renewal_due_on)
+                              .order_by(Agreement.id)).all()
+    states = {row.id: status_on(row.status, row.renewal_due_on, day) for row in rows}
     counts = {status: 0 for status in AgreementStatus}
     for status in states.values():
         counts[status] += 1
 
     horizon = day + timedelta(days=HORIZON_DAYS)
-    due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE and a.renewal_due_on and a.renewal_due_on <= horizon]
-    overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE and a.renewal_due_on]
+    shown = [row.id for row in rows if (states[row.id] is AgreementStatus.ACTIVE and row.renewal_due_on and row.renewal_due_on <= horizon)
+             or (states[row.id] is AgreementStatus.RENEWAL_DUE and row.renewal_due_on) or states[row.id] is AgreementStatus.FINALISED]
+    agreements = db.session.scalars(select(Agreement).where(Agreement.id.in_(_ids(shown))).options(_SHOWN_COLUMNS)
+                                    .order_by(Agreement.id)).all() if shown else []
+    due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE]
+    overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE]
     renewals = renewals_under_way([a.id for a in due_soon + overdue])
     finalised = [a for a in agreements if states[a.id] is AgreementStatus.FINALISED]
     _load_collection(due_soon + overdue, "parties", Party, joinedload(Party.municipality, innerjoin=True))

@@ -6,12 +6,15 @@ from functools import lru_cache
 from typing import Iterator
 
 from babel import dates as babel_dates
+from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, request
+from jinja2 import pass_context
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField
+from wtforms.i18n import messages_path as wtforms_messages_path
 from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
@@ -143,7 +146,52 @@ def html_params(**attributes: object) -> Markup:
     return Markup(" ".join(parts))
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale):  # type: ignore[no-untyped-def]
+    return babel_support.Translations.load(wtforms_messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages («Not a valid choice»...) in the interface's language, read from WTForms'
+    catalogue once per language and process. Flask-WTF reads the catalogue file again for each request
+    that builds a form (about half a millisecond) unless the request already holds one, as this."""
+
+    def __init__(self) -> None:
+        self._catalog = None
+
+    def _translations(self):  # type: ignore[no-untyped-def]
+        if self._catalog is None:
+            self._catalog = _wtforms_catalog(get_locale())
+        return self._catalog
+
+    def ugettext(self, string: str) -> str:
+        return self._translations().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._translations().ungettext(singular, plural, n)
+
+
+@pass_context
+def _gettext(context, string: str, **variables: object) -> str:  # type: ignore[no-untyped-def]
+    """Jinja's new-style ``gettext`` (the same result) that asks :func:`page_translations` itself: through
+    ``_`` Jinja's own went through three calls of the template context per string."""
+    text = page_translations().ugettext(string)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, num: int, **variables: object) -> str:  # type: ignore[no-untyped-def]
+    """Jinja's new-style ``ngettext``, as :func:`_gettext`."""
+    variables.setdefault("num", num)
+    text = page_translations().ungettext(singular, plural, num)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
 def register_template_helpers(app: Flask) -> None:
+    @app.before_request
+    def keep_wtforms_messages() -> None:
+        request.wtforms_translations = WTFormsMessages()  # the attribute Flask-WTF looks for first
+
     # Every input widget (text, e-mail, number, radio, checkbox, hidden) writes its attributes with it:
     # WTForms makes ``Input.html_params`` a class attribute so that it can be replaced.
     Input.html_params = staticmethod(html_params)  # type: ignore[method-assign]
@@ -154,6 +202,8 @@ def register_template_helpers(app: Flask) -> None:
         npgettext=lambda context, singular, plural, n: page_translations().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
+    # The strings of every page go through these two (``_`` included) without Jinja's wrappers.
+    app.jinja_env.globals.update(gettext=_gettext, ngettext=_ngettext, _=_gettext)
     app.jinja_env.filters["report_time"] = report_time
     app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors

@@ -78,7 +78,9 @@ def main() -> None:
             for _ in range(arguments.requests):
                 client.get(pages[arguments.profile], headers=headers)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats(arguments.sort).print_stats(arguments.lines)
+            stats = pstats.Stats(profiler); stats.sort_stats(arguments.sort).print_stats(arguments.lines)
+            if os.environ.get("PROFILE_CALLERS"):
+                stats.print_callers(os.environ["PROFILE_CALLERS"])
 
 
 if __name__ == "__main__":
