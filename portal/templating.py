@@ -95,7 +95,13 @@ def _formatted(value: date | datetime, pattern: str, locale, timezone) -> str:  
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
     """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return format_list([str(name) for name in names], locale=get_locale() or "nb")  # a Locale: not parsed again
+    return _joined(tuple(str(name) for name in names), get_locale() or "nb")  # a Locale: not parsed again
+
+
+@lru_cache(maxsize=1024)
+def _joined(names: tuple[str, ...], locale) -> str:  # type: ignore[no-untyped-def]
+    """Babel's list, kept: the list pages join the same names on every request."""
+    return format_list(list(names), locale=locale)
 
 
 def report_time(value: str | datetime | None) -> str:
