@@ -1,6 +1,6 @@
 """CPU per request of the pages of ``tests.bench.bench_pages``, in one process with Flask's test client, and
 a cProfile of one of them: `.venv/bin/python -m tests.bench.profile_pages [--requests N] [--profile PAGE]
-[--rounds N] [--save-html DIR]`.
+[--rounds N] [--callers REGEX] [--save-html DIR]`.
 
 The same database as bench_pages (the test suite's people, 60 agreements of Voss), signed in as the
 coordinator. Without the HTTP server and its parsing, so the figures are a little below bench_pages'
@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=["bare", "base", "wizard", "list", "dashboard"], help="profile this page")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key of the profile (default cumulative)")
     parser.add_argument("--lines", type=int, default=60, help="lines of the profile printed (default 60)")
+    parser.add_argument("--callers", help="also print who calls the functions matching this regular expression")
     parser.add_argument("--save-html", type=Path, help="write each page's HTML into this folder")
     arguments = parser.parse_args()
 
@@ -78,9 +79,10 @@ def main() -> None:
             for _ in range(arguments.requests):
                 client.get(pages[arguments.profile], headers=headers)
             profiler.disable()
-            stats = pstats.Stats(profiler); stats.sort_stats(arguments.sort).print_stats(arguments.lines)
-            if os.environ.get("PROFILE_CALLERS"):
-                stats.print_callers(os.environ["PROFILE_CALLERS"])
+            stats = pstats.Stats(profiler)
+            stats.sort_stats(arguments.sort).print_stats(arguments.lines)
+            if arguments.callers:
+                stats.print_callers(arguments.callers)
 
 
 if __name__ == "__main__":
