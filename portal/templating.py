@@ -9,9 +9,9 @@ from babel import dates as babel_dates
 from babel import support as babel_support
 from babel.lists import format_list
 from flask import Flask, g, has_app_context, request
-from jinja2 import pass_context
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField
 from wtforms.i18n import messages_path as wtforms_messages_path
