@@ -13,14 +13,14 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, render_template
 from flask_babel import to_user_timezone
 from flask_login import current_user
-from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .access import roles_required, visible_agreements
 from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
-from .extensions import db
+from .extensions import db, id_list
 from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Party, Role, SignatureSlot, User, status_on
 
 bp = Blueprint("dashboard", __name__)
@@ -75,7 +75,7 @@ def overview(user: User, day: date) -> Overview:
     horizon = day + timedelta(days=HORIZON_DAYS)
     shown = [row.id for row in rows if (states[row.id] is AgreementStatus.ACTIVE and row.renewal_due_on and row.renewal_due_on <= horizon)
              or (states[row.id] is AgreementStatus.RENEWAL_DUE and row.renewal_due_on) or states[row.id] is AgreementStatus.FINALISED]
-    agreements = db.session.scalars(select(Agreement).where(Agreement.id.in_(_ids(shown))).options(_SHOWN_COLUMNS)
+    agreements = db.session.scalars(select(Agreement).where(Agreement.id.in_(id_list(shown))).options(_SHOWN_COLUMNS)
                                     .order_by(Agreement.id)).all() if shown else []
     due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE]
     overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE]
@@ -108,16 +108,10 @@ def _load_collection(agreements: list[Agreement], name: str, child: type[Party] 
     if not agreements:
         return
     children: dict[int, list] = {agreement.id: [] for agreement in agreements}
-    for item in db.session.scalars(select(child).where(child.agreement_id.in_(_ids(children))).order_by(child.agreement_id, child.position).options(*options)):
+    for item in db.session.scalars(select(child).where(child.agreement_id.in_(id_list(children))).order_by(child.agreement_id, child.position).options(*options)):
         children[item.agreement_id].append(item)
     for agreement in agreements:
         set_committed_value(agreement, name, children[agreement.id])
-
-
-def _ids(ids) -> BindParameter:  # type: ignore[no-untyped-def]
-    """``ids`` as one expanding parameter of ``in_``: a list is turned into a parameter per id, each id
-    checked on the way, every time the statement is made."""
-    return bindparam("ids", list(ids), expanding=True, unique=True)
 
 
 def _missing_signatures(finalised: list[Agreement], day: date) -> list[MissingSignature]:
@@ -130,11 +124,11 @@ def _missing_signatures(finalised: list[Agreement], day: date) -> list[MissingSi
              if slot.signed_at is None and slot.declined_at is None]
     finalised_at: dict[int, datetime] = dict(db.session.execute(
         select(AuditEvent.agreement_id, func.max(AuditEvent.at))
-        .where(AuditEvent.agreement_id.in_(_ids(agreement_ids)), AuditEvent.action == AgreementStatus.FINALISED.value)
+        .where(AuditEvent.agreement_id.in_(id_list(agreement_ids)), AuditEvent.action == AgreementStatus.FINALISED.value)
         .group_by(AuditEvent.agreement_id)
     ).all())
     documents_made: dict[int, datetime] = dict(db.session.execute(  # the dates only, not the PDFs
-        select(AgreementDocument.agreement_id, AgreementDocument.created_at).where(AgreementDocument.agreement_id.in_(_ids(agreement_ids)))
+        select(AgreementDocument.agreement_id, AgreementDocument.created_at).where(AgreementDocument.agreement_id.in_(id_list(agreement_ids)))
     ).all())
     waiting_since: dict[int, date] = {}  # by agreement: its slots wait since the same day
     for agreement_id in agreement_ids:

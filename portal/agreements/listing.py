@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..access import visible_agreements
-from ..extensions import db
+from ..extensions import db, id_list
 from ..models import Agreement, AgreementStatus, Municipality, Party, Role, SignatureSlot, User, status_on
 from ..wizard.answers import steps_not_in
 from .signing import slot_belongs_to
@@ -55,7 +55,7 @@ def listed_agreements(user: User, today: date) -> list[ListedAgreement]:
     names: dict[int, list[str]] = {row.id: [] for row in rows}
     for agreement_id, name in db.session.execute(
         select(Party.agreement_id, Municipality.name).join(Party.municipality)
-        .where(Party.agreement_id.in_(names)).order_by(Party.agreement_id, Party.position)
+        .where(Party.agreement_id.in_(id_list(names))).order_by(Party.agreement_id, Party.position)
     ):
         names[agreement_id].append(name)
     awaiting = _awaiting_signature_of(user, [row.id for row in rows if row.status is AgreementStatus.FINALISED])
@@ -80,7 +80,7 @@ def _awaiting_signature_of(user: User, finalised_ids: list[int]) -> set[int]:
     first_slot: dict[int, bool] = {}
     for slot in db.session.execute(
         select(SignatureSlot.agreement_id, SignatureSlot.email, SignatureSlot.signed_at)
-        .where(SignatureSlot.agreement_id.in_(finalised_ids)).order_by(SignatureSlot.agreement_id, SignatureSlot.position)
+        .where(SignatureSlot.agreement_id.in_(id_list(finalised_ids))).order_by(SignatureSlot.agreement_id, SignatureSlot.position)
     ):
         if slot.agreement_id not in first_slot and slot_belongs_to(slot, user):  # type: ignore[arg-type]
             first_slot[slot.agreement_id] = slot.signed_at is None
