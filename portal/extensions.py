@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in the app factory."""
+from collections.abc import Iterable
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -6,7 +8,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import BindParameter, MetaData, bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -25,6 +27,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def id_list(ids: Iterable[int]) -> BindParameter:
+    """``ids`` as one expanding parameter of ``column.in_(...)``: given a list, SQLAlchemy makes and checks
+    a parameter per id each time the statement is built (some 5 µs each, for the list pages' 60 ids)."""
+    return bindparam("ids", list(ids), expanding=True, unique=True)
 
 
 @event.listens_for(Engine, "connect")

@@ -1,5 +1,8 @@
 """What users read for the portal's stored words (roles, states, choices), in the interface language."""
+from collections.abc import Iterator, Mapping
+
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 ROLE_LABELS = {
     "coordinator": _l("Coordinator"),
@@ -78,11 +81,36 @@ def leadership_label(agreement) -> str:  # type: ignore[no-untyped-def]
     return dict(leader_choices(agreement)).get(agreement.leadership or "", "")
 
 
-def all_labels() -> dict[str, dict]:
-    return {
-        "role_labels": ROLE_LABELS, "status_labels": STATUS_LABELS, "status_colours": STATUS_COLOURS,
-        "member_role_labels": MEMBER_ROLE_LABELS,
-        "secretariat_labels": SECRETARIAT_LABELS, "slt_labels": SLT_LABELS,
-        "standard_labels": STANDARD_LABELS, "event_labels": EVENT_LABELS, "leadership_label": leadership_label,
-        "renewal_reason_labels": RENEWAL_REASON_LABELS,
-    }
+class TranslatedOnce(Mapping[str, Markup]):
+    """Labels for one rendering of a page: each translated the first time the page asks for it, then kept.
+
+    A lazy label looks its translations up again each time it is written (some 10 µs): a list of 60
+    agreements writes a state per row. Written as the lazy label writes itself (``__html__`` gives the text
+    as it is), so the page is the same."""
+
+    def __init__(self, labels: Mapping[str, object]) -> None:
+        self._labels = labels
+        self._translated: dict[str, Markup] = {}
+
+    def __getitem__(self, key: str) -> Markup:
+        try:
+            return self._translated[key]
+        except KeyError:
+            text = self._translated[key] = Markup(str(self._labels[key]))
+            return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+def all_labels() -> dict[str, object]:
+    """The labels for the templates, translated on first use during one rendering."""
+    translated = {name: TranslatedOnce(labels) for name, labels in (
+        ("role_labels", ROLE_LABELS), ("status_labels", STATUS_LABELS), ("member_role_labels", MEMBER_ROLE_LABELS),
+        ("secretariat_labels", SECRETARIAT_LABELS), ("slt_labels", SLT_LABELS), ("standard_labels", STANDARD_LABELS),
+        ("event_labels", EVENT_LABELS), ("renewal_reason_labels", RENEWAL_REASON_LABELS),
+    )}
+    return {**translated, "status_colours": STATUS_COLOURS, "leadership_label": leadership_label}

@@ -385,12 +385,17 @@ class Agreement(db.Model):
     def status_on(self, today: date) -> AgreementStatus:
         """The state as it is on ``today``: an active agreement past its renewal date is due for renewal,
         and a year after that it has expired, even before the nightly ``flask renewals`` has marked it."""
-        if self.status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE) and self.renewal_due_on is not None:
-            if self.expires_on is not None and self.expires_on <= today:
-                return AgreementStatus.EXPIRED
-            if self.renewal_due_on <= today:
-                return AgreementStatus.RENEWAL_DUE
-        return self.status
+        return status_on(self.status, self.renewal_due_on, today)
+
+
+def status_on(status: AgreementStatus, renewal_due_on: date | None, today: date) -> AgreementStatus:
+    """``Agreement.status_on`` from the two columns it reads (for lists that load columns, not agreements)."""
+    if status in (AgreementStatus.ACTIVE, AgreementStatus.RENEWAL_DUE) and renewal_due_on is not None:
+        if twelve_months_after(renewal_due_on) <= today:
+            return AgreementStatus.EXPIRED
+        if renewal_due_on <= today:
+            return AgreementStatus.RENEWAL_DUE
+    return status
 
 
 class Party(db.Model):

@@ -2,13 +2,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Iterator
 
+from babel import dates as babel_dates
+from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask import Flask, g, has_app_context, request
+from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 from wtforms import Field, FieldList, FormField
+from wtforms.i18n import messages_path as wtforms_messages_path
+from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
 
@@ -69,16 +76,32 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
     «1 January 2027»."""
     if value is None:
         return ""
-    language = str(get_locale() or "nb")
+    locale = get_locale()
+    language = str(locale or "nb")
     patterns = _DATE_PATTERNS.get(language, _DATE_PATTERNS["nb"])
     kind = "datetime" if isinstance(value, datetime) else "date"
     pattern = patterns[kind][0 if style == "long" else 1]
-    return format_datetime(value, pattern) if kind == "datetime" else format_date(value, pattern)
+    return _formatted(value, pattern, locale, get_timezone() if kind == "datetime" else None)
+
+
+@lru_cache(maxsize=4096)
+def _formatted(value: date | datetime, pattern: str, locale, timezone) -> str:  # type: ignore[no-untyped-def]
+    """Babel's formatting, kept per value: a list page formats the same dates on every request, at some
+    50 µs a time (the time zone's conversion and the pattern's application)."""
+    if timezone is None:
+        return babel_dates.format_date(value, pattern, locale=locale)
+    return babel_dates.format_datetime(value, pattern, tzinfo=timezone, locale=locale)
 
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
     """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return format_list([str(name) for name in names], locale=get_locale() or "nb")  # a Locale: not parsed again
+    return _joined(tuple(str(name) for name in names), get_locale() or "nb")  # a Locale: not parsed again
+
+
+@lru_cache(maxsize=1024)
+def _joined(names: tuple[str, ...], locale) -> str:  # type: ignore[no-untyped-def]
+    """Babel's list, kept: the list pages join the same names on every request."""
+    return format_list(list(names), locale=locale)
 
 
 def report_time(value: str | datetime | None) -> str:
@@ -117,7 +140,67 @@ def page_translations():  # type: ignore[no-untyped-def]
     return translations
 
 
+def html_params(**attributes: object) -> Markup:
+    """WTForms' ``html_params`` (the same output), with one string format per attribute instead of
+    ``Markup.format``, which went through ``string.Formatter``: a fifth of the members step's time."""
+    parts = []
+    for name, value in sorted(attributes.items()):
+        if value is True:
+            parts.append(str(escape(clean_key(name))))
+        elif value is not False:
+            parts.append(f'{escape(clean_key(name))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return Markup(" ".join(parts))
+
+
+@lru_cache(maxsize=8)
+def _wtforms_catalog(locale):  # type: ignore[no-untyped-def]
+    return babel_support.Translations.load(wtforms_messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages («Not a valid choice»...) in the interface's language, read from WTForms'
+    catalogue once per language and process. Flask-WTF reads the catalogue file again for each request
+    that builds a form (about half a millisecond) unless the request already holds one, as this."""
+
+    def __init__(self) -> None:
+        self._catalog = None
+
+    def _translations(self):  # type: ignore[no-untyped-def]
+        if self._catalog is None:
+            self._catalog = _wtforms_catalog(get_locale())
+        return self._catalog
+
+    def ugettext(self, string: str) -> str:
+        return self._translations().ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return self._translations().ungettext(singular, plural, n)
+
+
+@pass_context
+def _gettext(context, string: str, **variables: object) -> str:  # type: ignore[no-untyped-def]
+    """Jinja's new-style ``gettext`` (the same result) that asks :func:`page_translations` itself: through
+    ``_`` Jinja's own went through three calls of the template context per string."""
+    text = page_translations().ugettext(string)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, num: int, **variables: object) -> str:  # type: ignore[no-untyped-def]
+    """Jinja's new-style ``ngettext``, as :func:`_gettext`."""
+    variables.setdefault("num", num)
+    text = page_translations().ungettext(singular, plural, num)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
 def register_template_helpers(app: Flask) -> None:
+    @app.before_request
+    def keep_wtforms_messages() -> None:
+        request.wtforms_translations = WTFormsMessages()  # the attribute Flask-WTF looks for first
+
+    # Every input widget (text, e-mail, number, radio, checkbox, hidden) writes its attributes with it:
+    # WTForms makes ``Input.html_params`` a class attribute so that it can be replaced.
+    Input.html_params = staticmethod(html_params)  # type: ignore[method-assign]
     app.jinja_env.install_gettext_callables(  # the same as Flask-Babel's, with the translations kept
         gettext=lambda string: page_translations().ugettext(string),
         ngettext=lambda singular, plural, n: page_translations().ungettext(singular, plural, n),
@@ -125,6 +208,8 @@ def register_template_helpers(app: Flask) -> None:
         npgettext=lambda context, singular, plural, n: page_translations().unpgettext(context, singular, plural, n),
         newstyle=True,
     )
+    # The strings of every page go through these two (``_`` included) without Jinja's wrappers.
+    app.jinja_env.globals.update(gettext=_gettext, ngettext=_ngettext, _=_gettext)
     app.jinja_env.filters["report_time"] = report_time
     app.jinja_env.globals["person_name"] = person_name
     app.jinja_env.globals["form_errors"] = form_errors

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from forms.steps import STEPS, STEPS_BY_NAME
 
-from ..access import agreement_for_editing, agreement_for_reading, roles_required, visible_agreements, with_list_details
+from ..access import agreement_for_editing, agreement_for_reading, roles_required, visible_agreements
 from ..documents import agreement_html
 from .. import clock
 from ..extensions import db
@@ -18,18 +18,14 @@ from ..wizard.answers import first_open_step
 from . import bp
 from ..evaluation import has_evaluation
 from .editing import lock_agreement
+from .listing import listed_agreements
 from .lifecycle import RENEWABLE_STATES, delete_draft, renewal_under_way, start_agreement, untouched_draft_of, versions_of
 
 
 @bp.route("/")
 @login_required
 def index():
-    # A superseded version is reached from the versions list of the agreement in force that replaced it.
-    agreements = db.session.scalars(
-        with_list_details(visible_agreements(current_user)).where(Agreement.status != AgreementStatus.SUPERSEDED)
-        .order_by(Agreement.updated_at.desc(), Agreement.id.desc())
-    ).all()
-    return render_template("agreements/index.html", agreements=agreements, first_open_step=first_open_step)
+    return render_template("agreements/index.html", agreements=listed_agreements(current_user, clock.today()))
 
 
 @bp.route("/new", methods=["POST"])

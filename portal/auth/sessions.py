@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
+from functools import cache
 
 from flask import session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -68,10 +69,16 @@ def live_user(user_id: int) -> User | None:
     key = session.get(SESSION_KEY)
     if not key:
         return None
+    return db.session.scalar(_live_user_query(), {"key": key, "user_id": user_id})
+
+
+@cache
+def _live_user_query():  # type: ignore[no-untyped-def]
+    """The statement of :func:`live_user`, built once: building it again took a fifth of a small page's time."""
     organisation = joinedload(User.organisation)
-    return db.session.scalar(
+    return (
         select(User).join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.key == key, UserSession.ended_at.is_(None), User.id == user_id)
+        .where(UserSession.key == bindparam("key"), UserSession.ended_at.is_(None), User.id == bindparam("user_id"))
         .options(organisation.joinedload(Organisation.municipality), organisation.joinedload(Organisation.police_district))
     )
 

@@ -391,8 +391,13 @@ def step_names_of(agreement: Agreement) -> tuple[str, ...]:
 
 def missing_steps(agreement: Agreement) -> list[str]:
     """The draft's steps not yet answered, in order."""
-    done = set(agreement.completed_steps or [])
-    return [name for name in step_names_of(agreement) if name not in done]
+    return steps_not_in(agreement.completed_steps, renewal=agreement.is_renewal)
+
+
+def steps_not_in(completed_steps: list[str] | None, *, renewal: bool) -> list[str]:
+    """The wizard's steps (of a renewal, or not) missing from ``completed_steps``, in order."""
+    done = set(completed_steps or [])
+    return [step.name for step in steps_for(renewal=renewal) if step.name not in done]
 
 
 def first_open_step(agreement: Agreement) -> str | None:
