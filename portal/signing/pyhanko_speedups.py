@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
@@ -28,7 +29,8 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.misc import PDF_WHITESPACE
+from pyhanko.pdf_utils.misc import PDF_WHITESPACE, PdfReadError
+from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
 
 __all__ = ["forget", "install", "installed", "read_hex_string_from_stream", "unpatched"]
 
@@ -39,6 +41,7 @@ _FIRST_CHUNK, _LARGEST_CHUNK = 256, 1 << 16  # most hex strings are short (/ID);
 
 _original_read_hex = generic.read_hex_string_from_stream
 _original_prep = asn1_x509.NameTypeAndValue._ldap_string_prep
+_original_load_reverse_xref_cache = HistoricalResolver._load_reverse_xref_cache
 
 
 def read_hex_string_from_stream(stream: Any) -> generic.ByteStringObject | generic.TextStringObject:
@@ -105,12 +108,14 @@ def install() -> bool:
     if _versions_match():
         generic.read_hex_string_from_stream = read_hex_string_from_stream
         asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
+        HistoricalResolver._load_reverse_xref_cache = _load_reverse_xref_cache
     return installed()
 
 
 def _uninstall() -> None:
     generic.read_hex_string_from_stream = _original_read_hex
     asn1_x509.NameTypeAndValue._ldap_string_prep = _original_prep
+    HistoricalResolver._load_reverse_xref_cache = _original_load_reverse_xref_cache
 
 
 @contextmanager
@@ -123,3 +128,142 @@ def unpatched() -> Iterator[None]:
     finally:
         if was_installed:
             install()
+
+
+def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
+    """pyHanko's ``HistoricalResolver._load_reverse_xref_cache`` (every path from the trailer to every
+    indirect object of the revision, for the difference analysis), computing the same paths with the same
+    rules — the page tree entered only along its own path, the structure tree only from
+    ``/Root/StructTreeRoot/K``, ``/Parent`` never followed, nor ``/P`` inside the structure tree — but
+    walking the reader's own parsed objects instead of copies made for this revision: an object not
+    changed after the revision is the reader's, one changed later is read for the revision (and copied,
+    as before). pyHanko copied every object of every compared revision, ~200 objects of a tagged
+    agreement, for each signed revision. Paths are tuples while walking (RawPdfPath at the end), and an
+    encrypted document takes pyHanko's own walk (its objects must be decrypted through the copies)."""
+    if self._indirect_object_access_cache is not None:
+        return
+    reader = self.reader
+    if reader.encrypt_dict is not None:
+        return _original_load_reverse_xref_cache(self)
+    xrefs, revision, copies = reader.xrefs, self.revision, self.cache
+
+    resolved: dict[generic.Reference, generic.PdfObject] = {}
+
+    def resolve(ref: generic.Reference) -> generic.PdfObject:
+        """The object ``ref`` names in this revision, as ``self(ref)`` gives it but without a copy."""
+        try:
+            return resolved[ref]
+        except KeyError:
+            pass
+        obj = copies.get(ref)
+        if obj is None:
+            try:
+                last_change = xrefs.get_last_change(ref)
+            except KeyError:
+                last_change = None
+            if last_change is not None and last_change <= revision:
+                obj = reader.get_object(ref, transparent_decrypt=False)
+            else:
+                obj = self.get_object(ref)  # changed later (or unknown): pyHanko's way
+        resolved[ref] = obj
+        return obj
+
+    def dereferenced(value: generic.PdfObject) -> generic.PdfObject:
+        while isinstance(value, generic.IndirectObject):  # as IndirectObject.get_object does
+            value = resolve(value.reference)
+        return value
+
+    def entry(dictionary: generic.DictionaryObject, key: str) -> generic.PdfObject:
+        """``dictionary[key]`` as DictionaryObject.__getitem__ gives it (null: KeyError)."""
+        value = dereferenced(dict.__getitem__(dictionary, key))
+        if isinstance(value, generic.NullObject):
+            raise KeyError(key)
+        return value
+
+    collected: dict[generic.Reference, list[tuple[str | int, ...]]] = defaultdict(list)
+    on_path: set[generic.Reference] = set()
+
+    def walk(obj: generic.PdfObject, path: tuple[str | int, ...], in_struct_tree: bool) -> None:
+        if isinstance(obj, generic.IndirectObject):
+            ref = obj.reference
+            if ref in on_path:
+                return
+            collected[ref].append(path)  # a path is reached once: no duplicates to drop
+            obj = resolve(ref)
+            if page_tree_nodes.get(ref, path) != path:
+                return  # a page tree node only along the page tree
+            if not in_struct_tree and ref in struct_tree_nodes:
+                return
+            on_path.add(ref)
+            try:
+                walk_direct(obj, path, in_struct_tree)
+            finally:
+                on_path.discard(ref)
+        else:
+            walk_direct(obj, path, in_struct_tree)
+
+    def walk_direct(obj: generic.PdfObject, path: tuple[str | int, ...], in_struct_tree: bool) -> None:
+        if isinstance(obj, generic.DictionaryObject):
+            enters_struct_tree = path == ("/Root", "/StructTreeRoot")
+            for key, value in obj.items():
+                if key == "/Parent" or (in_struct_tree and key == "/P"):
+                    continue
+                walk(value, (*path, key), in_struct_tree or (enters_struct_tree and key == "/K"))
+        elif isinstance(obj, generic.ArrayObject):
+            for index, value in enumerate(obj):
+                walk(value, (*path, index), in_struct_tree)
+
+    def page_tree_refs(pages: generic.DictionaryObject, path: tuple[str | int, ...]) -> Iterator[tuple[generic.Reference, tuple[str | int, ...]]]:
+        for index, kid in enumerate(pages["/Kids"]):
+            kid_path = (*path, "/Kids", index)
+            if isinstance(kid, generic.IndirectObject):
+                yield kid.reference, kid_path
+            kid = kid.get_object()
+            if kid.get("/Type", None) == "/Pages":
+                yield from page_tree_refs(kid, kid_path)
+
+    def struct_tree_refs(element: generic.DictionaryObject) -> Iterator[generic.Reference]:
+        try:
+            children = entry(element, "/K")
+        except KeyError:
+            return
+        if not isinstance(children, generic.ArrayObject):
+            children = (children,)  # a single child need not be in an array
+        for child in children:
+            child_ref = None
+            if isinstance(child, generic.IndirectObject):
+                child_ref = child.reference
+                child = dereferenced(child)
+            if not isinstance(child, generic.DictionaryObject):
+                continue  # marked content, not a structure element
+            try:
+                if entry(child, "/Type") != "/StructElem":
+                    continue
+            except KeyError:
+                pass  # /StructElem is the default type
+            if child_ref is not None:
+                yield child_ref
+            yield from struct_tree_refs(child)
+
+    # The page tree and the structure tree as pyHanko maps them (the page tree through its copies, as
+    # before: a few objects).
+    pages_ref = self.root.raw_get("/Pages")
+    pages_path = ("/Root", "/Pages")
+    page_tree_nodes: dict[generic.Reference, tuple[str | int, ...]] = {}
+    if isinstance(pages_ref, generic.IndirectObject):
+        page_tree_nodes[pages_ref.reference] = pages_path
+    for ref, path in page_tree_refs(pages_ref.get_object(), pages_path):
+        if ref in page_tree_nodes:
+            raise PdfReadError("Circular reference in page tree in mapping stage")
+        page_tree_nodes[ref] = path
+    struct_tree_nodes: set[generic.Reference] = set()
+    try:
+        struct_tree_root = dereferenced(self.root.raw_get("/StructTreeRoot"))
+        for ref in struct_tree_refs(struct_tree_root):
+            if ref in struct_tree_nodes:
+                raise PdfReadError("Circular reference in structure tree in mapping stage")
+            struct_tree_nodes.add(ref)
+    except KeyError:
+        pass
+    walk(self.trailer_view, (), False)
+    self._indirect_object_access_cache = {ref: {RawPdfPath(*path) for path in paths} for ref, paths in collected.items()}

@@ -122,3 +122,37 @@ def test_other_library_versions_are_left_unpatched(monkeypatch) -> None:
         assert generic.read_hex_string_from_stream is not pyhanko_speedups.read_hex_string_from_stream
         monkeypatch.undo()
     assert pyhanko_speedups.installed()
+
+
+def object_paths(pdf: bytes) -> list[dict[tuple[int, int], set[tuple]]]:
+    """Every revision's paths from the trailer to each object, as the difference analysis reads them."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    maps = []
+    for revision in range(reader.xrefs.total_revisions):
+        resolver = reader.get_historical_resolver(revision)
+        resolver._load_reverse_xref_cache()
+        maps.append({(ref.idnum, ref.generation): {path._tag() for path in resolver._get_usages_of_ref(ref)}
+                     for ref in resolver._indirect_object_access_cache})
+    return maps
+
+
+@pytest.mark.parametrize("which", ["closed", "page_changed"])
+def test_the_paths_to_every_object_are_pyhankos_in_every_revision(workflow, which) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    pdf = workflow.closed
+    if which == "page_changed":  # a later revision that changes the page tree
+        writer = IncrementalPdfFileWriter(BytesIO(workflow.closed))
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        page["/Rotate"] = generic.NumberObject(90)
+        writer.update_container(page)
+        out = BytesIO()
+        writer.write(out)
+        pdf = out.getvalue()
+    sped_up = object_paths(pdf)
+    with pyhanko_speedups.unpatched():
+        plain = object_paths(pdf)
+    assert sped_up == plain
+    assert len(sped_up) >= 6 and all(len(paths) >= 20 for paths in sped_up)
