@@ -13,7 +13,8 @@ replacement with the same result, written to be offered upstream (see each funct
   (it depends on nothing else).
 - pyHanko's difference analysis maps, for each signed revision, every path from the trailer to every
   object (``HistoricalResolver._load_reverse_xref_cache``), copying each object of the revision on the
-  way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead (the same paths).
+  way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead and makes the paths pyHanko's path objects only for
+  the objects asked about (the same paths).
 
 The agreement PDFs use no object streams (nor cross-reference streams), so pyHanko's lookup of objects in
 object streams costs them nothing. :func:`install` (done when :mod:`portal.signing` is imported) patches only the library versions these
@@ -26,7 +27,7 @@ from __future__ import annotations
 import binascii
 import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from typing import Any
@@ -228,7 +229,9 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
             if kid.get("/Type", None) == "/Pages":
                 yield from page_tree_refs(kid, kid_path)
 
-    def struct_tree_refs(element: generic.DictionaryObject) -> Iterator[generic.Reference]:
+    def collect_struct_tree(element: generic.DictionaryObject, add: Callable[[generic.Reference], None]) -> None:
+        """Every structure element below ``element``, handed to ``add`` in pyHanko's order (each before
+        its children, so a cycle is found before it is followed)."""
         try:
             children = entry(element, "/K")
         except KeyError:
@@ -248,8 +251,13 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
             except KeyError:
                 pass  # /StructElem is the default type
             if child_ref is not None:
-                yield child_ref
-            yield from struct_tree_refs(child)
+                add(child_ref)
+            collect_struct_tree(child, add)
+
+    def add_struct_tree_node(ref: generic.Reference) -> None:
+        if ref in struct_tree_nodes:
+            raise PdfReadError("Circular reference in structure tree in mapping stage")
+        struct_tree_nodes.add(ref)
 
     # The page tree and the structure tree as pyHanko maps them (the page tree through its copies, as
     # before: a few objects).
@@ -264,12 +272,30 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
         page_tree_nodes[ref] = path
     struct_tree_nodes: set[generic.Reference] = set()
     try:
-        struct_tree_root = dereferenced(self.root.raw_get("/StructTreeRoot"))
-        for ref in struct_tree_refs(struct_tree_root):
-            if ref in struct_tree_nodes:
-                raise PdfReadError("Circular reference in structure tree in mapping stage")
-            struct_tree_nodes.add(ref)
+        collect_struct_tree(dereferenced(self.root.raw_get("/StructTreeRoot")), add_struct_tree_node)
     except KeyError:
         pass
     walk(self.trailer_view, (), False)
-    self._indirect_object_access_cache = {ref: {RawPdfPath(*path) for path in paths} for ref, paths in collected.items()}
+    self._indirect_object_access_cache = _PathsByRef(collected)
+
+
+class _PathsByRef(dict):  # type: ignore[type-arg]
+    """The reverse xref cache: reference → its paths, each reference's paths made a set of RawPdfPath
+    (hashing every path) only when asked for. The difference analysis asks for the few objects a later
+    revision changes, of a few hundred."""
+
+    def __getitem__(self, ref: generic.Reference) -> set[RawPdfPath]:
+        paths = dict.__getitem__(self, ref)
+        if isinstance(paths, list):
+            paths = {RawPdfPath(*path) for path in paths}
+            dict.__setitem__(self, ref, paths)
+        return paths
+
+    def get(self, ref: generic.Reference, default: Any = None) -> Any:
+        return self[ref] if ref in self else default
+
+    def values(self) -> Any:
+        return [self[ref] for ref in self]
+
+    def items(self) -> Any:
+        return [(ref, self[ref]) for ref in self]
