@@ -1,4 +1,4 @@
-"""Three speed-ups of library internals that verification spends most of its time in, each a drop-in
+"""Four speed-ups of library internals that verification spends most of its time in, each a drop-in
 replacement with the same result, written to be offered upstream (see each function's docstring).
 
 - pyHanko reads a PDF hex string (``<...>``) one byte at a time through ``read_non_whitespace``; a
@@ -10,7 +10,8 @@ replacement with the same result, written to be offered upstream (see each funct
   certificate when names are compared or hashed in path building; the portal CA, the TSA and the seal
   certificate come in every signature's CMS and in the DSS as separate parsed objects, so the value
   cached on each object never helps. :func:`_ldap_string_prep` memoises the preparation by the string
-  (it depends on nothing else).
+  (it depends on nothing else), and :func:`_name_eq` and :func:`_hashable_name` memoise comparing and
+  hashing whole names by their DER.
 - pyHanko's difference analysis maps, for each signed revision, every path from the trailer to every
   object (``HistoricalResolver._load_reverse_xref_cache``), copying each object of the revision on the
   way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead and makes the paths pyHanko's path objects only for
@@ -47,6 +48,12 @@ _FIRST_CHUNK, _LARGEST_CHUNK = 256, 1 << 16  # most hex strings are short (/ID);
 _original_read_hex = generic.read_hex_string_from_stream
 _original_prep = asn1_x509.NameTypeAndValue._ldap_string_prep
 _original_load_reverse_xref_cache = HistoricalResolver._load_reverse_xref_cache
+_original_name_eq = asn1_x509.Name.__eq__
+_original_name_hashable = asn1_x509.Name.hashable
+
+_MEMO_SIZE = 4096
+_name_equality: dict[tuple[bytes, bytes], bool] = {}
+_name_hashable: dict[bytes, str] = {}
 
 
 def read_hex_string_from_stream(stream: Any) -> generic.ByteStringObject | generic.TextStringObject:
@@ -93,9 +100,44 @@ def _ldap_string_prep(self: asn1_x509.NameTypeAndValue, string: str) -> str:
     return _prepared(string)
 
 
+def _name_eq(self: asn1_x509.Name, other: object) -> bool:
+    """asn1crypto's ``Name.__eq__`` (RFC 5280 § 7.1), memoised by the two names' DER: pyHanko compares the
+    issuer of every certificate a CMS carries with each signer identifier, and the same few names come
+    in every signature as separately parsed objects."""
+    if not isinstance(other, asn1_x509.Name):
+        return False
+    key = (self.dump(), other.dump())
+    try:
+        return _name_equality[key]
+    except KeyError:
+        pass
+    equal = _original_name_eq(self, other)  # a name that cannot be prepared raises, and is not kept
+    if len(_name_equality) >= _MEMO_SIZE:
+        _name_equality.clear()
+    _name_equality[key] = equal
+    return equal
+
+
+def _hashable_name(self: asn1_x509.Name) -> str:
+    """asn1crypto's ``Name.hashable`` (the prepared name as a string, for the certificate registry's
+    dictionaries), memoised by the name's DER."""
+    der = self.dump()
+    try:
+        return _name_hashable[der]
+    except KeyError:
+        pass
+    value = _original_name_hashable.fget(self)
+    if len(_name_hashable) >= _MEMO_SIZE:
+        _name_hashable.clear()
+    _name_hashable[der] = value
+    return value
+
+
 def forget() -> None:
-    """Empty the memo of prepared names (a benchmark's cold start)."""
+    """Empty the memos of prepared names (a benchmark's cold start)."""
     _prepared.cache_clear()
+    _name_equality.clear()
+    _name_hashable.clear()
 
 
 def _versions_match() -> bool:
@@ -106,7 +148,8 @@ def installed() -> bool:
     """Whether the speed-ups are in place now."""
     return (generic.read_hex_string_from_stream is read_hex_string_from_stream
             and asn1_x509.NameTypeAndValue._ldap_string_prep is _ldap_string_prep
-            and HistoricalResolver._load_reverse_xref_cache is _load_reverse_xref_cache)
+            and HistoricalResolver._load_reverse_xref_cache is _load_reverse_xref_cache
+            and asn1_x509.Name.__eq__ is _name_eq)
 
 
 def install() -> bool:
@@ -116,6 +159,8 @@ def install() -> bool:
         generic.read_hex_string_from_stream = read_hex_string_from_stream
         asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
         HistoricalResolver._load_reverse_xref_cache = _load_reverse_xref_cache
+        asn1_x509.Name.__eq__ = _name_eq
+        asn1_x509.Name.hashable = property(_hashable_name)
     return installed()
 
 
@@ -123,6 +168,8 @@ def _uninstall() -> None:
     generic.read_hex_string_from_stream = _original_read_hex
     asn1_x509.NameTypeAndValue._ldap_string_prep = _original_prep
     HistoricalResolver._load_reverse_xref_cache = _original_load_reverse_xref_cache
+    asn1_x509.Name.__eq__ = _original_name_eq
+    asn1_x509.Name.hashable = _original_name_hashable
 
 
 @contextmanager

@@ -156,3 +156,24 @@ def test_the_paths_to_every_object_are_pyhankos_in_every_revision(workflow, whic
         plain = object_paths(pdf)
     assert sped_up == plain
     assert len(sped_up) >= 6 and all(len(paths) >= 20 for paths in sped_up)
+
+
+NAMES = [
+    ({"common_name": "Voss kommune", "country_name": "NO"}, {"common_name": "Voss kommune", "country_name": "NO"}),
+    ({"common_name": "Voss  Kommune"}, {"common_name": "voss kommune"}),  # RFC 4518: case and spaces
+    ({"common_name": "Voss kommune"}, {"common_name": "Ulvik herad"}),
+    ({"common_name": "Ola", "organization_name": "Voss"}, {"common_name": "Ola"}),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), NAMES)
+def test_names_compare_and_hash_as_in_asn1crypto(first: dict, second: dict) -> None:
+    def judged(printable: bool) -> tuple:
+        a, b = asn1_x509.Name.build(first), asn1_x509.Name.build(second, use_printable=printable)
+        return a == b, a != b, b == a, a.hashable, b.hashable
+
+    pyhanko_speedups.forget()
+    sped_up = [judged(False), judged(True), judged(False)]  # the last from the memo
+    with pyhanko_speedups.unpatched():
+        plain = [judged(False), judged(True), judged(False)]
+    assert sped_up == plain
