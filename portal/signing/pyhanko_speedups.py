@@ -192,7 +192,7 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
     walking the reader's own parsed objects instead of copies made for this revision: an object not
     changed after the revision is the reader's, one changed later is read for the revision (and copied,
     as before). pyHanko copied every object of every compared revision, ~200 objects of a tagged
-    agreement, for each signed revision. Paths are tuples while walking (RawPdfPath at the end), and an
+    agreement, for each signed revision. Paths are tuples while walking (RawPdfPaths when asked for), and an
     encrypted document takes pyHanko's own walk (its objects must be decrypted through the copies)."""
     if self._indirect_object_access_cache is not None:
         return
