@@ -61,6 +61,28 @@ def test_a_failed_closing_is_shown_and_the_nightly_run_closes_it(client, people,
         AuditEvent.agreement_id == finalised.id, AuditEvent.action == "active")) == 1
 
 
+def test_a_closing_stopped_after_its_commit_queues_the_intake_validation_when_run_again(client, people, finalised, monkeypatch):  # noqa: F811
+    def stopped(agreement):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the worker stopped after the closing's commit")
+
+    real_queue_after_closing = signing._queue_after_closing
+    monkeypatch.setattr(signing, "_queue_after_closing", stopped)
+    sign_as(client, people.mayor, finalised.id)
+    sign_as(client, people.station_chief, finalised.id)
+    agreement = reload(finalised.id)
+    assert agreement.status is AgreementStatus.ACTIVE and agreement.document.validation_report is None
+    assert db.session.get(BackgroundTask, signing.closing_job_id(finalised.id)).state is TaskState.FAILED
+
+    monkeypatch.setattr(signing, "_queue_after_closing", real_queue_after_closing)
+    jobs.enqueue(signing.close_signed_agreement, finalised.id, job_id=signing.closing_job_id(finalised.id))  # the retry
+    agreement = reload(finalised.id)
+    assert db.session.get(BackgroundTask, f"intake-validation-{finalised.id}").state is TaskState.DONE
+    assert agreement.document.validation_report_sha256 == agreement.document.signed_sha256
+    assert agreement.document.validation_report["verdict"] == "valid"
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.agreement_id == finalised.id, AuditEvent.action == "active")) == 1
+
+
 def test_each_signing_invitation_is_one_message_however_often_it_is_asked_for(people, finalised, outbox):  # noqa: F811
     sent = messages(outbox)
     assert len(sent) == 2

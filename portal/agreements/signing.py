@@ -597,13 +597,12 @@ def close_signed_agreement(agreement_id: int) -> None:
     Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
     closed PDF and the new state are stored in one transaction, the PDF only on the revision it was made from.
     """
-    from ..archive.fiks_arkiv import deliver_in_background  # the archive builds on the agreements
-
     agreement = db.session.get(Agreement, agreement_id)
     if agreement is None:
         return
     if not being_closed(agreement):  # closed before (perhaps by a worker that died before queueing the rest)
-        deliver_in_background(agreement_id, agreement.renewal_of_id)
+        if agreement.status is not AgreementStatus.FINALISED:
+            _queue_after_closing(agreement)
         return
     setup = signing_setup()
     document = agreement.document
@@ -636,8 +635,16 @@ def close_signed_agreement(agreement_id: int) -> None:
     activate(agreement, _aware(last.signed_at).astimezone(clock.OSLO).date())
     supersede_renewed(agreement, last.user)
     db.session.commit()
-    jobs.enqueue(validate_at_intake, agreement_id, job_id=f"intake-validation-{agreement_id}")
-    deliver_in_background(agreement_id, agreement.renewal_of_id)  # the Fiks Arkiv messages queued above
+    _queue_after_closing(agreement)
+
+
+def _queue_after_closing(agreement: Agreement) -> None:
+    """The work after a closing: the intake validation and the delivery of the Fiks Arkiv messages the
+    closing queued. Each is queued once (by its job id), so a retried closing may ask again."""
+    from ..archive.fiks_arkiv import deliver_in_background  # the archive builds on the agreements
+
+    jobs.enqueue(validate_at_intake, agreement.id, job_id=f"intake-validation-{agreement.id}")
+    deliver_in_background(agreement.id, agreement.renewal_of_id)
 
 
 def close_waiting_agreements() -> int:
