@@ -4,8 +4,11 @@ For a fully signed agreement of 1 and of 3 municipalities (signed and closed at 
 own services, in a temporary SQLite database), the median CPU time (``--wall``: wall time) of
 
 - plain pyHanko validating *one* of its signatures (the first mayor's, with pyHanko's own difference
-  analysis, on a freshly parsed file): the yardstick;
-- the portal's report, cold: a new file, every signature and time-stamp validated;
+  analysis, on a freshly parsed file): the yardstick, run with pyHanko's and asn1crypto's own code (the
+  portal's :mod:`portal.signing.pyhanko_speedups` taken out for it);
+- the same with those speed-ups in place (what they alone give);
+- the portal's report, cold: a new file, every signature and time-stamp validated; and the same with the
+  libraries' own code (before the speed-ups, measured in the same run);
 - the same file again (warm): the process's cache (same bytes, same trust settings);
 - the stored report: what the archive reads (the report stored when the agreement was closed);
 - ``POST /verify.json``, cold and warm, through the Flask app;
@@ -28,6 +31,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from portal import validation_reports
+from portal.signing import pyhanko_speedups
 from portal.agreements.signing import signing_setup
 from portal.extensions import db
 from portal.models import Agreement
@@ -35,6 +39,7 @@ from tests.bench.signing_bench import medians_ms
 from tests.bench.signed_documents import bench_app, people, print_ratio_table, ratio_rows, signed_agreements
 
 PLAIN = "plain pyHanko, one signature (with its diff)"
+SPED_UP = "the same with the portal's pyHanko speed-ups"
 
 
 def checked(response):  # type: ignore[no-untyped-def]
@@ -76,13 +81,23 @@ def main() -> None:
             agreement_id = agreement.id
 
             def plain() -> object:
+                with pyhanko_speedups.unpatched():
+                    return plain_sped_up()
+
+            def plain_sped_up() -> object:
+                pyhanko_speedups.forget()  # no names prepared by an earlier run
                 reader = PdfFileReader(BytesIO(pdf), strict=False)
                 mayor = next(sig for sig in reader.embedded_regular_signatures if sig.field_name.startswith("Signatur_ordforar"))
                 return validate_pdf_signature(mayor, ValidationContext(trust_roots=roots, revocation_mode="soft-fail"))
 
             def cold() -> object:
                 validation_reports._cache.clear()  # as for a file not seen before
+                pyhanko_speedups.forget()  # and its certificates' names not prepared before
                 return validation_reports.cached_report(pdf)
+
+            def cold_unpatched() -> object:
+                with pyhanko_speedups.unpatched():
+                    return cold()
 
             def stored() -> object:
                 db.session.expire_all()
@@ -90,6 +105,7 @@ def main() -> None:
 
             def json_cold() -> object:
                 validation_reports._cache.clear()
+                pyhanko_speedups.forget()
                 return checked(client.post("/verify.json", data=pdf, content_type="application/pdf"))
 
             def json_warm() -> object:
@@ -97,7 +113,9 @@ def main() -> None:
 
             results = medians_ms({
                 PLAIN: plain,
+                SPED_UP: plain_sped_up,
                 "report, cold (new file)": cold,
+                "report, cold, without the speed-ups": cold_unpatched,
                 "report, warm (same file again: cache)": lambda: validation_reports.cached_report(pdf),
                 "report, stored (archive)": stored,
                 "POST /verify.json, cold": json_cold,

@@ -1,0 +1,348 @@
+"""Four speed-ups of library internals that verification spends most of its time in, each a drop-in
+replacement with the same result, written to be offered upstream (see each function's docstring).
+
+- pyHanko reads a PDF hex string (``<...>``) one byte at a time through ``read_non_whitespace``; a
+  signature's ``/Contents`` is such a string of 16,000–64,000 hex digits, so opening a fully signed
+  agreement spent about 35 ms of its 40 ms there. :func:`read_hex_string_from_stream` reads up to the
+  closing ``>`` in one go and hands anything unusual (a comment, a stray byte, a missing ``>``) to
+  pyHanko's own reader, so errors and their messages stay pyHanko's.
+- asn1crypto prepares every name attribute (RFC 4518 string preparation) again for each parsed
+  certificate when names are compared or hashed in path building; the portal CA, the TSA and the seal
+  certificate come in every signature's CMS and in the DSS as separate parsed objects, so the value
+  cached on each object never helps. :func:`_ldap_string_prep` memoises the preparation by the string
+  (it depends on nothing else), and :func:`_name_eq` and :func:`_hashable_name` memoise comparing and
+  hashing whole names by their DER.
+- pyHanko's difference analysis maps, for each signed revision, every path from the trailer to every
+  object (``HistoricalResolver._load_reverse_xref_cache``), copying each object of the revision on the
+  way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead and makes the paths pyHanko's path objects only for
+  the objects asked about (the same paths).
+
+The agreement PDFs use no object streams (nor cross-reference streams), so pyHanko's lookup of objects in
+object streams costs them nothing. :func:`install` (done when :mod:`portal.signing` is imported) patches only the library versions these
+were written for — pyHanko 0.38.0, asn1crypto 1.5.1 — and leaves any other version as it is.
+:func:`unpatched` runs a block with the libraries' own code (tests compare the two; the benchmark's
+yardstick is plain pyHanko).
+"""
+from __future__ import annotations
+
+import binascii
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PDF_WHITESPACE, PdfReadError
+from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
+
+__all__ = ["forget", "install", "installed", "read_hex_string_from_stream", "unpatched"]
+
+WRITTEN_FOR = {"pyhanko": "0.38.0", "asn1crypto": "1.5.1"}
+
+_HEX_OR_WHITESPACE = generic.HEX_DIGITS + PDF_WHITESPACE
+_FIRST_CHUNK, _LARGEST_CHUNK = 256, 1 << 16  # most hex strings are short (/ID); /Contents are long
+
+_original_read_hex = generic.read_hex_string_from_stream
+_original_prep = asn1_x509.NameTypeAndValue._ldap_string_prep
+_original_load_reverse_xref_cache = HistoricalResolver._load_reverse_xref_cache
+_original_name_eq = asn1_x509.Name.__eq__
+_original_name_hashable = asn1_x509.Name.hashable
+
+_MEMO_SIZE = 4096
+_name_equality: dict[tuple[bytes, bytes], bool] = {}
+_name_hashable: dict[bytes, str] = {}
+
+
+def read_hex_string_from_stream(stream: Any) -> generic.ByteStringObject | generic.TextStringObject:
+    """pyHanko's ``generic.read_hex_string_from_stream``, reading the string in chunks rather than a byte at
+    a time. Only hex digits and white space between ``<`` and ``>`` are decoded here; anything else (a
+    comment, a bad byte, the end of the file) is read again by pyHanko's own function from the start, so
+    it fails or succeeds exactly as before. The stream is left just after the ``>``, as before."""
+    start = stream.tell()
+    stream.read(1)  # the "<"
+    body, size = b"", _FIRST_CHUNK
+    while True:
+        chunk = stream.read(size)
+        end = chunk.find(b">")
+        if end >= 0:
+            body += chunk[:end]
+            break
+        if not chunk:  # no closing ">": pyHanko's own error
+            return _read_hex_slowly(stream, start)
+        body += chunk
+        size = min(2 * size, _LARGEST_CHUNK)
+    if body.translate(None, _HEX_OR_WHITESPACE):  # a comment or a bad byte: pyHanko decides
+        return _read_hex_slowly(stream, start)
+    stream.seek(start + 1 + len(body) + 1)
+    digits = body.translate(None, PDF_WHITESPACE)
+    if len(digits) % 2:
+        digits += b"0"  # an odd last digit counts as followed by 0 (ISO 32000-2 § 7.3.4.3)
+    return generic.pdf_string(binascii.unhexlify(digits))
+
+
+def _read_hex_slowly(stream: Any, start: int) -> generic.ByteStringObject | generic.TextStringObject:
+    stream.seek(start)
+    return _original_read_hex(stream)
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepared(string: str) -> str:
+    return _original_prep(None, string)  # the method does not use ``self``
+
+
+def _ldap_string_prep(self: asn1_x509.NameTypeAndValue, string: str) -> str:
+    """asn1crypto's ``NameTypeAndValue._ldap_string_prep`` (RFC 4518), memoised by the string: a pure
+    function of it, so the same names in different parsed certificates are prepared once. A string that
+    cannot be prepared raises each time, as before (errors are not cached)."""
+    return _prepared(string)
+
+
+def _name_eq(self: asn1_x509.Name, other: object) -> bool:
+    """asn1crypto's ``Name.__eq__`` (RFC 5280 § 7.1), memoised by the two names' DER: pyHanko compares the
+    issuer of every certificate a CMS carries with each signer identifier, and the same few names come
+    in every signature as separately parsed objects."""
+    if not isinstance(other, asn1_x509.Name):
+        return False
+    key = (self.dump(), other.dump())
+    try:
+        return _name_equality[key]
+    except KeyError:
+        pass
+    equal = _original_name_eq(self, other)  # a name that cannot be prepared raises, and is not kept
+    if len(_name_equality) >= _MEMO_SIZE:
+        _name_equality.clear()
+    _name_equality[key] = equal
+    return equal
+
+
+def _hashable_name(self: asn1_x509.Name) -> str:
+    """asn1crypto's ``Name.hashable`` (the prepared name as a string, for the certificate registry's
+    dictionaries), memoised by the name's DER."""
+    der = self.dump()
+    try:
+        return _name_hashable[der]
+    except KeyError:
+        pass
+    value = _original_name_hashable.fget(self)
+    if len(_name_hashable) >= _MEMO_SIZE:
+        _name_hashable.clear()
+    _name_hashable[der] = value
+    return value
+
+
+def forget() -> None:
+    """Empty the memos of prepared names (a benchmark's cold start)."""
+    _prepared.cache_clear()
+    _name_equality.clear()
+    _name_hashable.clear()
+
+
+def _versions_match() -> bool:
+    return all(version(package) == expected for package, expected in WRITTEN_FOR.items())
+
+
+def installed() -> bool:
+    """Whether the speed-ups are in place now."""
+    return (generic.read_hex_string_from_stream is read_hex_string_from_stream
+            and asn1_x509.NameTypeAndValue._ldap_string_prep is _ldap_string_prep
+            and HistoricalResolver._load_reverse_xref_cache is _load_reverse_xref_cache
+            and asn1_x509.Name.__eq__ is _name_eq)
+
+
+def install() -> bool:
+    """Put the speed-ups in place if the libraries are the versions they were written for; say whether
+    they are in place."""
+    if _versions_match():
+        generic.read_hex_string_from_stream = read_hex_string_from_stream
+        asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
+        HistoricalResolver._load_reverse_xref_cache = _load_reverse_xref_cache
+        asn1_x509.Name.__eq__ = _name_eq
+        asn1_x509.Name.hashable = property(_hashable_name)
+    return installed()
+
+
+def _uninstall() -> None:
+    generic.read_hex_string_from_stream = _original_read_hex
+    asn1_x509.NameTypeAndValue._ldap_string_prep = _original_prep
+    HistoricalResolver._load_reverse_xref_cache = _original_load_reverse_xref_cache
+    asn1_x509.Name.__eq__ = _original_name_eq
+    asn1_x509.Name.hashable = _original_name_hashable
+
+
+@contextmanager
+def unpatched() -> Iterator[None]:
+    """The libraries' own code for the block (for the process: tests and benchmarks only)."""
+    was_installed = installed()
+    _uninstall()
+    try:
+        yield
+    finally:
+        if was_installed:
+            install()
+
+
+def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
+    """pyHanko's ``HistoricalResolver._load_reverse_xref_cache`` (every path from the trailer to every
+    indirect object of the revision, for the difference analysis), computing the same paths with the same
+    rules — the page tree entered only along its own path, the structure tree only from
+    ``/Root/StructTreeRoot/K``, ``/Parent`` never followed, nor ``/P`` inside the structure tree — but
+    walking the reader's own parsed objects instead of copies made for this revision: an object not
+    changed after the revision is the reader's, one changed later is read for the revision (and copied,
+    as before). pyHanko copied every object of every compared revision, ~200 objects of a tagged
+    agreement, for each signed revision. Paths are tuples while walking (RawPdfPaths when asked for), and an
+    encrypted document takes pyHanko's own walk (its objects must be decrypted through the copies)."""
+    if self._indirect_object_access_cache is not None:
+        return
+    reader = self.reader
+    if reader.encrypt_dict is not None:
+        return _original_load_reverse_xref_cache(self)
+    xrefs, revision, copies = reader.xrefs, self.revision, self.cache
+
+    resolved: dict[generic.Reference, generic.PdfObject] = {}
+
+    def resolve(ref: generic.Reference) -> generic.PdfObject:
+        """The object ``ref`` names in this revision, as ``self(ref)`` gives it but without a copy."""
+        try:
+            return resolved[ref]
+        except KeyError:
+            pass
+        obj = copies.get(ref)
+        if obj is None:
+            try:
+                last_change = xrefs.get_last_change(ref)
+            except KeyError:
+                last_change = None
+            if last_change is not None and last_change <= revision:
+                obj = reader.get_object(ref, transparent_decrypt=False)
+            else:
+                obj = self.get_object(ref)  # changed later (or unknown): pyHanko's way
+        resolved[ref] = obj
+        return obj
+
+    def dereferenced(value: generic.PdfObject) -> generic.PdfObject:
+        while isinstance(value, generic.IndirectObject):  # as IndirectObject.get_object does
+            value = resolve(value.reference)
+        return value
+
+    def entry(dictionary: generic.DictionaryObject, key: str) -> generic.PdfObject:
+        """``dictionary[key]`` as DictionaryObject.__getitem__ gives it (null: KeyError)."""
+        value = dereferenced(dict.__getitem__(dictionary, key))
+        if isinstance(value, generic.NullObject):
+            raise KeyError(key)
+        return value
+
+    collected: dict[generic.Reference, list[tuple[str | int, ...]]] = defaultdict(list)
+    on_path: set[generic.Reference] = set()
+
+    def walk(obj: generic.PdfObject, path: tuple[str | int, ...], in_struct_tree: bool) -> None:
+        if isinstance(obj, generic.IndirectObject):
+            ref = obj.reference
+            if ref in on_path:
+                return
+            collected[ref].append(path)  # a path is reached once: no duplicates to drop
+            obj = resolve(ref)
+            if page_tree_nodes.get(ref, path) != path:
+                return  # a page tree node only along the page tree
+            if not in_struct_tree and ref in struct_tree_nodes:
+                return
+            on_path.add(ref)
+            try:
+                walk_direct(obj, path, in_struct_tree)
+            finally:
+                on_path.discard(ref)
+        else:
+            walk_direct(obj, path, in_struct_tree)
+
+    def walk_direct(obj: generic.PdfObject, path: tuple[str | int, ...], in_struct_tree: bool) -> None:
+        if isinstance(obj, generic.DictionaryObject):
+            enters_struct_tree = path == ("/Root", "/StructTreeRoot")
+            for key, value in obj.items():
+                if key == "/Parent" or (in_struct_tree and key == "/P"):
+                    continue
+                walk(value, (*path, key), in_struct_tree or (enters_struct_tree and key == "/K"))
+        elif isinstance(obj, generic.ArrayObject):
+            for index, value in enumerate(obj):
+                walk(value, (*path, index), in_struct_tree)
+
+    def page_tree_refs(pages: generic.DictionaryObject, path: tuple[str | int, ...]) -> Iterator[tuple[generic.Reference, tuple[str | int, ...]]]:
+        for index, kid in enumerate(pages["/Kids"]):
+            kid_path = (*path, "/Kids", index)
+            if isinstance(kid, generic.IndirectObject):
+                yield kid.reference, kid_path
+            kid = kid.get_object()
+            if kid.get("/Type", None) == "/Pages":
+                yield from page_tree_refs(kid, kid_path)
+
+    def collect_struct_tree(element: generic.DictionaryObject, add: Callable[[generic.Reference], None]) -> None:
+        """Every structure element below ``element``, handed to ``add`` in pyHanko's order (each before
+        its children, so a cycle is found before it is followed)."""
+        try:
+            children = entry(element, "/K")
+        except KeyError:
+            return
+        if not isinstance(children, generic.ArrayObject):
+            children = (children,)  # a single child need not be in an array
+        for child in children:
+            child_ref = None
+            if isinstance(child, generic.IndirectObject):
+                child_ref = child.reference
+                child = dereferenced(child)
+            if not isinstance(child, generic.DictionaryObject):
+                continue  # marked content, not a structure element
+            try:
+                if entry(child, "/Type") != "/StructElem":
+                    continue
+            except KeyError:
+                pass  # /StructElem is the default type
+            if child_ref is not None:
+                add(child_ref)
+            collect_struct_tree(child, add)
+
+    def add_struct_tree_node(ref: generic.Reference) -> None:
+        if ref in struct_tree_nodes:
+            raise PdfReadError("Circular reference in structure tree in mapping stage")
+        struct_tree_nodes.add(ref)
+
+    # The page tree and the structure tree as pyHanko maps them (the page tree through its copies, as
+    # before: a few objects).
+    pages_ref = self.root.raw_get("/Pages")
+    pages_path = ("/Root", "/Pages")
+    page_tree_nodes: dict[generic.Reference, tuple[str | int, ...]] = {}
+    if isinstance(pages_ref, generic.IndirectObject):
+        page_tree_nodes[pages_ref.reference] = pages_path
+    for ref, path in page_tree_refs(pages_ref.get_object(), pages_path):
+        if ref in page_tree_nodes:
+            raise PdfReadError("Circular reference in page tree in mapping stage")
+        page_tree_nodes[ref] = path
+    struct_tree_nodes: set[generic.Reference] = set()
+    try:
+        collect_struct_tree(dereferenced(self.root.raw_get("/StructTreeRoot")), add_struct_tree_node)
+    except KeyError:
+        pass
+    walk(self.trailer_view, (), False)
+    self._indirect_object_access_cache = _PathsByRef(collected)
+
+
+class _PathsByRef(dict):  # type: ignore[type-arg]
+    """The reverse xref cache: reference → its paths, each reference's paths made a set of RawPdfPath
+    (hashing every path) only when asked for. The difference analysis asks for the few objects a later
+    revision changes, of a few hundred."""
+
+    def __getitem__(self, ref: generic.Reference) -> set[RawPdfPath]:
+        paths = dict.__getitem__(self, ref)
+        if isinstance(paths, list):
+            paths = {RawPdfPath(*path) for path in paths}
+            dict.__setitem__(self, ref, paths)
+        return paths
+
+    def get(self, ref: generic.Reference, default: Any = None) -> Any:
+        return self[ref] if ref in self else default
+
+    def values(self) -> Any:
+        return [self[ref] for ref in self]
+
+    def items(self) -> Any:
+        return [(ref, self[ref]) for ref in self]

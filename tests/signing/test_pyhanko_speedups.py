@@ -1,0 +1,179 @@
+"""The portal's speed-ups of pyHanko and asn1crypto internals give what the libraries' own code gives:
+the same verification reports, the same strings, the same errors."""
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfStreamError
+
+from portal.signing import pyhanko_speedups
+from portal.signing.verify import VerificationError, verify_pdf
+
+
+def outcome(data: bytes, pki) -> dict | str:  # type: ignore[no-untyped-def]
+    try:
+        return verify_pdf(data, pki.trust_roots).as_dict()
+    except VerificationError as error:
+        return f"{error.code}: {error}"
+
+
+def both_ways(data: bytes, pki) -> tuple[dict | str, dict | str]:  # type: ignore[no-untyped-def]
+    pyhanko_speedups.forget()
+    sped_up = outcome(data, pki)
+    with pyhanko_speedups.unpatched():
+        plain = outcome(data, pki)
+    return sped_up, plain
+
+
+def flipped_page_byte(pdf: bytes) -> bytes:
+    data = bytearray(pdf)
+    start = data.index(b"stream", data.index(b"/Length")) + len(b"stream\n") + 20
+    data[start] ^= 0x01
+    return bytes(data)
+
+
+def bad_digit_in_a_signature(pdf: bytes) -> bytes:
+    """A byte of the last signature's /Contents that is no hex digit (pyHanko's own reader decides)."""
+    last = list(re.finditer(rb"/Contents <", pdf))[-1]
+    at = last.end() + 10
+    return pdf[:at] + b"x" + pdf[at + 1:]
+
+
+def test_the_speedups_are_in_place_for_the_versions_they_were_written_for() -> None:
+    assert pyhanko_speedups.installed()
+
+
+@pytest.mark.parametrize("tampering", [None, flipped_page_byte, bad_digit_in_a_signature])
+def test_a_report_is_the_same_with_and_without_the_speedups(workflow, pki, tampering) -> None:
+    data = tampering(workflow.closed) if tampering else workflow.closed
+    sped_up, plain = both_ways(data, pki)
+    assert sped_up == plain
+    if tampering is None:
+        assert sped_up["verdict"] == "valid"
+    elif tampering is flipped_page_byte:
+        assert sped_up["verdict"] == "altered"
+
+
+def test_a_page_changed_after_signing_is_reported_the_same_way(workflow, pki) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    writer = IncrementalPdfFileWriter(BytesIO(workflow.all_signed))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Rotate"] = generic.NumberObject(90)
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    sped_up, plain = both_ways(out.getvalue(), pki)
+    assert sped_up == plain and sped_up["verdict"] == "altered"
+
+
+HEX_STRINGS = [
+    b"<>", b"<41>", b"<4142 43\n44\t45>", b"<414>", b"<FEFF00e6>", b"<  >", b"<0>",
+    b"<41" + b"42" * 40000 + b">",  # longer than one chunk
+    b"<41 % a comment > with a bracket\n42>",  # a comment: pyHanko's reader
+]
+
+
+@pytest.mark.parametrize("text", HEX_STRINGS)
+def test_a_hex_string_reads_as_pyhankos_own_reader_reads_it(text: bytes) -> None:
+    fast, plain = BytesIO(text + b" /Next"), BytesIO(text + b" /Next")
+    fast_value = pyhanko_speedups.read_hex_string_from_stream(fast)
+    with pyhanko_speedups.unpatched():
+        plain_value = generic.read_hex_string_from_stream(plain)
+    assert (type(fast_value), fast_value) == (type(plain_value), plain_value)
+    assert fast.tell() == plain.tell()  # just after the ">"
+
+
+@pytest.mark.parametrize("text", [b"<41 4G>", b"<4142", b"<41\x80>"])
+def test_a_broken_hex_string_fails_with_pyhankos_own_error(text: bytes) -> None:
+    with pytest.raises(PdfStreamError) as fast:
+        pyhanko_speedups.read_hex_string_from_stream(BytesIO(text))
+    with pyhanko_speedups.unpatched(), pytest.raises(PdfStreamError) as plain:
+        generic.read_hex_string_from_stream(BytesIO(text))
+    assert str(fast.value) == str(plain.value)
+
+
+@pytest.mark.parametrize("value", ["Voss kommune", "  Ola   Ordførar ", "soft\u00adhyphen", "Ærlig Ørn Åse", "tab\there"])
+def test_a_name_is_prepared_as_asn1crypto_prepares_it(value: str) -> None:
+    name = asn1_x509.Name.build({"common_name": value})
+    with pyhanko_speedups.unpatched():
+        plain = asn1_x509.Name.build({"common_name": value}).hashable
+    pyhanko_speedups.forget()
+    assert name.hashable == plain
+
+
+def test_a_malformed_name_fails_every_time_as_before() -> None:
+    malformed = "\u05d0a\u05d0"  # right-to-left letters around a left-to-right one (RFC 4518 § 2.4)
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            asn1_x509.Name.build({"common_name": malformed}).hashable  # noqa: B018
+    with pyhanko_speedups.unpatched(), pytest.raises(ValueError):
+        asn1_x509.Name.build({"common_name": malformed}).hashable  # noqa: B018
+
+
+def test_other_library_versions_are_left_unpatched(monkeypatch) -> None:
+    with pyhanko_speedups.unpatched():
+        monkeypatch.setitem(pyhanko_speedups.WRITTEN_FOR, "pyhanko", "0.37.0")
+        assert not pyhanko_speedups.install()
+        assert generic.read_hex_string_from_stream is not pyhanko_speedups.read_hex_string_from_stream
+        monkeypatch.undo()
+    assert pyhanko_speedups.installed()
+
+
+def object_paths(pdf: bytes) -> list[dict[tuple[int, int], set[tuple]]]:
+    """Every revision's paths from the trailer to each object, as the difference analysis reads them."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    maps = []
+    for revision in range(reader.xrefs.total_revisions):
+        resolver = reader.get_historical_resolver(revision)
+        resolver._load_reverse_xref_cache()
+        maps.append({(ref.idnum, ref.generation): {path._tag() for path in resolver._get_usages_of_ref(ref)}
+                     for ref in resolver._indirect_object_access_cache})
+    return maps
+
+
+@pytest.mark.parametrize("which", ["closed", "page_changed"])
+def test_the_paths_to_every_object_are_pyhankos_in_every_revision(workflow, which) -> None:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    pdf = workflow.closed
+    if which == "page_changed":  # a later revision that changes the page tree
+        writer = IncrementalPdfFileWriter(BytesIO(workflow.closed))
+        page = writer.root["/Pages"]["/Kids"][0].get_object()
+        page["/Rotate"] = generic.NumberObject(90)
+        writer.update_container(page)
+        out = BytesIO()
+        writer.write(out)
+        pdf = out.getvalue()
+    sped_up = object_paths(pdf)
+    with pyhanko_speedups.unpatched():
+        plain = object_paths(pdf)
+    assert sped_up == plain
+    assert len(sped_up) >= 6 and all(len(paths) >= 20 for paths in sped_up)
+
+
+NAMES = [
+    ({"common_name": "Voss kommune", "country_name": "NO"}, {"common_name": "Voss kommune", "country_name": "NO"}),
+    ({"common_name": "Voss  Kommune"}, {"common_name": "voss kommune"}),  # RFC 4518: case and spaces
+    ({"common_name": "Voss kommune"}, {"common_name": "Ulvik herad"}),
+    ({"common_name": "Ola", "organization_name": "Voss"}, {"common_name": "Ola"}),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), NAMES)
+def test_names_compare_and_hash_as_in_asn1crypto(first: dict, second: dict) -> None:
+    def judged(printable: bool) -> tuple:
+        a, b = asn1_x509.Name.build(first), asn1_x509.Name.build(second, use_printable=printable)
+        return a == b, a != b, b == a, a.hashable, b.hashable
+
+    pyhanko_speedups.forget()
+    sped_up = [judged(False), judged(True), judged(False)]  # the last from the memo
+    with pyhanko_speedups.unpatched():
+        plain = [judged(False), judged(True), judged(False)]
+    assert sped_up == plain
