@@ -141,9 +141,20 @@ def test_a_successful_sign_in_resets_the_failure_count(client, people, app):
     assert sign_in_from(client, STRANGER, people.coordinator.email, PASSWORD).status_code == 302
 
 
-def test_passwords_are_stored_as_argon2id_hashes(people):
-    assert people.coordinator.password_hash.startswith("$argon2id$")
-    assert PASSWORD not in people.coordinator.password_hash
+def test_passwords_are_stored_as_argon2id_hashes(client, people, password_hash):
+    """A password the portal stores itself (the people's is the suite's cheap hash, see conftest.py), at
+    the portal's argon2id cost, and good for signing in."""
+    from argon2 import PasswordHasher
+
+    from portal.auth.passwords import set_password
+
+    set_password(people.coordinator, PASSWORD)
+    db.session.commit()
+    stored = db.session.get(User, people.coordinator.id).password_hash
+    assert stored.startswith("$argon2id$") and stored != password_hash
+    assert PASSWORD not in stored
+    assert not PasswordHasher().check_needs_rehash(stored)  # argon2-cffi's recommended cost, not the suite's
+    assert sign_in_from(client, OWNER, people.coordinator.email, PASSWORD).status_code == 302
 
 
 def test_the_session_cookie_is_secure_http_only_and_same_site(client, people):
