@@ -29,6 +29,7 @@ from .signing import verify
 from .signing.etsi_report import etsi_report_xml
 from .signing.pki_fetchers import DemoFetcherBackend
 from .signing.setup import SigningSetup
+from .signing.shared_analysis import sharing_readers
 
 __all__ = [
     "Busy", "ReportCache", "cached_etsi_report", "cached_report", "check_future_validation", "etsi_report_for_agreement",
@@ -119,6 +120,7 @@ def cached_etsi_report(data: bytes, max_bytes: int | None = None, *, gate: threa
     return xml  # type: ignore[return-value]
 
 
+@sharing_readers()  # its report and its ETSI report read the file once
 def store_validation_report(agreement: Agreement) -> verify.VerificationReport:
     """Validate the agreement's signed revision once and store the report with its document (the
     caller commits). Called when an agreement is closed; safe to call again (it stores the same report).

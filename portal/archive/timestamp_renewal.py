@@ -38,6 +38,7 @@ from ..documents import sha256_hex
 from ..extensions import db
 from ..models import Agreement, AgreementDocument, DocumentRendition
 from ..signing import pades, verify
+from ..signing.shared_analysis import sharing_readers
 from ..signing.verify import certificate_name
 from ..validation_reports import cached_report, check_future_validation, store_validation_report
 from .package import archived
@@ -133,6 +134,7 @@ def renew_due(now: datetime | None = None) -> list[Outcome]:
     return outcomes
 
 
+@sharing_readers()  # the renewed file verified, reported on and checked for 30 years: parsed and analysed once
 def renew(agreement_id: int, reason: str, detail: str = "") -> Outcome:
     """Renew the archival time-stamp of one agreement (see the module's description). Commits."""
     setup = signing_setup()

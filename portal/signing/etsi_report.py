@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from io import BytesIO
 from xml.etree import ElementTree
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffPolicy
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.policy_decl import (
     PdfSignatureValidationSpec,
@@ -30,13 +29,18 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from .shared_analysis import diff_policy_for, reader_for
+
 __all__ = ["ades_spec", "etsi_report_xml"]
 
 _VR = "{" + NAMESPACES["vr"] + "}"
 
 
-def ades_spec(trust_roots: Iterable[asn1_x509.Certificate]) -> PdfSignatureValidationSpec:
-    """pyHanko's AdES validation spec for the portal's documents: ``trust_roots``, revocation soft-fail, local data only."""
+def ades_spec(trust_roots: Iterable[asn1_x509.Certificate],
+              diff_policy: DiffPolicy = DEFAULT_DIFF_POLICY) -> PdfSignatureValidationSpec:
+    """pyHanko's AdES validation spec for the portal's documents: ``trust_roots``, revocation soft-fail,
+    local data only; ``diff_policy`` reviews the changes after each signature
+    (:func:`.shared_analysis.diff_policy_for` the reader: from the document's one analysis)."""
     soft = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT  # as the portal's own report: revocation soft-fail
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),
@@ -45,14 +49,14 @@ def ades_spec(trust_roots: Iterable[asn1_x509.Certificate]) -> PdfSignatureValid
     return PdfSignatureValidationSpec(SignatureValidationSpec(
         cert_validation_policy=policy,
         revinfo_gathering_policy=RevocationInfoGatheringSpec(online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY),
-    ))
+    ), diff_policy=diff_policy)
 
 
 def etsi_report_xml(data: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -> bytes:
     """The ETSI TS 119 102-2 report of every signature in ``data`` (UTF-8 XML). Call it with a PDF that
     :func:`.verify.verify_pdf` could read. Runs its own event loop, like pyHanko's synchronous API."""
-    reader = PdfFileReader(BytesIO(data), strict=False)
-    spec = ades_spec(trust_roots)
+    reader = reader_for(data)
+    spec = ades_spec(trust_roots, diff_policy_for(reader))
 
     async def reports() -> list[str]:
         return [generate_report(sig, await ades_lta_validation(sig, spec)) for sig in reader.embedded_regular_signatures]

@@ -9,23 +9,52 @@ can still be had.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
 
 from .etsi_report import ades_spec
+from .shared_analysis import diff_policy_for, reader_for
 
 __all__ = ["FutureValidation", "PASSED", "YEARS_AHEAD", "simulate_future_validation"]
 
 #: How far ahead the check looks: the agreements are kept in the municipalities' archives for decades.
 YEARS_AHEAD = 30
 PASSED = "passed"
+
+_PYHANKO_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+_simulating: ContextVar[bool] = ContextVar("simulating_future_validation", default=False)
+
+
+class _NotWhileSimulating(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _simulating.get()
+
+
+_QUIET = _NotWhileSimulating()
+
+
+@contextmanager
+def _pyhanko_quiet() -> Iterator[None]:
+    """pyHanko's loggers drop what they are given within the block, in this thread (context) only: at the
+    future moment every certificate has expired, and pyHanko logs each such failure with a traceback,
+    where the result says all there is. A logger's filter sees only its own records, so each of pyHanko's
+    module loggers gets it (``addFilter`` adds it once)."""
+    for name in list(logging.Logger.manager.loggerDict):
+        if name.split(".", 1)[0] in _PYHANKO_LOGGERS:
+            logging.getLogger(name).addFilter(_QUIET)
+    token = _simulating.set(True)
+    try:
+        yield
+    finally:
+        _simulating.reset(token)
 
 
 @dataclass(frozen=True)
@@ -48,11 +77,11 @@ def simulate_future_validation(data: bytes, trust_roots: Iterable[asn1_x509.Cert
     clock) against ``trust_roots``, with today's data only. Runs its own event loop."""
     now = now or datetime.now(timezone.utc)
     future = now.replace(year=now.year + years, day=28) if (now.month, now.day) == (2, 29) else now.replace(year=now.year + years)
-    reader = PdfFileReader(BytesIO(data), strict=False)
+    reader = reader_for(data)
     signatures = list(reader.embedded_regular_signatures)
-    spec = ades_spec(trust_roots)
 
     async def first_failure() -> str | None:
+        spec = ades_spec(trust_roots, diff_policy_for(reader))
         for embedded in signatures:
             result = await simulate_future_ades_lta_validation(
                 embedded, spec, future_validation_time=future, current_reference_time=now)
@@ -61,7 +90,8 @@ def simulate_future_validation(data: bytes, trust_roots: Iterable[asn1_x509.Cert
         return None
 
     try:
-        failure = asyncio.run(first_failure()) if signatures else "unsigned"
+        with _pyhanko_quiet():
+            failure = asyncio.run(first_failure()) if signatures else "unsigned"
     except Exception as error:  # noqa: BLE001 — pyHanko's simulation is experimental: a crash is a result too
         failure = f"not_checked: {type(error).__name__}"
     return FutureValidation(failure or PASSED, future, now)

@@ -24,7 +24,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from io import BytesIO
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -43,7 +42,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.api import FetcherBackend
 
 from .pades import PadesLevel, _level_of, certificates_in, has_signature_timestamp
-from . import seed_values
+from . import seed_values, shared_analysis
 
 __all__ = [
     "CorruptPdf",
@@ -203,7 +202,7 @@ def _open(data: bytes, max_bytes: int) -> PdfFileReader:
     if not data.rstrip().endswith(b"%%EOF"):  # a complete PDF ends with %%EOF and a line end (ISO 32000-2 § 7.5.5)
         raise CorruptPdf("The PDF is truncated.")
     try:
-        reader = PdfFileReader(BytesIO(data), strict=False)
+        reader = shared_analysis.reader_for(data)  # the job's other readings of the file share it
         encrypted = reader.encrypt_dict is not None
         if not encrypted:
             reader.root  # noqa: B018  (resolve the catalogue now, to catch broken files here)
@@ -241,7 +240,7 @@ async def _verify(reader: PdfFileReader, trust_roots: list[asn1_x509.Certificate
 
     level = _level_of(reader)
     report = VerificationReport(verdict=Verdict.VALID, pades_level=level.value, revisions=reader.xrefs.total_revisions)
-    _document_changes(reader)
+    shared_analysis.analyse_changes(reader)  # _document_changes, once per reader
 
     def covered_at(revision: int) -> datetime | None:
         """The time of the first good document time-stamp after ``revision``: what it proves existed then
