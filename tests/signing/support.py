@@ -180,3 +180,18 @@ def softhsm_token(label: str, pin: str, objects: Iterable[tuple[str, object, x50
                 attributes.update({pkcs11.Attribute.LABEL: object_label, pkcs11.Attribute.ID: bytes([number]),
                                    pkcs11.Attribute.TOKEN: True})
                 session.create_object(attributes)
+
+
+def page_changed_after_signing(pdf: bytes) -> bytes:
+    """``pdf`` with one more incremental update that adds text to its first page: a change no signature allows."""
+    from pyhanko.pdf_utils import generic
+
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    extra = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 700 Td (Endra) Tj ET"))
+    contents = page["/Contents"]
+    page["/Contents"] = generic.ArrayObject([*(contents if isinstance(contents, generic.ArrayObject) else [contents]), extra])
+    writer.update_container(page)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
