@@ -104,6 +104,7 @@ def trust_fingerprint(setup: SigningSetup, serials: Iterable[str] | None = None)
     return digest.hexdigest()
 
 
+@sharing_readers()  # the report it verifies first and the ETSI report read the file once
 def cached_etsi_report(data: bytes, max_bytes: int | None = None, *, gate: threading.Semaphore | None = None,
                        wait_seconds: float = 2.0) -> str:
     """The ETSI TS 119 102-2 XML report on ``data`` (see :mod:`.signing.etsi_report`), cached as
