@@ -37,10 +37,10 @@ _VR = "{" + NAMESPACES["vr"] + "}"
 
 
 def ades_spec(trust_roots: Iterable[asn1_x509.Certificate],
-              diff_policy: DiffPolicy = DEFAULT_DIFF_POLICY) -> PdfSignatureValidationSpec:
+              diff_policy: DiffPolicy | None = DEFAULT_DIFF_POLICY) -> PdfSignatureValidationSpec:
     """pyHanko's AdES validation spec for the portal's documents: ``trust_roots``, revocation soft-fail,
     local data only; ``diff_policy`` reviews the changes after each signature
-    (:func:`.shared_analysis.diff_policy_for` the reader: from the document's one analysis)."""
+    (:func:`.shared_analysis.diff_policy_for` the reader: from the document's one analysis; None: no review)."""
     soft = RevocationCheckingRule.CHECK_IF_DECLARED_SOFT  # as the portal's own report: revocation soft-fail
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=list(trust_roots)),

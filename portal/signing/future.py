@@ -21,7 +21,7 @@ from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
 
 from .etsi_report import ades_spec
-from .shared_analysis import diff_policy_for, reader_for
+from .shared_analysis import diff_policy_if_analysed, reader_for
 
 __all__ = ["FutureValidation", "PASSED", "YEARS_AHEAD", "simulate_future_validation"]
 
@@ -81,7 +81,9 @@ def simulate_future_validation(data: bytes, trust_roots: Iterable[asn1_x509.Cert
     signatures = list(reader.embedded_regular_signatures)
 
     async def first_failure() -> str | None:
-        spec = ades_spec(trust_roots, diff_policy_for(reader))
+        # The AdES indication does not read the change level: the file's analysis is used where it ran
+        # (a renewal verifies the file first), else none is made here; verify_pdf makes it (intake validation).
+        spec = ades_spec(trust_roots, diff_policy_if_analysed(reader))
         for embedded in signatures:
             result = await simulate_future_ades_lta_validation(
                 embedded, spec, future_validation_time=future, current_reference_time=now)

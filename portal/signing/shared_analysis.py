@@ -9,7 +9,9 @@ document time-stamp, some thirty comparisons of two revisions per reading. The p
 every signature its result; :func:`diff_policy_for` runs it once per reader and hands pyHanko a diff
 policy that answers each signature's review from it (a signature with a FieldMDP lock, or a review it did
 not make, goes to pyHanko's default policy). The AdES indications, the ETSI report and the 30-year result
-do not read the change level at all; the portal's own report does, and it comes from the same analysis.
+do not read the change level at all (pyHanko 0.38); the portal's own report does, from the same analysis.
+So the 30-year check at closing makes none (:func:`diff_policy_if_analysed`): the intake validation's
+``verify_pdf`` analyses the closed file, once.
 
 Within :func:`sharing_readers` (one job's work on one file), :func:`reader_for` gives the same reader for
 the same bytes, so the file is parsed, indexed and analysed once. A reader is not thread-safe: a scope
@@ -28,7 +30,7 @@ from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffPolicy, DiffResult, SuspiciousModification
 from pyhanko.sign.fields import FieldMDPSpec, MDPPerm
 
-__all__ = ["ANALYSED_DIFF_POLICY", "AnalysedDiffPolicy", "analyse_changes", "diff_policy_for", "reader_for", "sharing_readers"]
+__all__ = ["ANALYSED_DIFF_POLICY", "AnalysedDiffPolicy", "analyse_changes", "diff_policy_for", "diff_policy_if_analysed", "reader_for", "sharing_readers"]
 
 _readers: ContextVar[dict[bytes, PdfFileReader] | None] = ContextVar("shared_pdf_readers", default=None)
 _analysed: weakref.WeakSet[PdfFileReader] = weakref.WeakSet()  # weak: a reader goes when its reading ends
@@ -75,6 +77,13 @@ def diff_policy_for(reader: PdfFileReader) -> DiffPolicy:
     document's analysis (run now if it has not run on this reader)."""
     analyse_changes(reader)
     return ANALYSED_DIFF_POLICY
+
+
+def diff_policy_if_analysed(reader: PdfFileReader) -> DiffPolicy | None:
+    """The diff policy of :func:`diff_policy_for` when ``reader``'s analysis has run, else None: for a
+    reading whose result does not depend on the change level (pyHanko then reviews nothing), where the
+    file's own analysis is made by the reading that does (``verify_pdf``)."""
+    return ANALYSED_DIFF_POLICY if reader in _analysed else None
 
 
 class AnalysedDiffPolicy(DiffPolicy):

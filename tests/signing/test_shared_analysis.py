@@ -31,18 +31,20 @@ def test_the_etsi_report_and_the_30_year_check_say_what_they_say_with_pyhankos_o
         with sharing_readers():
             verify_pdf(pdf, pki.trust_roots)
             shared = etsi_report_xml(pdf, pki.trust_roots), simulate_future_validation(pdf, pki.trust_roots, now=now)
+        alone = simulate_future_validation(pdf, pki.trust_roots, now=now)  # without the file's analysis: none made
         with monkeypatch.context() as patched:
-            for module in (etsi_report, future):
-                patched.setattr(module, "diff_policy_for", lambda reader: DEFAULT_DIFF_POLICY)
+            patched.setattr(etsi_report, "diff_policy_for", lambda reader: DEFAULT_DIFF_POLICY)
+            patched.setattr(future, "diff_policy_if_analysed", lambda reader: DEFAULT_DIFF_POLICY)
             own = etsi_report_xml(pdf, pki.trust_roots), simulate_future_validation(pdf, pki.trust_roots, now=now)
         assert without_validation_times(shared[0]) == without_validation_times(own[0])
-        assert shared[1] == own[1]
+        assert shared[1] == own[1] == alone
     assert simulate_future_validation(workflow.closed, pki.trust_roots).passed
 
 
 def test_within_a_scope_each_file_is_parsed_and_its_revisions_compared_once(workflow, pki, monkeypatch) -> None:
-    """The job's three readings of the closed file: each revision after the first signed one is compared
-    once with the signed revision before it, where each reading alone compared it again for every signature."""
+    """The three readings of the closed file in one job (as a renewal does): each revision after the first
+    signed one is compared once with the signed revision before it, where each reading alone compared it
+    again for every signature."""
     compared: list[tuple[int, int]] = []
     apply = StandardDiffPolicy.apply
 
@@ -58,6 +60,9 @@ def test_within_a_scope_each_file_is_parsed_and_its_revisions_compared_once(work
         etsi_report_xml(workflow.closed, pki.trust_roots)
         assert simulate_future_validation(workflow.closed, pki.trust_roots).passed
     assert sorted(new for _old, new in compared) == list(range(first_signed + 1, reader.xrefs.total_revisions))
+    compared.clear()
+    assert simulate_future_validation(workflow.closed, pki.trust_roots).passed  # the closing's check alone
+    assert not compared  # makes no analysis of its own: the intake validation's verify_pdf makes it
 
 
 def test_a_scope_shares_a_reader_only_between_the_same_bytes(workflow, pki) -> None:
