@@ -181,7 +181,7 @@ def test_two_runs_at_the_same_moment_renew_each_agreement_once(app, people, shor
     outcomes = [outcome for run in at_the_same_moment(app, renew_due) for outcome in run]
     renewed = sorted(outcome.agreement_id for outcome in outcomes if outcome.result == "renewed")
     assert renewed == sorted(a.id for a in agreements)  # each renewed, none twice
-    assert all(outcome.result in ("renewed", "skipped") for outcome in outcomes)
+    assert all(outcome.result in ("renewed", "skipped") for outcome in outcomes), outcomes
     for agreement in agreements:
         document = db.session.get(Agreement, agreement.id).document
         assert count(DocumentRendition, DocumentRendition.document_id == document.id) == 1
