@@ -3,27 +3,13 @@ agreement PDF — tagged, sealed, signed by every signatory and closed at B-LTA:
 same object paths for the difference analysis as pyHanko's own code, on the good file and a changed one."""
 from __future__ import annotations
 
-from io import BytesIO
-
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from portal.agreements.signing import signing_setup
 
 from . import factories
+from .signing.support import page_rotated_after_signing
 from .signing.test_pyhanko_speedups import both_ways, object_paths
-
-
-def with_page_rotated(pdf: bytes) -> bytes:
-    """A later revision that turns the first page: a change no signature allows."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    page = writer.root["/Pages"]["/Kids"][0].get_object()
-    page["/Rotate"] = generic.NumberObject(90)
-    writer.update_container(page)
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -33,7 +19,7 @@ def signed_pdf(people) -> bytes:
 
 @pytest.mark.parametrize("changed", [False, True])
 def test_the_agreement_verifies_the_same_with_and_without_the_speedups(signed_pdf, changed) -> None:
-    pdf = with_page_rotated(signed_pdf) if changed else signed_pdf
+    pdf = page_rotated_after_signing(signed_pdf) if changed else signed_pdf
     sped_up, plain = both_ways(pdf, signing_setup())
     assert sped_up == plain
     assert sped_up["verdict"] == ("altered" if changed else "valid")
@@ -42,7 +28,7 @@ def test_the_agreement_verifies_the_same_with_and_without_the_speedups(signed_pd
 def test_the_paths_to_every_object_of_the_tagged_agreement_are_pyhankos(signed_pdf) -> None:
     from portal.signing import pyhanko_speedups
 
-    pdf = with_page_rotated(signed_pdf)
+    pdf = page_rotated_after_signing(signed_pdf)
     sped_up = object_paths(pdf)
     with pyhanko_speedups.unpatched():
         plain = object_paths(pdf)

@@ -184,13 +184,30 @@ def softhsm_token(label: str, pin: str, objects: Iterable[tuple[str, object, x50
 
 def page_changed_after_signing(pdf: bytes) -> bytes:
     """``pdf`` with one more incremental update that adds text to its first page: a change no signature allows."""
-    from pyhanko.pdf_utils import generic
+    def add_text(writer: IncrementalPdfFileWriter, page) -> None:  # type: ignore[no-untyped-def]
+        from pyhanko.pdf_utils import generic
 
+        extra = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 700 Td (Endra) Tj ET"))
+        contents = page["/Contents"]
+        page["/Contents"] = generic.ArrayObject([*(contents if isinstance(contents, generic.ArrayObject) else [contents]), extra])
+
+    return _first_page_changed(pdf, add_text)
+
+
+def page_rotated_after_signing(pdf: bytes) -> bytes:
+    """``pdf`` with one more incremental update that turns its first page: a change no signature allows."""
+    def rotate(writer: IncrementalPdfFileWriter, page) -> None:  # type: ignore[no-untyped-def]
+        from pyhanko.pdf_utils import generic
+
+        page["/Rotate"] = generic.NumberObject(90)
+
+    return _first_page_changed(pdf, rotate)
+
+
+def _first_page_changed(pdf: bytes, change) -> bytes:  # type: ignore[no-untyped-def]
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     page = writer.root["/Pages"]["/Kids"][0].get_object()
-    extra = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 24 Tf 100 700 Td (Endra) Tj ET"))
-    contents = page["/Contents"]
-    page["/Contents"] = generic.ArrayObject([*(contents if isinstance(contents, generic.ArrayObject) else [contents]), extra])
+    change(writer, page)
     writer.update_container(page)
     out = BytesIO()
     writer.write(out)
