@@ -8,7 +8,7 @@ from typing import Iterator
 from babel import dates as babel_dates
 from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context, request, url_for
+from flask import Flask, g, has_app_context, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
 from jinja2 import pass_context
@@ -211,6 +211,25 @@ def agreement_url(endpoint: str, agreement_id: int, **values: object) -> str:
     return f"{parts[0]}{int(agreement_id)}{parts[1]}"
 
 
+#: URLs of endpoints whose arguments are written in the templates (the stylesheets, the menu), by the
+#: application's root: the same on every request. Bounded; beyond it, built each time.
+_FIXED_URLS: dict[tuple, str] = {}
+
+
+def fixed_url(endpoint: str, **values: object) -> str:
+    """``url_for(endpoint, **values)`` for arguments that do not change between requests, built once per
+    root path: every page's frame builds some fifteen of them, each costing more than the look-up."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *values.items())
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(_FIXED_URLS) < 512:
+            _FIXED_URLS[key] = url
+    return url
+
+
 def agreement_link(agreement) -> Markup:  # type: ignore[no-untyped-def]
     """«<a …>reference</a>, version n», linking the agreement's page: a row's first cell in the list
     and on the dashboard (a macro call per row cost more than the rest of the row)."""
@@ -249,6 +268,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors
     app.jinja_env.globals["agreement_url"] = agreement_url
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["agreement_link"] = agreement_link
     app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.globals["standard_purpose"] = documents.purpose_html
