@@ -108,8 +108,11 @@ def _load_collection(agreements: list[Agreement], name: str, child: type[Party] 
     if not agreements:
         return
     children: dict[int, list] = {agreement.id: [] for agreement in agreements}
+    by_id = {agreement.id: agreement for agreement in agreements}
     for item in db.session.scalars(select(child).where(child.agreement_id.in_(id_list(children))).order_by(child.agreement_id, child.position).options(*options)):
         children[item.agreement_id].append(item)
+        # Its agreement too: the tables read ``slot.agreement`` per row, a lazy load (from the session) each time.
+        set_committed_value(item, "agreement", by_id[item.agreement_id])
     for agreement in agreements:
         set_committed_value(agreement, name, children[agreement.id])
 

@@ -8,7 +8,7 @@ from typing import Iterator
 from babel import dates as babel_dates
 from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context, request
+from flask import Flask, g, has_app_context, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _
 from jinja2 import pass_context
@@ -193,6 +193,58 @@ def _ngettext(context, singular: str, plural: str, num: int, **variables: object
     return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
 
+#: Stands for the agreement's id in a URL built once per request and endpoint (``agreement_url``).
+_ID_STAND_IN = 918_273_645_546
+
+
+def agreement_url(endpoint: str, agreement_id: int, **values: object) -> str:
+    """``url_for(endpoint, agreement_id=agreement_id, **values)``, the same string, made by building the
+    endpoint's URL once per request and putting each row's id into it: list pages link every row, and
+    ``url_for`` costs more than the rest of a row's link."""
+    built = g.setdefault("_agreement_urls", {})
+    key = (endpoint, *values.items())
+    parts = built.get(key)
+    if parts is None:
+        parts = built[key] = tuple(url_for(endpoint, agreement_id=_ID_STAND_IN, **values).split(str(_ID_STAND_IN)))
+    if len(parts) != 2:  # the stand-in appears more than once (never expected): build the URL itself
+        return url_for(endpoint, agreement_id=agreement_id, **values)
+    return f"{parts[0]}{int(agreement_id)}{parts[1]}"
+
+
+#: URLs of endpoints whose arguments are written in the templates (the stylesheets, the menu), by the
+#: application's root: the same on every request. Bounded; beyond it, built each time.
+_FIXED_URLS: dict[tuple, str] = {}
+
+
+def fixed_url(endpoint: str, **values: object) -> str:
+    """``url_for(endpoint, **values)`` for arguments that do not change between requests, built once per
+    root path: every page's frame builds some fifteen of them, each costing more than the look-up."""
+    if not has_request_context():
+        return url_for(endpoint, **values)
+    key = (request.script_root, endpoint, *values.items())
+    url = _FIXED_URLS.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(_FIXED_URLS) < 512:
+            _FIXED_URLS[key] = url
+    return url
+
+
+def agreement_link(agreement) -> Markup:  # type: ignore[no-untyped-def]
+    """«<a …>reference</a>, version n», linking the agreement's page: a row's first cell in the list
+    and on the dashboard (a macro call per row cost more than the rest of the row)."""
+    version = Markup(page_translations().ugettext("version %(number)d")) % {"number": agreement.version}
+    return Markup(f'<a class="ds-link" href="{agreement_url("agreements.show", agreement.id)}">{escape(agreement.reference)}</a>, {version}')
+
+
+@pass_context
+def status_tag(context, status) -> Markup:  # type: ignore[no-untyped-def]
+    """An agreement's state as a coloured tag, its label from the page's ``status_labels`` (translated
+    once per rendering); the markup the macro of the same name wrote, line breaks included."""
+    value = status.value
+    return Markup(f'\n<span class="ds-tag" data-color="{escape(context["status_colours"][value])}">{context["status_labels"][value]}</span>\n')
+
+
 def register_template_helpers(app: Flask) -> None:
     @app.before_request
     def keep_wtforms_messages() -> None:
@@ -215,6 +267,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["aria"] = aria
     app.jinja_env.globals["own_errors"] = own_errors
+    app.jinja_env.globals["agreement_url"] = agreement_url
+    app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["agreement_link"] = agreement_link
+    app.jinja_env.globals["status_tag"] = status_tag
     app.jinja_env.globals["standard_purpose"] = documents.purpose_html
     app.jinja_env.filters["date"] = norwegian_date
     app.jinja_env.filters["names"] = name_list
