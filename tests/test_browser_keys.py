@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -120,6 +121,9 @@ def test_an_agreement_closed_before_the_revocation_stays_valid(client, people, f
         devices[slot.user_id] = browser_keys.SoftwareDevice("Chromium på Linux")
         browser_signing.sign_with_device(reload(finalised.id), slot.user, devices[slot.user_id])
     closed = reload(finalised.id).document.signed_pdf
+    # Later, not in the closing's own second: the CA records a revocation in whole seconds, rounded down
+    # (the cautious way), so one within the same second as the document time-stamp counts as before it.
+    time.sleep(1.05 - datetime.now(timezone.utc).microsecond / 1_000_000)
     enrolled(people.mayor, browser_keys.SoftwareDevice(), "Chromium på Linux")
     assert db.session.get(DeviceCertificate, devices[people.mayor.id].certificate_id).revoked_at is not None
     report = client.post("/verify.json", data=closed, content_type="application/pdf").json
