@@ -106,30 +106,27 @@ def _name_eq(self: asn1_x509.Name, other: object) -> bool:
     in every signature as separately parsed objects."""
     if not isinstance(other, asn1_x509.Name):
         return False
-    key = (self.dump(), other.dump())
-    try:
-        return _name_equality[key]
-    except KeyError:
-        pass
-    equal = _original_name_eq(self, other)  # a name that cannot be prepared raises, and is not kept
-    if len(_name_equality) >= _MEMO_SIZE:
-        _name_equality.clear()
-    _name_equality[key] = equal
-    return equal
+    # a name that cannot be prepared raises, and is not kept
+    return _remembered(_name_equality, (self.dump(), other.dump()), lambda: _original_name_eq(self, other))
 
 
 def _hashable_name(self: asn1_x509.Name) -> str:
     """asn1crypto's ``Name.hashable`` (the prepared name as a string, for the certificate registry's
     dictionaries), memoised by the name's DER."""
-    der = self.dump()
+    return _remembered(_name_hashable, self.dump(), lambda: _original_name_hashable.fget(self))
+
+
+def _remembered(memo: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
+    """``memo[key]``, computed and kept the first time (a memo of ``_MEMO_SIZE`` keys at most: emptied
+    when full). What ``compute`` raises is raised each time, not kept."""
     try:
-        return _name_hashable[der]
+        return memo[key]
     except KeyError:
         pass
-    value = _original_name_hashable.fget(self)
-    if len(_name_hashable) >= _MEMO_SIZE:
-        _name_hashable.clear()
-    _name_hashable[der] = value
+    value = compute()
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
     return value
 
 
