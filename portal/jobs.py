@@ -23,6 +23,7 @@ bulk archive downloads, e-mail, the daily renewals) goes through :func:`enqueue`
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import re
@@ -268,8 +269,15 @@ def run_worker(app: Flask, *, burst: bool = False) -> None:
         raise RuntimeError("JOB_QUEUE may hold only letters A-Z, digits, '-' and '_' (it begins every job's id).")
     _worker_app = app
     requeue_abandoned(app)
+    # Each job runs in a process forked from this one, and what this one loaded (modules, the app) lives
+    # as long as it: out of the cyclic collector's reach, a job's full collections neither walk it nor
+    # touch (and so copy) its pages. As wsgi.py does for the web workers.
+    gc.freeze()
     worker = _worker_class()(
         [queue(app)], connection=_redis(app), job_monitoring_interval=int(app.config["JOB_HEARTBEAT_SECONDS"]),
         name=f"portal-{os.getpid()}-{uuid.uuid4().hex[:6]}",
     )
-    worker.work(burst=burst, with_scheduler=True)
+    try:
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        gc.unfreeze()  # a burst run may return to a caller that goes on (a test)

@@ -10,7 +10,7 @@ from portal.agreements import signing
 from portal.extensions import db
 from portal.mail import deliver_mail
 from portal.models import AgreementStatus, AuditEvent, BackgroundTask, TaskState
-from portal.signing import pades
+from portal.signing import pades, shared_analysis
 
 from .test_signing_flow import finalised, portal_held_keys, messages, reload, sign_as, text_of  # noqa: F401  (fixtures)
 
@@ -23,6 +23,26 @@ def test_without_redis_the_last_signature_closes_the_agreement_at_once(client, p
     task = db.session.get(BackgroundTask, signing.closing_job_id(finalised.id))
     assert task.state is TaskState.DONE and task.attempts == 1 and task.started_by_id == people.station_chief.id
     assert reload(finalised.id).status is AgreementStatus.ACTIVE
+
+
+def test_the_closing_reads_the_closed_pdf_once_for_its_30_year_check_and_the_archives_report(client, people, finalised, monkeypatch):  # noqa: F811
+    """The closing's 30-year check and the intake validation after it (the portal's report and the ETSI
+    report) share one reading of the closed PDF, and the agreement enters the archive with both results."""
+    read: list[bytes] = []
+
+    class CountedReader(shared_analysis.PdfFileReader):  # type: ignore[misc, valid-type]
+        def __init__(self, stream, *args, **kwargs):  # type: ignore[no-untyped-def]
+            read.append(stream.getvalue())
+            super().__init__(stream, *args, **kwargs)
+
+    monkeypatch.setattr(shared_analysis, "PdfFileReader", CountedReader)
+    sign_as(client, people.mayor, finalised.id)
+    sign_as(client, people.station_chief, finalised.id)
+    document = reload(finalised.id).document
+    assert read.count(document.signed_pdf) == 1
+    assert document.future_validation_result == "passed" and document.pades_level == "B-LTA"
+    assert document.validation_report_sha256 == document.signed_sha256 and document.validation_report["verdict"] == "valid"
+    assert document.validation_report_etsi.count("<vr:SignatureValidationReport") == 3  # the seal, two signatures
 
 
 def test_a_failed_closing_is_shown_and_the_nightly_run_closes_it(client, people, finalised, monkeypatch, app):  # noqa: F811
@@ -61,22 +81,21 @@ def test_a_failed_closing_is_shown_and_the_nightly_run_closes_it(client, people,
         AuditEvent.agreement_id == finalised.id, AuditEvent.action == "active")) == 1
 
 
-def test_a_closing_stopped_after_its_commit_queues_the_intake_validation_when_run_again(client, people, finalised, monkeypatch):  # noqa: F811
+def test_a_closing_stopped_after_its_commit_validates_for_the_archive_when_run_again(client, people, finalised, monkeypatch):  # noqa: F811
     def stopped(agreement):  # type: ignore[no-untyped-def]
         raise RuntimeError("the worker stopped after the closing's commit")
 
-    real_queue_after_closing = signing._queue_after_closing
-    monkeypatch.setattr(signing, "_queue_after_closing", stopped)
+    real_after_closing = signing._after_closing
+    monkeypatch.setattr(signing, "_after_closing", stopped)
     sign_as(client, people.mayor, finalised.id)
     sign_as(client, people.station_chief, finalised.id)
     agreement = reload(finalised.id)
     assert agreement.status is AgreementStatus.ACTIVE and agreement.document.validation_report is None
     assert db.session.get(BackgroundTask, signing.closing_job_id(finalised.id)).state is TaskState.FAILED
 
-    monkeypatch.setattr(signing, "_queue_after_closing", real_queue_after_closing)
+    monkeypatch.setattr(signing, "_after_closing", real_after_closing)
     jobs.enqueue(signing.close_signed_agreement, finalised.id, job_id=signing.closing_job_id(finalised.id))  # the retry
     agreement = reload(finalised.id)
-    assert db.session.get(BackgroundTask, f"intake-validation-{finalised.id}").state is TaskState.DONE
     assert agreement.document.validation_report_sha256 == agreement.document.signed_sha256
     assert agreement.document.validation_report["verdict"] == "valid"
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(

@@ -46,6 +46,7 @@ from ..signing.identity import certificate_name, same_name
 from ..signing.models import PortalSigningKey
 from ..signing.pki import SignatoryIdentity
 from ..signing.setup import SigningSetup
+from ..signing.shared_analysis import sharing_readers
 from . import notices
 from .editing import lock_agreement
 from .lifecycle import change_status, coordinators_of, new_version, record_event
@@ -587,22 +588,24 @@ def being_closed(agreement: Agreement) -> bool:
             and all(slot.signed_at is not None for slot in agreement.signature_slots))
 
 
+@sharing_readers()  # the closed PDF is read once, by the 30-year check and the intake validation
 def close_signed_agreement(agreement_id: int) -> None:
     """The job after the last signature: add the validation data and a document time-stamp (B-LTA, when a
     time-stamp service is configured) and check that the result would still validate in 30 years
     (:mod:`portal.signing.future`, stored with the document), then bring the agreement into force from the day of its last
-    signature, and supersede the agreement it renews; then queue the intake validation and the delivery of
-    the Fiks Arkiv messages those changes of state queued.
+    signature, and supersede the agreement it renews; then queue the delivery of the Fiks Arkiv messages
+    those changes of state queued, and validate the closed PDF for the archive (:func:`validate_at_intake`).
 
-    Safe to run again at any point: an agreement no longer waiting to be closed is left alone, and the
-    closed PDF and the new state are stored in one transaction, the PDF only on the revision it was made from.
+    Safe to run again at any point: an agreement no longer waiting to be closed is left alone (but for
+    the work after its closing), and the closed PDF and the new state are stored in one transaction, the
+    PDF only on the revision it was made from.
     """
     agreement = db.session.get(Agreement, agreement_id)
     if agreement is None:
         return
     if not being_closed(agreement):  # closed before (perhaps by a worker that died before queueing the rest)
         if agreement.status is not AgreementStatus.FINALISED:
-            _queue_after_closing(agreement)
+            _after_closing(agreement)
         return
     setup = signing_setup()
     document = agreement.document
@@ -635,16 +638,19 @@ def close_signed_agreement(agreement_id: int) -> None:
     activate(agreement, _aware(last.signed_at).astimezone(clock.OSLO).date())
     supersede_renewed(agreement, last.user)
     db.session.commit()
-    _queue_after_closing(agreement)
+    _after_closing(agreement)
 
 
-def _queue_after_closing(agreement: Agreement) -> None:
-    """The work after a closing: the intake validation and the delivery of the Fiks Arkiv messages the
-    closing queued. Each is queued once (by its job id), so a retried closing may ask again."""
+def _after_closing(agreement: Agreement) -> None:
+    """The work after a closing: queue the delivery of the Fiks Arkiv messages the closing queued (each
+    once, by its job id), then validate the closed PDF for the archive, here in the closing's job (with
+    the closing's reading of the file). A retried closing may do both again: the deliveries are not
+    queued twice, and the validation stores the same report."""
     from ..archive.fiks_arkiv import deliver_in_background  # the archive builds on the agreements
 
-    jobs.enqueue(validate_at_intake, agreement.id, job_id=f"intake-validation-{agreement.id}")
-    deliver_in_background(agreement.id, agreement.renewal_of_id)
+    agreement_id, renewed_id = agreement.id, agreement.renewal_of_id
+    deliver_in_background(agreement_id, renewed_id)
+    validate_at_intake(agreement_id)
 
 
 def close_waiting_agreements() -> int:
@@ -672,8 +678,8 @@ def _aware(moment: datetime | None) -> datetime:
 
 
 def validate_at_intake(agreement_id: int) -> None:
-    """The job after closing: validate the signed PDF once and store the report with the agreement, so
-    that the archive reads the stored report instead of validating again."""
+    """After the closing: validate the signed PDF once and store the report with the agreement, so that
+    the archive reads the stored report instead of validating again."""
     agreement = db.session.get(Agreement, agreement_id)
     if agreement is None or agreement.document is None or agreement.document.signed_pdf is None:
         return

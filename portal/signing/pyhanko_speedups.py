@@ -1,4 +1,4 @@
-"""Four speed-ups of library internals that verification spends most of its time in, each a drop-in
+"""Five speed-ups of library internals that verification spends most of its time in, each a drop-in
 replacement with the same result, written to be offered upstream (see each function's docstring).
 
 - pyHanko reads a PDF hex string (``<...>``) one byte at a time through ``read_non_whitespace``; a
@@ -16,6 +16,12 @@ replacement with the same result, written to be offered upstream (see each funct
   object (``HistoricalResolver._load_reverse_xref_cache``), copying each object of the revision on the
   way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead and makes the paths pyHanko's path objects only for
   the objects asked about (the same paths).
+- pyHanko's AdES validations (the ETSI report, the 30-year check) gather the document's own evidence
+  again for every signature they validate: the proofs of existence its document time-stamps give
+  (``ades._build_prima_facie_poe_index_from_pdf_timestamps``, which reads the DSS of every time-stamped
+  revision) and the validation data in its DSS (``ades._dss_to_local_knowledge``). Both depend on the
+  document alone (and the diff policy): :func:`_per_document` keeps them per reader, so an agreement with
+  three signatures gathers them once per reading, not three times.
 
 The agreement PDFs use no object streams (nor cross-reference streams), so pyHanko's lookup of objects in
 object streams costs them nothing. :func:`install` (done when :mod:`portal.signing` is imported) patches only the library versions these
@@ -27,6 +33,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,7 +43,8 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PDF_WHITESPACE, PdfReadError
-from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
+from pyhanko.sign.validation import ades
 
 __all__ = ["forget", "install", "installed", "read_hex_string_from_stream", "unpatched"]
 
@@ -50,6 +58,8 @@ _original_prep = asn1_x509.NameTypeAndValue._ldap_string_prep
 _original_load_reverse_xref_cache = HistoricalResolver._load_reverse_xref_cache
 _original_name_eq = asn1_x509.Name.__eq__
 _original_name_hashable = asn1_x509.Name.hashable
+_original_poe_index = ades._build_prima_facie_poe_index_from_pdf_timestamps
+_original_dss_knowledge = ades._dss_to_local_knowledge
 
 _MEMO_SIZE = 4096
 _name_equality: dict[tuple[bytes, bytes], bool] = {}
@@ -146,7 +156,8 @@ def installed() -> bool:
     return (generic.read_hex_string_from_stream is read_hex_string_from_stream
             and asn1_x509.NameTypeAndValue._ldap_string_prep is _ldap_string_prep
             and HistoricalResolver._load_reverse_xref_cache is _load_reverse_xref_cache
-            and asn1_x509.Name.__eq__ is _name_eq)
+            and asn1_x509.Name.__eq__ is _name_eq
+            and ades._dss_to_local_knowledge is _dss_knowledge)
 
 
 def install() -> bool:
@@ -158,6 +169,8 @@ def install() -> bool:
         HistoricalResolver._load_reverse_xref_cache = _load_reverse_xref_cache
         asn1_x509.Name.__eq__ = _name_eq
         asn1_x509.Name.hashable = property(_hashable_name)
+        ades._build_prima_facie_poe_index_from_pdf_timestamps = _poe_index
+        ades._dss_to_local_knowledge = _dss_knowledge
     return installed()
 
 
@@ -167,6 +180,8 @@ def _uninstall() -> None:
     HistoricalResolver._load_reverse_xref_cache = _original_load_reverse_xref_cache
     asn1_x509.Name.__eq__ = _original_name_eq
     asn1_x509.Name.hashable = _original_name_hashable
+    ades._build_prima_facie_poe_index_from_pdf_timestamps = _original_poe_index
+    ades._dss_to_local_knowledge = _original_dss_knowledge
 
 
 @contextmanager
@@ -179,6 +194,37 @@ def unpatched() -> Iterator[None]:
     finally:
         if was_installed:
             install()
+
+
+_per_reader: weakref.WeakKeyDictionary[PdfFileReader, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def _per_document(reader: PdfFileReader, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` for ``reader`` and ``key``, once per reader (kept as long as the reader lives). What
+    ``compute`` raises is raised each time, not kept."""
+    memo = _per_reader.setdefault(reader, {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def _poe_index(r: PdfFileReader, include_content_ts: bool, diff_policy: Any) -> Any:
+    """pyHanko's ``ades._build_prima_facie_poe_index_from_pdf_timestamps`` (the proofs of existence the
+    document time-stamps give, ETSI EN 319 102-1 § 5.6.3's evidence record), once per reader and
+    arguments. pyHanko's callers only read the list. It also computes each signature's integrity
+    information under ``diff_policy`` on the way (the digests, and the diff unless the policy is None):
+    that is done again each time, as before, since a validation in between may have computed it under
+    another policy."""
+    for embedded in r.embedded_signatures:
+        embedded.compute_integrity_info(diff_policy, skip_diff=diff_policy is None)
+    return _per_document(r, ("poe index", include_content_ts, diff_policy),
+                         lambda: _original_poe_index(r, include_content_ts, diff_policy))
+
+
+def _dss_knowledge(reader: PdfFileReader) -> Any:
+    """pyHanko's ``ades._dss_to_local_knowledge`` (the certificates, OCSP responses and CRLs of the
+    document's DSS), once per reader. pyHanko's callers only read it."""
+    return _per_document(reader, "dss knowledge", lambda: _original_dss_knowledge(reader))
 
 
 def _load_reverse_xref_cache(self: HistoricalResolver) -> None:

@@ -13,15 +13,17 @@ browser's work (an ECDSA P-256 signature, well under a millisecond here).
   ``SimpleSigner`` from a PKCS#12, a signature time-stamp from the same TSA): the baseline of the ratios;
 * one signature, server side (prepare: stamp, digest, signed attributes; finish: check, time-stamp, store);
 * the last signature as the signer waits for it (with Redis: the closing is only queued), and the
-  closing job (DSS + document time-stamp, the 30-year check, coming into force) that follows in the
-  background, and the intake validation job after it;
+  closing job that follows in the background: DSS + document time-stamp, the 30-year check, coming into
+  force, and the intake validation (the reports the archive reads);
 * with ``--portal-held-keys`` (off by default, as in the portal): one signature with the key the portal
   holds for the signatory (``signing.sign``: password and key, stamp, time-stamp, store), and the key
   opening in it (scrypt);
 * finalise (``signing.finalise``: render the PDF/A with WeasyPrint, seal, slots), and the draft preview
   again for the same content (cached);
 * the whole chain per agreement (finalise, two signatures, closing), and N agreements through it one after
-  the other, extrapolated to all 357 municipalities (the device's own signatures are in these).
+  the other, extrapolated to all 357 municipalities (the device's own signatures are in these); with
+  Redis also N agreements whose jobs (closing, archive messages) a real worker runs, each job in a process
+  of its own as in production (``flask worker``): the CPU time of the worker's processes per agreement.
 
 Runs on a temporary SQLite database with the demo PKI (time-stamps in-process). Uses Redis at
 ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``, a queue of its own) when it answers; without it the
@@ -35,7 +37,10 @@ import gc
 import logging
 import os
 import pstats
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -147,12 +152,32 @@ class Chain:
         return signing.sign(db.session.get(Agreement, agreement.id), db.session.get(User, user.id), PASSWORD)
 
     def run_closing(self, agreement: Agreement) -> None:
-        """The closing job, here and now (what a worker does)."""
+        """The closing job (with the intake validation), here and now (what a worker does)."""
         signing.close_signed_agreement(agreement.id)
 
-    def run_intake_validation(self, agreement: Agreement) -> None:
-        """The intake validation job the closing queued, here and now."""
-        signing.validate_at_intake(agreement.id)
+    def jobs_by_a_worker(self, count: int) -> float:
+        """``count`` agreements finalised and signed here, their jobs queued to Redis and run by a worker as
+        in production: ``flask --app portal worker --burst`` in a process of its own, on this portal's
+        database, PKI and queue, each job in a process it forks. Its CPU time (with its job processes')
+        per agreement in ms, less its start-up (a burst on the empty queue)."""
+        config = self.app.config
+        env = dict(os.environ, INSTANCE_PATH=self.app.instance_path, SECRET_KEY="bench", **{
+            name: str(config[name]) for name in ("DATABASE_URL", "PKI_FOLDER", "PUBLIC_BASE_URL", "REDIS_URL", "JOB_QUEUE")})
+
+        def burst() -> float:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "worker", "--burst"], env=env, check=True,
+                           capture_output=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1000
+
+        jobs.queue(self.app).empty()  # the jobs of the agreements before, which ran here
+        start_up = burst()
+        for _ in range(count):
+            agreement = self.finalise(self.draft())
+            self.sign(agreement, self.mayor)
+            self.sign(agreement, self.chief)
+        return (burst() - start_up) / count
 
     def whole_chain(self) -> Agreement:
         agreement = self.finalise(self.draft())
@@ -160,7 +185,6 @@ class Chain:
         self.sign(agreement, self.chief)
         if jobs.uses_queue(self.app):
             self.run_closing(agreement)
-            self.run_intake_validation(agreement)
         assert db.session.get(Agreement, agreement.id, populate_existing=True).status is AgreementStatus.ACTIVE
         return agreement
 
@@ -219,7 +243,8 @@ def main() -> None:
     parser.add_argument("--wall", action="store_true", help="wall time instead of this process's CPU time")
     parser.add_argument("--portal-held-keys", action="store_true",
                         help="also time a signature with a portal-held key (PORTAL_HELD_KEYS, off by default)")
-    parser.add_argument("--profile", choices=["sign", "last", "finalise", "closing", "intake"], help="print a profile of one step instead")
+    parser.add_argument("--profile", choices=["sign", "last", "finalise", "closing"], help="print a profile of one step instead")
+    parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="the profile's order (default: cumulative)")
     options = parser.parse_args()
     logging.disable(logging.WARNING)  # pyHanko's notes on fetching and font subsetting
     redis_url = _redis_url()
@@ -238,10 +263,11 @@ def main() -> None:
             plain = plain_pyhanko_signer(chain, folder)
             chain.whole_chain()  # warm-up: fonts, templates, the signatories' devices enrolled, first time-stamps
             if options.profile:
-                profile(chain, options.profile)
+                profile(chain, options.profile, options.sort)
                 return
             rows: dict[str, list[float]] = defaultdict(list)
-            parts = Parts(clock, lta=(pades, "close_lta"), future=(signing, "simulate_future_validation"))
+            parts = Parts(clock, lta=(pades, "close_lta"), future=(signing, "simulate_future_validation"),
+                          intake=(signing, "validate_at_intake"))
             if options.portal_held_keys:
                 from portal.signing import keys
                 from portal.signing.models import PortalSigningKey
@@ -259,27 +285,28 @@ def main() -> None:
                 rows["prepare"].append(prepare)
                 rows["finish"].append(finish)
                 rows["sign"].append(prepare + finish)
-                # Without Redis, the closing (and the intake validation) run in the last signature's finish.
+                # Without Redis, the closing (with the intake validation) runs in the last signature's finish.
                 (prepare, finish), spent = parts.during(lambda: chain.sign_timed(agreement, chain.chief, clock))
                 rows["last"].append(prepare + finish)
                 if redis_url:
                     closing, spent = parts.during(lambda: timed(lambda: chain.run_closing(agreement)))
                     rows["closing"].append(closing)
-                    rows["intake"].append(timed(lambda: chain.run_intake_validation(agreement)))
                 rows["lta"].append(spent["lta"])
                 rows["future"].append(spent["future"])
+                rows["intake"].append(spent["intake"])
                 if options.portal_held_keys:
                     other = chain.finalise(chain.draft())
                     rows["portal sign"].append(timed(lambda: chain.sign_portal_held(other, chain.mayor)))
                     rows["portal key"].append(timed(lambda: keys.PortalIssuedKey(stored, PASSWORD, [])))
                 rows["chain"].append(timed(chain.whole_chain))
             many = timed(lambda: [chain.whole_chain() for _ in range(options.agreements)]) / 1000
+            by_worker = chain.jobs_by_a_worker(options.agreements) if redis_url else None
         finally:
             chain.close()
 
     median = {key: statistics.median(values) for key, values in rows.items() if values}
     base = median[PLAIN]
-    queue_note = "closing queued to Redis" if redis_url else "NO REDIS: closing and intake validation in the signer's request"
+    queue_note = "closing queued to Redis" if redis_url else "NO REDIS: the closing in the signer's request"
     indent = "    " if redis_url else "  "  # under the closing job, or under the last signature
     lines = [
         (PLAIN, PLAIN),
@@ -289,13 +316,12 @@ def main() -> None:
         (f"last signature, prepare + finish, as the signer waits ({queue_note})", "last"),
     ]
     if redis_url:
-        lines.append(("  closing job in the background (DSS, document time-stamp, 30-year check, in force)", "closing"))
+        lines.append(("  closing job in the background (DSS, time-stamp, 30-year check, in force, intake validation)", "closing"))
     lines += [
         (f"{indent}of which DSS + document time-stamp (pades.close_lta)", "lta"),
         (f"{indent}of which the 30-year check (future.simulate_future_validation)", "future"),
+        (f"{indent}of which the intake validation (the report and the ETSI report, stored)", "intake"),
     ]
-    if redis_url:
-        lines.append(("  intake validation job after it (validate, store the report)", "intake"))
     if options.portal_held_keys:
         lines += [
             ("EXTRA, off by default: one signature with a portal-held key (password, key, stamp, time-stamp, store)", "portal sign"),
@@ -316,26 +342,27 @@ def main() -> None:
     per = many / options.agreements
     print(f"{options.agreements} agreements through the chain, one process ({'wall' if options.wall else 'CPU'} time): "
           f"{many:.1f} s ({per * 1000:.0f} ms each); 357 agreements ≈ {per * 357 / 60:.1f} min")
+    if by_worker is not None:
+        print(f"{options.agreements} agreements' jobs (closing with intake validation, archive messages) run by a worker, "
+              f"`flask worker` (one process per job): {by_worker:.0f} ms of its CPU per agreement "
+              f"(357 agreements ≈ {by_worker * 357 / 60000:.1f} min for one worker)")
 
 
-def profile(chain: Chain, step: str) -> None:
+def profile(chain: Chain, step: str, sort: str = "cumulative") -> None:
     agreement = chain.draft()
     actions: dict[str, Callable[[], object]] = {"finalise": lambda: chain.finalise(agreement)}
     if step != "finalise":
         chain.finalise(agreement)
         actions["sign"] = lambda: chain.sign(agreement, chain.mayor)
-        if step in ("last", "closing", "intake"):
+        if step in ("last", "closing"):
             chain.sign(agreement, chain.mayor)
             actions["last"] = lambda: chain.sign(agreement, chain.chief)
-        if step in ("closing", "intake"):
+        if step == "closing":
             chain.sign(agreement, chain.chief)
             actions["closing"] = lambda: chain.run_closing(agreement)
-        if step == "intake":
-            chain.run_closing(agreement)
-            actions["intake"] = lambda: chain.run_intake_validation(agreement)
     profiler = cProfile.Profile()
     profiler.runcall(actions[step])
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+    pstats.Stats(profiler).sort_stats(sort).print_stats(35)
 
 
 if __name__ == "__main__":

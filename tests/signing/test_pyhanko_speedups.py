@@ -13,7 +13,7 @@ from pyhanko.pdf_utils.misc import PdfStreamError
 from portal.signing import pyhanko_speedups
 from portal.signing.verify import VerificationError, verify_pdf
 
-from .support import page_rotated_after_signing
+from .support import page_changed_after_signing, page_rotated_after_signing
 
 
 def outcome(data: bytes, pki) -> dict | str:  # type: ignore[no-untyped-def]
@@ -63,6 +63,36 @@ def test_a_report_is_the_same_with_and_without_the_speedups(workflow, pki, tampe
 def test_a_page_changed_after_signing_is_reported_the_same_way(workflow, pki) -> None:
     sped_up, plain = both_ways(page_rotated_after_signing(workflow.all_signed), pki)
     assert sped_up == plain and sped_up["verdict"] == "altered"
+
+
+@pytest.mark.parametrize("changed", [False, True])
+def test_the_etsi_report_and_the_30_year_check_are_the_same_with_and_without_the_speedups(workflow, pki, changed) -> None:
+    """The AdES validations behind them gather the document's time-stamp evidence and DSS once per reading
+    with the speed-ups, once per signature without; what they conclude is the same, for a closed agreement
+    and for one with a page changed after it was closed."""
+    from datetime import datetime, timezone
+
+    from portal.signing.etsi_report import etsi_report_xml
+    from portal.signing.future import simulate_future_validation
+    from portal.signing.shared_analysis import sharing_readers
+
+    from .test_shared_analysis import without_validation_times
+
+    data = page_changed_after_signing(workflow.closed) if changed else workflow.closed
+    now = datetime.now(timezone.utc)
+
+    def readings() -> tuple[str, object]:
+        with sharing_readers():  # as the closing job reads the file
+            future = simulate_future_validation(data, pki.trust_roots, now=now)
+            return without_validation_times(etsi_report_xml(data, pki.trust_roots)), future
+
+    sped_up = readings()
+    with pyhanko_speedups.unpatched():
+        plain = readings()
+    assert sped_up == plain
+    assert sped_up[0].count("<vr:SignatureValidationReport") == 4  # the seal and three signatures
+    if not changed:
+        assert sped_up[1].passed
 
 
 HEX_STRINGS = [
