@@ -27,6 +27,7 @@ import gc
 import importlib
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -235,12 +236,19 @@ def requeue_abandoned(app: Flask | None = None) -> None:
 
 
 def _worker_class():  # type: ignore[no-untyped-def]
-    from rq import Worker
+    from rq import SimpleWorker
+    from rq.worker import WorkerStatus
 
-    class PortalWorker(Worker):
-        """RQ's forking worker, with a heartbeat of ``job_monitoring_interval`` (``JOB_HEARTBEAT_SECONDS``):
-        a job whose worker died is found abandoned after three missed heartbeats, not RQ's fixed minute,
-        and every maintenance pass puts abandoned jobs back on the queue."""
+    class PortalWorker(SimpleWorker):
+        """RQ's worker that runs each job in its own process, not in one forked for the job: jobs find the
+        worker's code loaded and its caches warm, where a process forked per job copied the pages it
+        touched and began every job cold (a closing cost a third more CPU; ``tests/bench/bench_chain.py``).
+
+        A thread renews the job's heartbeat every ``job_monitoring_interval`` (``JOB_HEARTBEAT_SECONDS``)
+        while it runs, as RQ's forking worker does from the parent: a job whose worker died is found
+        abandoned after three missed heartbeats, not RQ's fixed minute, and every maintenance pass puts
+        abandoned jobs back on the queue. RQ's time limit (``JOB_TIMEOUT_SECONDS``) still ends a job that
+        runs too long."""
 
         def get_heartbeat_ttl(self, job, working_time: float = 0.0) -> int:  # type: ignore[no-untyped-def]
             return 3 * self.job_monitoring_interval
@@ -250,12 +258,25 @@ def _worker_class():  # type: ignore[no-untyped-def]
             requeue_abandoned(_worker_app)
             super().clean_registries()
 
-        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
-            # The horse is a fork: it must not share the parent's database connections.
-            assert _worker_app is not None
-            with _worker_app.app_context():
-                db.engine.dispose(close=False)
-            super().main_work_horse(*args, **kwargs)
+        def execute_job(self, job, queue) -> None:  # type: ignore[no-untyped-def]
+            execution = self.prepare_execution(job)
+            finished = threading.Event()
+
+            def keep_beating() -> None:
+                while not finished.wait(self.job_monitoring_interval):
+                    try:
+                        self.maintain_heartbeats(job, execution)
+                    except Exception:  # noqa: BLE001 — Redis away for a moment: the next beat tries again
+                        self.log.exception("Worker %s: the heartbeat of job %s failed", self.name, job.id)
+
+            heartbeat = threading.Thread(target=keep_beating, name=f"heartbeat of {job.id}", daemon=True)
+            heartbeat.start()
+            try:
+                self.perform_job(job, queue, execution)
+            finally:
+                finished.set()
+                heartbeat.join()
+            self.set_state(WorkerStatus.IDLE)
 
     return PortalWorker
 
@@ -269,9 +290,8 @@ def run_worker(app: Flask, *, burst: bool = False) -> None:
         raise RuntimeError("JOB_QUEUE may hold only letters A-Z, digits, '-' and '_' (it begins every job's id).")
     _worker_app = app
     requeue_abandoned(app)
-    # Each job runs in a process forked from this one, and what this one loaded (modules, the app) lives
-    # as long as it: out of the cyclic collector's reach, a job's full collections neither walk it nor
-    # touch (and so copy) its pages. As wsgi.py does for the web workers.
+    # What start-up loaded (modules, the app) lives as long as the worker: out of the cyclic collector's
+    # full collections, which would otherwise walk all of it again during every job. As wsgi.py does.
     gc.freeze()
     worker = _worker_class()(
         [queue(app)], connection=_redis(app), job_monitoring_interval=int(app.config["JOB_HEARTBEAT_SECONDS"]),

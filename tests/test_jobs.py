@@ -1,6 +1,7 @@
 """The job queue against the real Redis (127.0.0.1:6379, or TEST_REDIS_URL) and real worker processes
 (``flask --app portal worker``): closing after the last signature, a failing job that says why, the same
-work queued once, and a worker killed (SIGKILL) in the middle of a job.
+work queued once, and a worker killed (SIGKILL) in the middle of a job, and one that runs for longer than the heartbeats that tell a dead
+worker's jobs.
 
 Each test uses a queue of its own, and the portal names its jobs in Redis after its queue
 (``jobs.queued_id``), so runs at once on one Redis (other developers, the SQLite and the PostgreSQL run)
@@ -82,8 +83,8 @@ def task_of(job_id: str) -> BackgroundTask:
     return found
 
 
-def kill_worker_and_its_horse(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
-    """SIGKILL the worker and the process it forked for the job (RQ puts that one in a group of its own)."""
+def kill_worker(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """SIGKILL the worker (which runs the job) and any process it started (RQ's scheduler, in a group of its own)."""
     children = [int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()]
     for pid in (process.pid, *children):
         os.kill(pid, signal.SIGKILL)
@@ -159,7 +160,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_leaves_it_to_the_next_which_does
         wait_until(lambda: any(tmp_path.glob("started-*")), worker=first)
         assert task_of(job_id).state is TaskState.RUNNING
     finally:
-        kill_worker_and_its_horse(first)
+        kill_worker(first)
     (tmp_path / "go").touch()
     from rq.registry import StartedJobRegistry
 
@@ -172,6 +173,31 @@ def test_a_worker_killed_in_the_middle_of_a_job_leaves_it_to_the_next_which_does
     assert done == 1 and len(list(tmp_path.glob("started-*"))) == 2
 
 
+def test_a_job_running_longer_than_three_heartbeats_is_not_taken_for_abandoned(app, people, queue, tmp_path):
+    """The worker runs the job itself and keeps its heartbeat going while it runs: another worker's
+    maintenance leaves it be, and it is done once."""
+    from rq.registry import StartedJobRegistry
+
+    agreement = factories.archived_agreement(people.coordinator)
+    db.session.commit()
+    job_id = f"note-{agreement.id}"
+    jobs.enqueue(job_functions.note_once, agreement.id, str(tmp_path), job_id=job_id)
+    running = worker(app)
+    try:
+        wait_until(lambda: any(tmp_path.glob("started-*")), worker=running)
+        time.sleep(4.5)  # JOB_HEARTBEAT_SECONDS is 1: a job whose worker died is abandoned after three
+        assert running.poll() is None and task_of(job_id).state is TaskState.RUNNING
+        assert not StartedJobRegistry(queue=queue).get_expired_job_ids()
+        jobs.requeue_abandoned(app)  # what every worker's maintenance pass does
+        assert queue.count == 0
+    finally:
+        (tmp_path / "go").touch()
+    output, _ = running.communicate(timeout=WORKER_PATIENCE)
+    assert running.returncode == 0, output
+    task = task_of(job_id)
+    assert task.state is TaskState.DONE and task.attempts == 1 and len(list(tmp_path.glob("started-*"))) == 1
+
+
 def test_a_worker_killed_while_closing_leaves_one_closing_done_once(client, people, finalised, queue, app):  # noqa: F811
     sign_as(client, people.mayor, finalised.id)
     sign_as(client, people.station_chief, finalised.id)
@@ -180,7 +206,7 @@ def test_a_worker_killed_while_closing_leaves_one_closing_done_once(client, peop
     try:
         wait_until(lambda: task_of(job_id).state is not TaskState.QUEUED, worker=first)
     finally:
-        kill_worker_and_its_horse(first)  # in the middle of closing, or just after it committed
+        kill_worker(first)  # in the middle of closing, or just after it committed
     from rq.registry import StartedJobRegistry
 
     if task_of(job_id).state is TaskState.RUNNING:

@@ -22,8 +22,8 @@ browser's work (an ECDSA P-256 signature, well under a millisecond here).
   again for the same content (cached);
 * the whole chain per agreement (finalise, two signatures, closing), and N agreements through it one after
   the other, extrapolated to all 357 municipalities (the device's own signatures are in these); with
-  Redis also N agreements whose jobs (closing, archive messages) a real worker runs, each job in a process
-  of its own as in production (``flask worker``): the CPU time of the worker's processes per agreement.
+  Redis also N agreements whose jobs (closing, archive messages) a real worker runs, as in production
+  (``flask worker --burst`` in a process of its own, started cold): its CPU time per agreement.
 
 Runs on a temporary SQLite database with the demo PKI (time-stamps in-process). Uses Redis at
 ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``, a queue of its own) when it answers; without it the
@@ -158,8 +158,8 @@ class Chain:
     def jobs_by_a_worker(self, count: int) -> float:
         """``count`` agreements finalised and signed here, their jobs queued to Redis and run by a worker as
         in production: ``flask --app portal worker --burst`` in a process of its own, on this portal's
-        database, PKI and queue, each job in a process it forks. Its CPU time (with its job processes')
-        per agreement in ms, less its start-up (a burst on the empty queue)."""
+        database, PKI and queue. Its CPU time (with any process it starts) per agreement in ms, less its
+        start-up (a burst on the empty queue)."""
         config = self.app.config
         env = dict(os.environ, INSTANCE_PATH=self.app.instance_path, SECRET_KEY="bench", **{
             name: str(config[name]) for name in ("DATABASE_URL", "PKI_FOLDER", "PUBLIC_BASE_URL", "REDIS_URL", "JOB_QUEUE")})
@@ -344,7 +344,7 @@ def main() -> None:
           f"{many:.1f} s ({per * 1000:.0f} ms each); 357 agreements ≈ {per * 357 / 60:.1f} min")
     if by_worker is not None:
         print(f"{options.agreements} agreements' jobs (closing with intake validation, archive messages) run by a worker, "
-              f"`flask worker` (one process per job): {by_worker:.0f} ms of its CPU per agreement "
+              f"`flask worker`: {by_worker:.0f} ms of its CPU per agreement "
               f"(357 agreements ≈ {by_worker * 357 / 60000:.1f} min for one worker)")
 
 
