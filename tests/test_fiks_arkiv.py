@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.models import AgreementStatus, ArchiveMessage, TaskState
 
 from . import factories
-from .test_jobs import kill_worker_and_its_horse, queue, run_worker, task_of, wait_until, worker  # noqa: F401  (fixture)
+from .test_jobs import kill_worker, queue, run_worker, task_of, wait_until, worker  # noqa: F401  (fixture)
 from .test_signing_flow import finalised, portal_held_keys, sign_as, text_of  # noqa: F401  (fixtures)
 
 BERGEN = "4601"
@@ -197,7 +197,7 @@ def test_a_worker_killed_in_the_middle_of_a_delivery_leaves_it_to_the_next_and_t
         wait_until(archive.received.is_set, worker=first)  # the worker sent the message
         assert messages_of(finalised.id)[0].state == "waiting"  # sent, not yet recorded as delivered
     finally:
-        kill_worker_and_its_horse(first)
+        kill_worker(first)
     archive.go.set()
     from rq.registry import StartedJobRegistry
 

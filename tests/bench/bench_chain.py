@@ -262,6 +262,7 @@ def main() -> None:
         try:
             plain = plain_pyhanko_signer(chain, folder)
             chain.whole_chain()  # warm-up: fonts, templates, the signatories' devices enrolled, first time-stamps
+            gc.freeze()  # what start-up loaded, out of the full collections, as in wsgi.py and the job worker
             if options.profile:
                 profile(chain, options.profile, options.sort)
                 return
