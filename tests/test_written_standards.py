@@ -15,7 +15,15 @@ from portal.models import MemberRole, WrittenStandard
 from . import factories
 from .wizard_answers import answer
 
-SEED_TEMPLATE = next((Path(__file__).resolve().parents[2] / "shared" / "seeds").glob("002_*.txt"))
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+
+
+def seed_template() -> Path:
+    """The official template (``../shared/seeds/002_*.txt``, beside the project as in CI)."""
+    found = sorted(SEEDS.glob("002_*.txt"))
+    if not found:
+        raise FileNotFoundError(f"the official template (002_*.txt) was not found in {SEEDS}: ../shared must be beside the project")
+    return found[0]
 
 
 def plain(html: str) -> str:
@@ -26,7 +34,7 @@ def template_sentences() -> list[str]:
     """The template's running text from «1. Formål» on: its paragraphs and list items, without the lines
     that are only blanks to fill in. The template's own alternative «kommunens/ kommunenes» is filled
     for one municipality; the follow-up sentence names its responsible in a blank of its own."""
-    text = SEED_TEMPLATE.read_text(encoding="utf-8")
+    text = seed_template().read_text(encoding="utf-8")
     body = text[text.index("1. Formål:"):]
     sentences = []
     for line in body.splitlines():
