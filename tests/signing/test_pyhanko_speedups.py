@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.misc import PdfStreamError
+from pyhanko.pdf_utils.misc import PdfReadError, PdfStreamError
 
 from portal.signing import pyhanko_speedups
 from portal.signing.verify import VerificationError, verify_pdf
@@ -119,6 +119,34 @@ def test_a_broken_hex_string_fails_with_pyhankos_own_error(text: bytes) -> None:
     with pyhanko_speedups.unpatched(), pytest.raises(PdfStreamError) as plain:
         generic.read_hex_string_from_stream(BytesIO(text))
     assert str(fast.value) == str(plain.value)
+
+
+TOKENS = [
+    b"/Type /Page", b"/Type/Page", b"/StructTreeRoot<<", b"/K[1 0 R]", b"123 0 R", b"-4.25]", b"true>>", b"/A#20B ",
+    b"/Caf#C3#A9)", b"/Latin#E9 ", b"/Name", b"", b"/", b"/" + b"x" * 300 + b" ", b"/" + b"y" * 300,
+    b"/Tab\there", b"/Null\x00byte", b"/%comment", b"/Bad#4", b"/Bad#GG ", b"/Caf\xc3\xa9 ", b"/Del\x7f ",
+]
+
+
+@pytest.mark.parametrize("text", TOKENS)
+def test_a_token_and_a_name_read_as_pyhankos_own_reader_reads_them(text: bytes) -> None:
+    """Up to the token's end (white space, a delimiter, the end of the stream), the stream left there;
+    a name decoded, or refused with pyHanko's own error."""
+    def read(stream: BytesIO) -> tuple[object, int, object, int]:
+        stream.read(1 if stream.getvalue().startswith(b"/") else 0)
+        token = generic.read_until_delimiter(stream)
+        after_token = stream.tell()
+        stream.seek(0)
+        try:
+            name = generic.NameObject.read_from_stream(stream) if text.startswith(b"/") else None
+        except PdfReadError as error:
+            name = f"{type(error).__name__}: {error}"
+        return token, after_token, (type(name), name), stream.tell()
+
+    fast = read(BytesIO(text))
+    with pyhanko_speedups.unpatched():
+        plain = read(BytesIO(text))
+    assert fast == plain
 
 
 @pytest.mark.parametrize("value", ["Voss kommune", "  Ola   Ordførar ", "soft\u00adhyphen", "Ærlig Ørn Åse", "tab\there"])
