@@ -603,6 +603,8 @@ def render_pdf_document(html: str):  # type: ignore[no-untyped-def]
     """WeasyPrint's layout of one of ``pdf_templates/``'s HTML documents, limited to their own files."""
     from weasyprint import HTML
 
+    from . import weasyprint_speedups  # noqa: F401 — faster style computation, the same PDF (see the module)
+
     fonts, sheets = _parsed_styles()
     return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly()).render(
         stylesheets=sheets, font_config=fonts, **PDF_OPTIONS)
