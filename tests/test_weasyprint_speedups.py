@@ -1,4 +1,4 @@
-"""The portal's speed-up of WeasyPrint's style computation gives what WeasyPrint's own code gives: the
+"""The portal's speed-ups of WeasyPrint's layout give what WeasyPrint's own code gives: the
 same PDF, byte for byte, for agreements of every shape and for the evaluation."""
 from __future__ import annotations
 
