@@ -1,6 +1,6 @@
 """Benchmark of the agreement's chain through the portal's own services, as ratios measured in one run:
 
-    .venv/bin/python -m tests.bench.bench_chain [--runs 7] [--agreements 20] [--wall] [--portal-held-keys] [--profile STEP [--sort tottime]]
+    .venv/bin/python -m tests.bench.bench_chain [--runs 7] [--agreements 20] [--wall] [--portal-held-keys] [--profile STEP]
     (or: make bench)
 
 Median CPU time of this process by default (steadier on a shared machine; ``--wall`` for wall time).
@@ -221,7 +221,6 @@ def main() -> None:
     parser.add_argument("--portal-held-keys", action="store_true",
                         help="also time a signature with a portal-held key (PORTAL_HELD_KEYS, off by default)")
     parser.add_argument("--profile", choices=["sign", "last", "finalise", "closing", "intake"], help="print a profile of one step instead")
-    parser.add_argument("--sort", choices=["cumulative", "tottime"], default="cumulative", help="the profile's order (default cumulative)")
     options = parser.parse_args()
     logging.disable(logging.WARNING)  # pyHanko's notes on fetching and font subsetting
     redis_url = _redis_url()
@@ -240,7 +239,7 @@ def main() -> None:
             plain = plain_pyhanko_signer(chain, folder)
             chain.whole_chain()  # warm-up: fonts, templates, the signatories' devices enrolled, first time-stamps
             if options.profile:
-                profile(chain, options.profile, options.sort)
+                profile(chain, options.profile)
                 return
             rows: dict[str, list[float]] = defaultdict(list)
             parts = Parts(clock, lta=(pades, "close_lta"), future=(signing, "simulate_future_validation"))
@@ -321,7 +320,7 @@ def main() -> None:
           f"{many:.1f} s ({per * 1000:.0f} ms each); 357 agreements ≈ {per * 357 / 60:.1f} min")
 
 
-def profile(chain: Chain, step: str, sort: str = "cumulative") -> None:
+def profile(chain: Chain, step: str) -> None:
     agreement = chain.draft()
     actions: dict[str, Callable[[], object]] = {"finalise": lambda: chain.finalise(agreement)}
     if step != "finalise":
@@ -338,7 +337,7 @@ def profile(chain: Chain, step: str, sort: str = "cumulative") -> None:
             actions["intake"] = lambda: chain.run_intake_validation(agreement)
     profiler = cProfile.Profile()
     profiler.runcall(actions[step])
-    pstats.Stats(profiler).sort_stats(sort).print_stats(35)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
 
 
 if __name__ == "__main__":
