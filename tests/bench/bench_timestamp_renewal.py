@@ -31,7 +31,7 @@ from portal.agreements.signing import signing_setup
 from portal.archive.timestamp_renewal import renew
 from portal.extensions import db
 from portal.models import Agreement
-from portal.signing import asn1_encoded, pades
+from portal.signing import pades
 from portal.signing.future import simulate_future_validation
 from tests.bench.signing_bench import medians_ms
 from tests.bench.signed_documents import bench_app, people, print_ratio_table, ratio_rows, signed_agreements
@@ -54,10 +54,9 @@ def main() -> None:
         for count, agreement in agreements.items():
             pdf, agreement_id = agreement.document.signed_pdf, agreement.id
 
-            def plain() -> object:  # with asn1crypto's own code
+            def plain() -> object:
                 out = BytesIO()
-                with asn1_encoded.unpatched():
-                    PdfTimeStamper(setup.timestamper).timestamp_pdf(IncrementalPdfFileWriter(BytesIO(pdf), strict=False), "sha256", output=out)
+                PdfTimeStamper(setup.timestamper).timestamp_pdf(IncrementalPdfFileWriter(BytesIO(pdf), strict=False), "sha256", output=out)
                 return out
 
             def whole() -> object:

@@ -25,7 +25,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import TimeStamper
 
-from portal.signing import asn1_encoded, keys, pades
+from portal.signing import keys, pades
 from portal.signing.pki import DemoPki, SignatoryIdentity, new_private_key
 from tests.signing.support import agreement_pdf, serve_pki
 
@@ -78,15 +78,14 @@ class SigningScene:
 
     def plain_sign(self, pdf: bytes, field: str, signer: signers.Signer, *, timestamper: TimeStamper | None = None,
                    existing_fields_only: bool = False, reserve: int | None = None) -> bytes:
-        """Plain pyHanko ``signers.sign_pdf`` (PAdES) of ``field`` in ``pdf``, with asn1crypto's own code."""
+        """Plain pyHanko ``signers.sign_pdf`` (PAdES) of ``field`` in ``pdf``."""
         out = BytesIO()
-        with asn1_encoded.unpatched():
-            signers.sign_pdf(
-                IncrementalPdfFileWriter(BytesIO(pdf)),
-                signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES),
-                signer=signer, timestamper=timestamper, output=out, existing_fields_only=existing_fields_only,
-                bytes_reserved=reserve,
-            )
+        signers.sign_pdf(
+            IncrementalPdfFileWriter(BytesIO(pdf)),
+            signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES),
+            signer=signer, timestamper=timestamper, output=out, existing_fields_only=existing_fields_only,
+            bytes_reserved=reserve,
+        )
         return out.getvalue()
 
     def medians(self, actions: dict[str, Callable[[], object]], before: dict[str, Callable[[], object]] | None = None) -> dict[str, float]:
