@@ -15,14 +15,14 @@ document information dictionary, and no external content. It is also tagged (log
 ISO 32000-1 §14.8) and carries its language (``/Lang`` nn-NO or nb-NO); tagging is offered beyond
 what level B requires, so the file does not claim PDF/A-2a or PDF/UA.
 
-After layout, one incremental update (ISO 32000-1 §7.5.6) written with pyHanko adds one empty
-signature field (``/FT /Sig``, ISO 32000-1 §12.7.4.5) per signatory over the boxes of the signature
-block, so that a certification signature can later be made with every field already present.
+With the document, WeasyPrint writes one empty signature field (``/FT /Sig``, ISO 32000-1 §12.7.4.5)
+per signatory over the boxes of the signature block (:func:`_add_signature_fields`), so that a
+certification signature can later be made with every field already present.
 
 Rendering is reproducible: the same content gives the same bytes. The file's dates are the
-agreement's own (``created_at``, ``updated_at``), the file identifier is a digest of the content, and
-the update's producer is pyHanko's name in both the information dictionary and XMP, as PDF/A wants
-and as later pyHanko updates keep it.
+agreement's own (``created_at``, ``updated_at``) and the file identifier is a digest of the content;
+the information dictionary and XMP name the same producer (WeasyPrint), as PDF/A wants, and the
+portal's seal (pyHanko) makes both name pyHanko.
 """
 from __future__ import annotations
 
@@ -42,9 +42,6 @@ import jinja2
 from babel.lists import format_list
 from markupsafe import Markup
 from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.metadata.model import VENDOR, DocumentMetadata
-from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
 from .models import Agreement, MemberRole, WrittenStandard
 
@@ -428,12 +425,58 @@ def _finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
 
     pdf.catalog["ViewerPreferences"] = pydyf.Dictionary({"DisplayDocTitle": "true"})
     _lean_structure_tree(pdf)
-    write = pdf.write
 
     def write_without_object_streams(output, version=b"1.7", identifier=False, compress=False):  # type: ignore[no-untyped-def]
-        return write(output, version, identifier, compress=False)  # pydyf's ``compress`` means object streams
+        return _write_each_object_once(pdf, output, version, identifier)  # pydyf's ``compress`` means object streams
 
     pdf.write = write_without_object_streams
+
+
+def _write_each_object_once(pdf, output, version: bytes | str | None, identifier: bool | bytes | str | None) -> None:  # type: ignore[no-untyped-def]
+    """pydyf's ``PDF.write`` without object streams (pydyf 0.13), the same bytes, with each object serialised once.
+
+    With a file identifier (PDF/A requires one) pydyf serialises every object a second time to digest them:
+    every stream deflated again at level 9 and every dictionary of the structure tree written again, a
+    fifth of writing the PDF. Here the digest reads the bytes just written."""
+    from hashlib import md5
+
+    import pydyf
+
+    version = pydyf._to_bytes(version or b"1.7")
+    if identifier not in (False, True, None):
+        identifier = pydyf._to_bytes(identifier)
+    if pdf.info:
+        pdf.add_object(pdf.info)
+    pdf.write_line(b"%PDF-" + version, output)
+    pdf.write_line(b"%\xf0\x9f\x96\xa4", output)
+    written = []
+    for object_ in pdf.objects:
+        if object_.free == "f":
+            continue
+        object_.offset = pdf.current_position
+        data = object_.data
+        written.append(data)
+        pdf.write_line(f"{object_.number} {object_.generation} obj\n".encode() + data + b"\nendobj", output)
+    pdf.xref_position = pdf.current_position
+    pdf.write_line(b"xref", output)
+    pdf.write_line(f"0 {len(pdf.objects)}".encode(), output)
+    for object_ in pdf.objects:
+        pdf.write_line(f"{object_.offset:010} {object_.generation:05} {object_.free} ".encode(), output)
+    pdf.write_line(b"trailer", output)
+    pdf.write_line(b"<<", output)
+    pdf.write_line(f"/Size {len(pdf.objects)}".encode(), output)
+    pdf.write_line(b"/Root " + pdf.catalog.reference, output)
+    if pdf.info:
+        pdf.write_line(b"/Info " + pdf.info.reference, output)
+    if identifier:
+        data_hash = md5(b"".join(written)).hexdigest().encode()
+        if identifier is True:
+            identifier = data_hash
+        pdf.write_line(b"/ID [" + pydyf.String(identifier).data + b" " + pydyf.String(data_hash).data + b"]", output)
+    pdf.write_line(b">>", output)
+    pdf.write_line(b"startxref", output)
+    pdf.write_line(f"{pdf.xref_position}".encode(), output)
+    pdf.write_line(b"%%EOF", output)
 
 
 def _lean_structure_tree(pdf) -> None:  # type: ignore[no-untyped-def]
@@ -492,53 +535,47 @@ def _lean_structure_tree(pdf) -> None:  # type: ignore[no-untyped-def]
         entry.generation = 1
 
 
-class _ReproducibleUpdate(IncrementalPdfFileWriter):
-    """pyHanko's incremental writer, made to give the same bytes for the same input.
+def _add_signature_fields(pdf, placements: list[FieldPlacement], tooltips: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Each signatory's empty field (ISO 32000-1 § 12.7.4.5), with its seed values and its /TU (see
+    :mod:`portal.signing.seed_values`), written by WeasyPrint with the rest of the document: a widget over
+    the signature area, printed and locked (/F 132), with an empty appearance as PDF/A wants, listed in the
+    page's /Annots and in the /AcroForm's /Fields, the dictionaries pyHanko would add in an update of its own.
+    The seed values and the texts are pyHanko's objects, so they read as pyHanko writes them."""
+    import pydyf
 
-    pyHanko would give the update a random second file identifier and stamp the current time into the
-    information dictionary and XMP. Here the identifier is a digest of the original file, the dates stay
-    the document's own, and the producer becomes pyHanko's name in *both* the information dictionary and
-    XMP (PDF/A, ISO 19005-2 §6.6.3: they must agree); later pyHanko updates (the signatures) keep it so.
-    """
-
-    def __init__(self, original: bytes) -> None:
-        super().__init__(io.BytesIO(original))
-        first_id = self._document_id[0]
-        second_id = generic.ByteStringObject(hashlib.sha256(original).digest()[:16])
-        self._document_id = generic.ArrayObject([first_id, second_id])
-
-    def _update_meta(self) -> None:  # pyHanko's hook, called once before writing
-        info = self._info.get_object() if self._info is not None else None
-        if info is not None:
-            info[generic.NameObject("/Producer")] = generic.TextStringObject(VENDOR)
-            self.mark_update(self._info)
-        from pyhanko.pdf_utils.metadata import xmp_xml
-
-        metadata = self.root["/Metadata"] if "/Metadata" in self.root else None
-        if not isinstance(metadata, xmp_xml.MetadataStream):
-            raise RuntimeError("The rendered PDF has no XMP metadata stream")
-        # last_modified=None: keep the XMP dates WeasyPrint wrote; only the producer changes.
-        metadata.update_xmp_with_meta(DocumentMetadata(last_modified=None))
-        self.update_container(metadata)
-
-
-def _add_signature_fields(pdf: bytes, placements: list[FieldPlacement], tooltips: dict[str, str]) -> bytes:
-    """Each signatory's empty field, with its seed values and its /TU (see :mod:`portal.signing.seed_values`)."""
     from .agreements.signing import signing_setup
     from .signing.seed_values import field_seed_values
 
     setup = signing_setup()
-    seed_values = field_seed_values(setup.timestamp_url, setup.accepted_issuers())
-    writer = _ReproducibleUpdate(pdf)
+    seed_values = field_seed_values(setup.timestamp_url, setup.accepted_issuers()).as_pdf_object()
+
+    def written(value: generic.PdfObject) -> bytes:
+        output = io.BytesIO()
+        value.write_to_stream(output)
+        return output.getvalue()
+
+    fields = pydyf.Array()
     for placement in placements:
-        append_signature_field(
-            writer,
-            SigFieldSpec(placement.name, on_page=placement.page_index, box=placement.box,  # type: ignore[arg-type]
-                         seed_value_dict=seed_values, readable_field_name=tooltips.get(placement.name)),
-        )
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
+        page_reference = pdf.page_references[placement.page_index]
+        x1, y1, x2, y2 = placement.box
+        appearance = pydyf.Stream(extra={"Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array((0, 0, round(x2 - x1, 2), round(y2 - y1, 2))),
+                                         "Resources": pydyf.Dictionary()})
+        seed = pydyf.Dictionary({key[1:]: written(value) for key, value in seed_values.items()})  # /SV: indirect, as the spec asks
+        pdf.add_object(appearance)
+        pdf.add_object(seed)
+        widget = pydyf.Dictionary({
+            "FT": "/Sig", "T": written(generic.TextStringObject(placement.name)), "Type": "/Annot", "Subtype": "/Widget",
+            "F": 132, "Rect": pydyf.Array(placement.box), "P": page_reference, "SV": seed.reference, "AP": pydyf.Dictionary({"N": appearance.reference}),
+        })
+        if placement.name in tooltips:
+            widget["TU"] = written(generic.TextStringObject(tooltips[placement.name]))
+        pdf.add_object(widget)
+        page = pdf.objects[int(page_reference.split()[0])]
+        page.setdefault("Annots", pydyf.Array()).append(widget.reference)
+        fields.append(widget.reference)
+    form = pydyf.Dictionary({"Fields": fields, "SigFlags": 1})
+    pdf.add_object(form)
+    pdf.catalog["AcroForm"] = form.reference
 
 
 #: The stylesheets every PDF document uses (its own <style> adds the page furniture's words).
@@ -566,6 +603,8 @@ def render_pdf_document(html: str):  # type: ignore[no-untyped-def]
     """WeasyPrint's layout of one of ``pdf_templates/``'s HTML documents, limited to their own files."""
     from weasyprint import HTML
 
+    from . import weasyprint_speedups  # noqa: F401 — faster style computation, the same PDF (see the module)
+
     fonts, sheets = _parsed_styles()
     return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=_LocalFilesOnly()).render(
         stylesheets=sheets, font_config=fonts, **PDF_OPTIONS)
@@ -591,8 +630,12 @@ def agreement_pdf(agreement: Agreement, *, draft: bool) -> bytes:
 def _pdf(html: str, wanted: tuple[tuple[str, str], ...], tooltips: tuple[tuple[str, str], ...] = ()) -> bytes:
     document = render_pdf_document(html)
     placements = _signature_placements(document, dict(wanted))
-    rendered = document.write_pdf(finisher=_finish, **PDF_OPTIONS)
-    return _add_signature_fields(rendered, placements, dict(tooltips))
+
+    def finish_with_fields(document, pdf) -> None:  # type: ignore[no-untyped-def]
+        _finish(document, pdf)
+        _add_signature_fields(pdf, placements, dict(tooltips))
+
+    return document.write_pdf(finisher=finish_with_fields, **PDF_OPTIONS)
 
 
 _draft_cache: OrderedDict[str, bytes] = OrderedDict()

@@ -2,6 +2,7 @@
 page reports a signature that breaks them."""
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 
@@ -39,6 +40,33 @@ def test_every_signatory_field_requires_pades_a_time_stamp_and_the_portals_issue
     for slot in finalised.signature_slots:  # screen readers announce who signs in each field
         assert found[slot.field_name]["/TU"] == f"Signatur: {slot.name}, {slot.title}, {slot.organisation_name}"
 
+
+
+def test_the_sealed_document_holds_every_empty_field_with_its_rules_under_a_valid_seal(people, finalised, tmp_path):
+    """What a signatory's reader and an archivist find in the sealed PDF: the seal valid (pdfsig), a
+    certification that lets the fields be filled, and under it every signatory's empty field with its
+    seed values and its /TU, a widget on the signature block's page with an appearance; still tagged."""
+    sealed = finalised.document.signed_pdf
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(sealed)
+    report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+    assert report.count("Signature Validation: Signature is Valid.") == 1
+    assert report.count("The signature form field is not signed.") == len(finalised.signature_slots)
+
+    reader = PdfFileReader(BytesIO(sealed))
+    (seal,) = reader.embedded_signatures
+    assert seal.docmdp_level is fields.MDPPerm.FILL_FORMS and seal.signed_revision == reader.xrefs.total_revisions - 1
+    empty = {name: ref.get_object() for name, _value, ref in fields.enumerate_sig_fields(reader, filled_status=False)}
+    assert set(empty) == {slot.field_name for slot in finalised.signature_slots}
+    for slot in finalised.signature_slots:
+        field = empty[slot.field_name]
+        assert field["/TU"] == f"Signatur: {slot.name}, {slot.title}, {slot.organisation_name}"
+        assert fields.SigSeedValueSpec.from_pdf_object(field["/SV"]).timestamp_required
+        assert field["/F"] & 4 and "/N" in field["/AP"], "printed, with an appearance (PDF/A)"
+        page = field["/P"]
+        assert any(annotation.get_object() is field for annotation in page["/Annots"])
+    root = reader.root
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
 
 def _foreign_certificate(identity: SignatoryIdentity, key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
     """A certificate from a CA the portal does not accept (self-issued, with the signing key usage)."""
