@@ -1,6 +1,7 @@
 """Template helpers: the error summary's list, and Norwegian dates."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Iterator
@@ -8,7 +9,7 @@ from typing import Iterator
 from babel import dates as babel_dates
 from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context, has_request_context, request, url_for
+from flask import Flask, g, has_request_context, request, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from jinja2 import pass_context
@@ -18,6 +19,7 @@ from wtforms.i18n import messages_path as wtforms_messages_path
 from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
+from .labels import STATUS_COLOURS
 from .language import page_language, page_translations
 
 
@@ -215,16 +217,21 @@ def fixed_url(endpoint: str, **values: object) -> str:
 def agreement_link(agreement) -> Markup:  # type: ignore[no-untyped-def]
     """«<a …>reference</a>, version n», linking the agreement's page: a row's first cell in the list
     and on the dashboard (a macro call per row cost more than the rest of the row)."""
-    version = Markup(page_translations().ugettext("version %(number)d")) % {"number": agreement.version}
+    version = page_translations().ugettext("version %(number)d") % {"number": int(agreement.version)}  # a number: nothing to escape
     return Markup(f'<a class="ds-link" href="{agreement_url("agreements.show", agreement.id)}">{escape(agreement.reference)}</a>, {version}')
+
+
+def state_tag(status, labels: Mapping[str, str]) -> Markup:  # type: ignore[no-untyped-def]
+    """An agreement's state as a coloured tag, its label from ``labels`` (a page's ``status_labels``,
+    translated once per rendering); the markup the macro of the same name wrote, line breaks included."""
+    value = status.value
+    return Markup(f'\n<span class="ds-tag" data-color="{escape(STATUS_COLOURS[value])}">{escape(labels[value])}</span>\n')
 
 
 @pass_context
 def status_tag(context, status) -> Markup:  # type: ignore[no-untyped-def]
-    """An agreement's state as a coloured tag, its label from the page's ``status_labels`` (translated
-    once per rendering); the markup the macro of the same name wrote, line breaks included."""
-    value = status.value
-    return Markup(f'\n<span class="ds-tag" data-color="{escape(context["status_colours"][value])}">{context["status_labels"][value]}</span>\n')
+    """:func:`state_tag` with the page's labels, for the templates."""
+    return state_tag(status, context["status_labels"])
 
 
 def register_template_helpers(app: Flask) -> None:
