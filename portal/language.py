@@ -14,6 +14,7 @@ from babel import Locale
 from babel import support as babel_support
 from flask import g, has_app_context
 from flask_babel import Babel, Domain, get_domain, get_locale, get_timezone
+from flask_babel.speaklater import LazyString
 
 
 class PageLanguage(NamedTuple):
@@ -28,17 +29,22 @@ class PageLanguage(NamedTuple):
 def page_language() -> PageLanguage:
     """The language in force, kept beside Flask-Babel's own locale and for that locale object: ``force_locale``
     (the e-mails) and ``refresh`` replace or remove it, so a changed language is looked up afresh."""
-    state = g.get("_flask_babel") if has_app_context() else None
+    if not has_app_context():  # what Flask-Babel answers there: no locale, the strings untranslated
+        return _NO_LANGUAGE
+    state = g.get("_flask_babel")
     remembered = getattr(state, "page_language", None)
     if remembered is not None and remembered.locale is getattr(state, "babel_locale", None):
         return remembered
     locale = get_locale()
     domain = get_domain()  # Flask-Babel's own look-up of the catalogue, not PageDomain's
     language = PageLanguage(locale, str(locale) if locale else None, get_timezone(), Domain.get_translations(domain))
-    state = g.get("_flask_babel") if has_app_context() else None  # made by get_locale
+    state = g.get("_flask_babel")  # made by get_locale
     if locale is not None and state is not None and getattr(state, "babel_locale", None) is locale:
         state.page_language = language
     return language
+
+
+_NO_LANGUAGE = PageLanguage(None, None, None, babel_support.NullTranslations())
 
 
 def page_translations() -> babel_support.NullTranslations:
@@ -60,3 +66,15 @@ class PortalBabel(Babel):
     @cached_property
     def domain_instance(self) -> Domain:
         return PageDomain(domain=self.domain)
+
+
+def lazy_gettext(string: str, **variables: object) -> LazyString:
+    """Flask-Babel's ``lazy_gettext``, translated through :func:`page_translations` each time it is used:
+    form labels, step titles and states are turned into text some fifty times a page, and Flask-Babel's
+    ``gettext`` looks the request and message domain up again each time (three times the translation)."""
+    return LazyString(_translated, string, **variables)
+
+
+def _translated(string: str, **variables: object) -> str:
+    text = page_translations().ugettext(string)
+    return text % variables if variables else text  # as Flask-Babel's gettext
