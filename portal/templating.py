@@ -130,10 +130,17 @@ def html_params(**attributes: object) -> Markup:
     parts = []
     for name, value in sorted(attributes.items()):
         if value is True:
-            parts.append(str(escape(clean_key(name))))
+            parts.append(_attribute_name(name))
         elif value is not False:
-            parts.append(f'{escape(clean_key(name))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            parts.append(f'{_attribute_name(name)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
     return Markup(" ".join(parts))
+
+
+@lru_cache(maxsize=256)
+def _attribute_name(key: str) -> str:
+    """An attribute's name as WTForms writes it (``class_`` → ``class``, ``aria_x`` → ``aria-x``), kept: the
+    names are the same few on every input, some 250 on the members step."""
+    return str(escape(clean_key(key)))
 
 
 @lru_cache(maxsize=8)
