@@ -44,4 +44,3 @@ def test_labels_outside_an_app_are_the_words_as_written():
     script = "from portal.labels import STATUS_LABELS; from forms.steps import STEPS; print(STATUS_LABELS['draft'], '|', STEPS[0].title)"
     shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.strip()
     assert shown == "Draft | Municipalities"
-
