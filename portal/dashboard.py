@@ -7,11 +7,10 @@ even before the nightly ``flask renewals`` has marked it.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
-
-from collections.abc import Mapping
 
 from flask import Blueprint, render_template
 from flask_babel import to_user_timezone
@@ -101,7 +100,7 @@ def overview(user: User, day: date) -> Overview:
     due_soon = [a for a in agreements if states[a.id] is AgreementStatus.ACTIVE]
     overdue = [a for a in agreements if states[a.id] is AgreementStatus.RENEWAL_DUE]
     renewals = renewals_under_way([a.id for a in agreements])
-    _load_collection(agreements, "parties", Party, joinedload(Party.municipality, innerjoin=True))
+    _load_parties(agreements)
 
     def renewal(agreement: Agreement) -> Renewal:
         assert agreement.renewal_due_on is not None
@@ -121,16 +120,17 @@ def overview(user: User, day: date) -> Overview:
 _SHOWN_COLUMNS = load_only(Agreement.id, Agreement.reference, Agreement.version, Agreement.status, Agreement.renewal_due_on)
 
 
-def _load_collection(agreements: list[Agreement], name: str, child: type[Party], *options) -> None:  # type: ignore[no-untyped-def]
-    """Load the collection ``name`` (the parties, in their order) of ``agreements``, already in the session,
-    in one query of the children alone (``selectinload`` would read the agreements again)."""
+def _load_parties(agreements: list[Agreement]) -> None:
+    """Load the parties (in their order, with their municipalities) of ``agreements``, already in the
+    session, in one query of the parties alone (``selectinload`` would read the agreements again)."""
     if not agreements:
         return
-    children: dict[int, list] = {agreement.id: [] for agreement in agreements}
-    for item in db.session.scalars(select(child).where(child.agreement_id.in_(id_list(children))).order_by(child.agreement_id, child.position).options(*options)):
-        children[item.agreement_id].append(item)
+    parties: dict[int, list[Party]] = {agreement.id: [] for agreement in agreements}
+    for party in db.session.scalars(select(Party).where(Party.agreement_id.in_(id_list(parties))).order_by(Party.agreement_id, Party.position)
+                                    .options(joinedload(Party.municipality, innerjoin=True))):
+        parties[party.agreement_id].append(party)
     for agreement in agreements:
-        set_committed_value(agreement, name, children[agreement.id])
+        set_committed_value(agreement, "parties", parties[agreement.id])
 
 
 def _missing_signatures(finalised_ids: list[int], day: date) -> list[MissingSignature]:
