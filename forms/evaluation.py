@@ -6,10 +6,11 @@ being renewed; the areas themselves come from that agreement and are not changed
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, TextAreaField
 from wtforms.validators import Length, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required
 

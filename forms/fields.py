@@ -1,10 +1,11 @@
 """Fields and validators shared by the step forms, with messages a user understands."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, FieldList, IntegerField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation
+
+from portal.language import lazy_gettext as _l
 
 
 class WholeNumberField(IntegerField):

@@ -1,10 +1,11 @@
 """Steps «priorities» (local priority areas, expected results, follow-up) and «slt» (relation to SLT)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required, radio_field
 

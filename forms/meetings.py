@@ -1,10 +1,11 @@
 """Step «meetings»: how often the council meets, when the agenda goes out, and the minutes."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length, NumberRange, Optional
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required, WholeNumberField
 

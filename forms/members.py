@@ -1,10 +1,11 @@
 """Steps «members» (the fixed members), «leadership» (who leads, who is secretariat) and «contacts»."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required, email_field, name_field, options, radio_field
 

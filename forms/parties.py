@@ -1,11 +1,12 @@
 """Step «parties»: the municipalities, and step «police»: district, station and written standard."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FieldList, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, StopValidation, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required, options, radio_field
 

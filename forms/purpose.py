@@ -1,10 +1,11 @@
 """Step «purpose»: §1 Formål and Hovudoppgåver. The standard text stands; the council may add to it."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import Length, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required
 

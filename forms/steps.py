@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+
+from portal.language import lazy_gettext as _l
 
 from .evaluation import EvaluationForm
 from .goals import PriorityAreasForm, SltForm

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField
 from wtforms.validators import Length, ValidationError
+
+from portal.language import lazy_gettext as _l
 
 from .fields import Required
 

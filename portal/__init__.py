@@ -6,11 +6,11 @@ from pathlib import Path
 
 from flask import Flask, render_template, session
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 
 from .config import load_settings
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .language import lazy_gettext as _l
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

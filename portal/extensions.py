@@ -1,7 +1,6 @@
 """Flask extensions, created unbound and initialised in the app factory."""
 from collections.abc import Iterable
 
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -11,6 +10,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import BindParameter, MetaData, bindparam, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from .language import PortalBabel
 
 
 class Base(DeclarativeBase):
@@ -46,7 +47,7 @@ def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = PortalBabel()
 #: Limits requests per client address where a route asks for it (``/verify``); in memory per process unless
 #: ``RATELIMIT_STORAGE_URI`` names a shared store such as ``redis://127.0.0.1:6379/0``.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)

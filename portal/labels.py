@@ -1,8 +1,9 @@
 """What users read for the portal's stored words (roles, states, choices), in the interface language."""
 from collections.abc import Iterator, Mapping
 
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
+from .language import lazy_gettext as _l
 
 ROLE_LABELS = {
     "coordinator": _l("Coordinator"),

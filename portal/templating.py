@@ -1,6 +1,7 @@
 """Template helpers: the error summary's list, and Norwegian dates."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Iterator
@@ -8,8 +9,8 @@ from typing import Iterator
 from babel import dates as babel_dates
 from babel import support as babel_support
 from babel.lists import format_list
-from flask import Flask, g, has_app_context, has_request_context, request, url_for
-from flask_babel import format_datetime, get_locale, get_timezone, get_translations
+from flask import Flask, g, has_request_context, request, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -18,6 +19,8 @@ from wtforms.i18n import messages_path as wtforms_messages_path
 from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
+from .labels import STATUS_COLOURS
+from .language import page_language, page_translations
 
 
 def form_errors(form) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -76,16 +79,15 @@ def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
     «1 January 2027»."""
     if value is None:
         return ""
-    locale = get_locale()
-    language = str(locale or "nb")
-    patterns = _DATE_PATTERNS.get(language, _DATE_PATTERNS["nb"])
+    language = page_language()
+    patterns = _DATE_PATTERNS.get(language.code or "nb", _DATE_PATTERNS["nb"])
     kind = "datetime" if isinstance(value, datetime) else "date"
     pattern = patterns[kind][0 if style == "long" else 1]
-    return _formatted(value, pattern, locale, get_timezone() if kind == "datetime" else None)
+    return _formatted(value, pattern, language.code, language.timezone if kind == "datetime" else None)
 
 
 @lru_cache(maxsize=4096)
-def _formatted(value: date | datetime, pattern: str, locale, timezone) -> str:  # type: ignore[no-untyped-def]
+def _formatted(value: date | datetime, pattern: str, locale: str | None, timezone) -> str:  # type: ignore[no-untyped-def]
     """Babel's formatting, kept per value: a list page formats the same dates on every request, at some
     50 µs a time (the time zone's conversion and the pattern's application)."""
     if timezone is None:
@@ -95,11 +97,11 @@ def _formatted(value: date | datetime, pattern: str, locale, timezone) -> str:  
 
 def name_list(names) -> str:  # type: ignore[no-untyped-def]
     """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return _joined(tuple(str(name) for name in names), get_locale() or "nb")  # a Locale: not parsed again
+    return _joined(tuple(str(name) for name in names), page_language().code or "nb")
 
 
 @lru_cache(maxsize=1024)
-def _joined(names: tuple[str, ...], locale) -> str:  # type: ignore[no-untyped-def]
+def _joined(names: tuple[str, ...], locale: str) -> str:
     """Babel's list, kept: the list pages join the same names on every request."""
     return format_list(list(names), locale=locale)
 
@@ -122,34 +124,23 @@ def person_name(user) -> str:  # type: ignore[no-untyped-def]
     return f"{user.name} ({user.organisation.name})"
 
 
-def page_translations():  # type: ignore[no-untyped-def]
-    """Flask-Babel's translations for the locale in force, looked up once per request and locale.
-
-    Flask-Babel's own template callables look the request, domain and locale up again for every string,
-    five context look-ups each: about a tenth of a list page's time (some 300 strings). ``force_locale``
-    sets a new locale object, so a forced language is looked up afresh.
-    """
-    state = g.get("_flask_babel") if has_app_context() else None
-    remembered = getattr(state, "page_translations", None)
-    if remembered is not None and remembered[0] is getattr(state, "babel_locale", None):
-        return remembered[1]
-    translations = get_translations()
-    state = g.get("_flask_babel") if has_app_context() else None  # made by get_translations
-    if state is not None and getattr(state, "babel_locale", None) is not None:
-        state.page_translations = (state.babel_locale, translations)
-    return translations
-
-
 def html_params(**attributes: object) -> Markup:
     """WTForms' ``html_params`` (the same output), with one string format per attribute instead of
     ``Markup.format``, which went through ``string.Formatter``: a fifth of the members step's time."""
     parts = []
     for name, value in sorted(attributes.items()):
         if value is True:
-            parts.append(str(escape(clean_key(name))))
+            parts.append(_attribute_name(name))
         elif value is not False:
-            parts.append(f'{escape(clean_key(name))}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            parts.append(f'{_attribute_name(name)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
     return Markup(" ".join(parts))
+
+
+@lru_cache(maxsize=256)
+def _attribute_name(key: str) -> str:
+    """An attribute's name as WTForms writes it (``class_`` → ``class``, ``aria_x`` → ``aria-x``), kept: the
+    names are the same few on every input, some 250 on the members step."""
+    return str(escape(clean_key(key)))
 
 
 @lru_cache(maxsize=8)
@@ -233,16 +224,21 @@ def fixed_url(endpoint: str, **values: object) -> str:
 def agreement_link(agreement) -> Markup:  # type: ignore[no-untyped-def]
     """«<a …>reference</a>, version n», linking the agreement's page: a row's first cell in the list
     and on the dashboard (a macro call per row cost more than the rest of the row)."""
-    version = Markup(page_translations().ugettext("version %(number)d")) % {"number": agreement.version}
+    version = page_translations().ugettext("version %(number)d") % {"number": int(agreement.version)}  # a number: nothing to escape
     return Markup(f'<a class="ds-link" href="{agreement_url("agreements.show", agreement.id)}">{escape(agreement.reference)}</a>, {version}')
+
+
+def state_tag(status, labels: Mapping[str, str]) -> Markup:  # type: ignore[no-untyped-def]
+    """An agreement's state as a coloured tag, its label from ``labels`` (a page's ``status_labels``,
+    translated once per rendering); the markup the macro of the same name wrote, line breaks included."""
+    value = status.value
+    return Markup(f'\n<span class="ds-tag" data-color="{escape(STATUS_COLOURS[value])}">{escape(labels[value])}</span>\n')
 
 
 @pass_context
 def status_tag(context, status) -> Markup:  # type: ignore[no-untyped-def]
-    """An agreement's state as a coloured tag, its label from the page's ``status_labels`` (translated
-    once per rendering); the markup the macro of the same name wrote, line breaks included."""
-    value = status.value
-    return Markup(f'\n<span class="ds-tag" data-color="{escape(context["status_colours"][value])}">{context["status_labels"][value]}</span>\n')
+    """:func:`state_tag` with the page's labels, for the templates."""
+    return state_tag(status, context["status_labels"])
 
 
 def register_template_helpers(app: Flask) -> None:

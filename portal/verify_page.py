@@ -16,7 +16,6 @@ from flask_login import current_user
 from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -27,6 +26,7 @@ from .agreements.signing import signing_setup
 from .extensions import csrf, limiter
 from .signing import verify
 from .downloads import file_response
+from .language import lazy_gettext as _l
 from .validation_reports import Busy, cached_etsi_report, cached_report
 
 bp = Blueprint("verify", __name__)

@@ -150,3 +150,23 @@ def test_the_menu_leads_coordinators_and_administrators_to_the_dashboard(client,
     client.sign_in(people.mayor)
     assert 'href="/dashboard"' not in client.get("/agreements/").get_data(as_text=True)
     assert client.get("/dashboard").status_code == 403
+
+
+def test_missing_signatures_link_the_agreement_and_write_names_as_text(client, people, monkeypatch):
+    agreement = finalised_agreement(people)
+    monkeypatch.setattr(dashboard, "today", lambda: clock.today() + timedelta(days=7))  # as above: the day it was finalised, a week on
+    chief, mayor = sorted(agreement.signature_slots, key=lambda slot: slot.email != people.station_chief.email)
+    chief.name, chief.title = "Kari <b>Nordmann</b>", "Sjef & leiar"
+    mayor.declined_at = mayor.agreement.updated_at  # declined: not waiting for a signature
+    db.session.commit()
+
+    page = dashboard_as(client, people.coordinator)
+    rows = re.findall(r"<tr data-agreement=.*?</tr>", page, re.DOTALL)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert f'data-agreement="{agreement.reference}" data-field="{chief.field_name}"' in row
+    assert f'<a class="ds-link" href="/agreements/{agreement.id}">{agreement.reference}</a>, version {agreement.version}' in row
+    assert "Kari &lt;b&gt;Nordmann&lt;/b&gt;, Sjef &amp; leiar" in row and "<b>" not in page
+    assert f'<a class="ds-link" href="mailto:{chief.email}">{chief.email}</a>' in row
+    assert f'data-label="For">{chief.organisation_name}</td>' in row
+    assert "(7 days)" in row

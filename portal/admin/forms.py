@@ -1,9 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from forms.fields import email_field, name_field, radio_field
+
+from ..language import lazy_gettext as _l
 
 ROLE_CHOICES = [
     ("coordinator", _l("Coordinator: drafts and manages agreements")),

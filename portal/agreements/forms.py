@@ -1,10 +1,11 @@
 """The signing page's two forms: sign (confirm who you are, choose the key) and decline (with a reason)."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import PasswordField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
+
+from ..language import lazy_gettext as _l
 
 #: Every way to sign the page may offer (which it offers: :meth:`SigningSetup.key_sources`).
 KEY_SOURCE_LABELS = {

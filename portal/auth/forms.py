@@ -1,9 +1,9 @@
 """Forms for signing in and choosing a password."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ..language import lazy_gettext as _l
 from .passwords import MINIMUM_PASSWORD_LENGTH
 
 
