@@ -24,7 +24,7 @@ from .access import roles_required, visible_agreements
 from .agreements.lifecycle import renewals_under_way
 from .clock import today  # the day the dashboard is drawn for; tests replace it here
 from .extensions import db, id_list
-from .language import page_translations
+from .language import page_language
 from .models import Agreement, AgreementDocument, AgreementStatus, AuditEvent, Party, Role, SignatureSlot, User, status_on
 from .templating import agreement_link, norwegian_date
 
@@ -181,11 +181,12 @@ def missing_signature_rows(missing: list[MissingSignature], words: Mapping[str, 
     """The rows of «Signatures still missing», one string each (some twenty-five output pieces and three
     helper calls each in Jinja); ``words`` are the page's column names, translated once for the page."""
     words = {name: escape(word) for name, word in words.items()}
-    translations = page_translations()
+    language = page_language()  # once for the rows, not in every cell
+    translations = language.translations
     return Markup("".join(_MISSING_ROW.format(
-        **words, reference=escape(item.agreement.reference), field=escape(item.field_name), link=agreement_link(item.agreement),
+        **words, reference=escape(item.agreement.reference), field=escape(item.field_name), link=agreement_link(item.agreement, language),
         signatory_name=escape(f"{item.name}, {item.title}" if item.title else item.name), organisation=escape(item.organisation_name),
-        address=escape(item.email), since=escape(norwegian_date(item.waiting_since)),
+        address=escape(item.email), since=escape(norwegian_date(item.waiting_since, language=language)),
         days=translations.ungettext("%(num)d day", "%(num)d days", item.days_waiting) % {"num": item.days_waiting},  # a number: nothing to escape
     ) for item in missing))
 

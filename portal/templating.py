@@ -20,7 +20,7 @@ from wtforms.widgets.core import Input, clean_key
 
 from . import clock, documents
 from .labels import STATUS_COLOURS
-from .language import page_language, page_translations
+from .language import PageLanguage, page_language, page_translations
 
 
 def form_errors(form) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -74,12 +74,12 @@ _DATE_PATTERNS = {
 }
 
 
-def norwegian_date(value: date | datetime | None, style: str = "long") -> str:
+def norwegian_date(value: date | datetime | None, style: str = "long", language: PageLanguage | None = None) -> str:
     """A date (or a time, in Norwegian time) as the interface's language writes it: «1. januar 2027»,
-    «1 January 2027»."""
+    «1 January 2027». ``language``: the page's (:func:`page_language`), when the caller has it at hand."""
     if value is None:
         return ""
-    language = page_language()
+    language = language or page_language()
     patterns = _DATE_PATTERNS.get(language.code or "nb", _DATE_PATTERNS["nb"])
     kind = "datetime" if isinstance(value, datetime) else "date"
     pattern = patterns[kind][0 if style == "long" else 1]
@@ -95,9 +95,10 @@ def _formatted(value: date | datetime, pattern: str, locale: str | None, timezon
     return babel_dates.format_datetime(value, pattern, tzinfo=timezone, locale=locale)
 
 
-def name_list(names) -> str:  # type: ignore[no-untyped-def]
-    """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists)."""
-    return _joined(tuple(str(name) for name in names), page_language().code or "nb")
+def name_list(names, language: PageLanguage | None = None) -> str:  # type: ignore[no-untyped-def]
+    """«Voss, Ulvik og Eidfjord»: names joined as the interface's language joins them (Babel's lists).
+    ``language``: the page's (:func:`page_language`), when the caller has it at hand."""
+    return _joined(tuple(str(name) for name in names), (language or page_language()).code or "nb")
 
 
 @lru_cache(maxsize=1024)
@@ -221,10 +222,11 @@ def fixed_url(endpoint: str, **values: object) -> str:
     return url
 
 
-def agreement_link(agreement) -> Markup:  # type: ignore[no-untyped-def]
+def agreement_link(agreement, language: PageLanguage | None = None) -> Markup:  # type: ignore[no-untyped-def]
     """«<a …>reference</a>, version n», linking the agreement's page: a row's first cell in the list
-    and on the dashboard (a macro call per row cost more than the rest of the row)."""
-    version = page_translations().ugettext("version %(number)d") % {"number": int(agreement.version)}  # a number: nothing to escape
+    and on the dashboard (a macro call per row cost more than the rest of the row). ``language``: the
+    page's (:func:`page_language`), when the caller has it at hand."""
+    version = (language or page_language()).translations.ugettext("version %(number)d") % {"number": int(agreement.version)}
     return Markup(f'<a class="ds-link" href="{agreement_url("agreements.show", agreement.id)}">{escape(agreement.reference)}</a>, {version}')
 
 

@@ -20,6 +20,7 @@ from . import bp
 from ..access import visible_agreements
 from ..extensions import db, id_list
 from ..labels import STATUS_LABELS
+from ..language import page_language
 from ..models import Agreement, AgreementStatus, Municipality, Party, Role, SignatureSlot, User, status_on
 from ..templating import agreement_link, agreement_url, name_list, norwegian_date, state_tag
 from ..wizard.answers import steps_not_in
@@ -118,6 +119,7 @@ def agreement_rows(agreements: list[ListedAgreement], words: Mapping[str, str], 
     once for the page. A coordinator continues drafts; a signatory signs what awaits them."""
     words = {name: escape(word) for name, word in words.items()}
     tags = {state: state_tag(state, STATUS_LABELS) for state in {agreement.state for agreement in agreements}}
+    language = page_language()  # once for the rows, not in every cell
     rows = []
     for agreement in agreements:
         if agreement.is_editable and coordinator:
@@ -128,8 +130,9 @@ def agreement_rows(agreements: list[ListedAgreement], words: Mapping[str, str], 
         else:
             url = None
         rows.append(_ROW.format(
-            **words, link=agreement_link(agreement), names=escape(name_list(agreement.municipality_names) or words["none_chosen"]),
-            tag=tags[agreement.state], updated=escape(norwegian_date(agreement.updated_at, "short")),
+            **words, link=agreement_link(agreement, language),
+            names=escape(name_list(agreement.municipality_names, language) or words["none_chosen"]),
+            tag=tags[agreement.state], updated=escape(norwegian_date(agreement.updated_at, "short", language)),
             action=_ACTION.format(url=escape(url), word=word, reference=escape(agreement.reference)) if url else "",
         ))
     return Markup("".join(rows))
