@@ -15,7 +15,7 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.base import ExecutableOption as ORMOption
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .extensions import db
 from .models import Agreement, AgreementStatus, Party, Role, User
@@ -93,7 +93,8 @@ def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement
 
 
 def agreement_for_reading(agreement_id: int, *loading: ORMOption) -> Agreement:
-    """The agreement if ``current_user`` may read it, else 404; ``loading``: loader options of the page."""
+    """The agreement if ``current_user`` may read it, else 404. ``loading``: the page's loader options, made
+    once (module constants), so that the statement kept for them is found again."""
     statement = _one_visible(current_user.role, _organisation_of(current_user), loading)
     agreement = db.session.scalar(statement, {"agreement_id": agreement_id})
     if agreement is None:
