@@ -13,8 +13,9 @@ from typing import Callable, TypeVar
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from .extensions import db
 from .models import Agreement, AgreementStatus, Party, Role, User
@@ -40,9 +41,10 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def _own_organisation_clause(user: User):  # type: ignore[no-untyped-def]
+def _organisation_of(user: User) -> tuple[int, str | None, int | None]:
+    """What the agreements an organisation is party to depend on: its id, municipality and police district."""
     organisation = user.organisation
-    return _organisation_clause(organisation.id, organisation.municipality_number, organisation.police_district_id)
+    return organisation.id, organisation.municipality_number, organisation.police_district_id
 
 
 @lru_cache(maxsize=256)
@@ -59,13 +61,25 @@ def _organisation_clause(organisation_id: int, municipality_number: str | None, 
 
 def visible_agreements(user: User) -> Select[tuple[Agreement]]:
     """A query for the agreements ``user`` may read."""
+    return _visible(user.role, _organisation_of(user))
+
+
+def _visible(role: Role, organisation: tuple[int, str | None, int | None]) -> Select[tuple[Agreement]]:
     query = select(Agreement)
-    if user.role is Role.ARCHIVIST:
+    if role is Role.ARCHIVIST:
         return query.where(Agreement.status.in_(SIGNED_STATES))
-    query = query.where(_own_organisation_clause(user))
-    if user.role is Role.SIGNATORY:
+    query = query.where(_organisation_clause(*organisation))
+    if role is Role.SIGNATORY:
         query = query.where(Agreement.status != AgreementStatus.DRAFT)
     return query
+
+
+@lru_cache(maxsize=512)
+def _one_visible(role: Role, organisation: tuple[int, str | None, int | None], loading: tuple[ORMOption, ...]) -> Select[tuple[Agreement]]:
+    """The statement of :func:`agreement_for_reading` (the agreement's id a parameter), kept per role,
+    organisation and loader options: SQLAlchemy keeps a statement's cache key on the statement, and working
+    it out anew for a new one (its EXISTS, the options) cost about as much as running the query."""
+    return _visible(role, organisation).where(Agreement.id == bindparam("agreement_id")).options(*loading)
 
 
 def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement]]:
@@ -78,16 +92,19 @@ def with_list_details(query: Select[tuple[Agreement]]) -> Select[tuple[Agreement
     )
 
 
-def agreement_for_reading(agreement_id: int) -> Agreement:
-    agreement = db.session.scalar(visible_agreements(current_user).where(Agreement.id == agreement_id))
+def agreement_for_reading(agreement_id: int, *loading: ORMOption) -> Agreement:
+    """The agreement if ``current_user`` may read it, else 404. ``loading``: the page's loader options, made
+    once (module constants), so that the statement kept for them is found again."""
+    statement = _one_visible(current_user.role, _organisation_of(current_user), loading)
+    agreement = db.session.scalar(statement, {"agreement_id": agreement_id})
     if agreement is None:
         abort(404)
     return agreement
 
 
-def agreement_for_editing(agreement_id: int) -> Agreement:
+def agreement_for_editing(agreement_id: int, *loading: ORMOption) -> Agreement:
     """A draft the current coordinator may change; 404 if not theirs to see, 403 if not theirs to change."""
-    agreement = agreement_for_reading(agreement_id)
+    agreement = agreement_for_reading(agreement_id, *loading)
     if current_user.role is not Role.COORDINATOR:
         abort(403)
     return agreement

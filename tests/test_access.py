@@ -13,7 +13,7 @@ import pytest
 from portal import jobs
 from portal.archive.bulk import build_bulk_package
 from portal.extensions import db
-from portal.models import DocumentRendition, PriorityAreaEvaluation
+from portal.models import DocumentRendition, PriorityAreaEvaluation, Role
 
 from . import factories
 
@@ -213,3 +213,25 @@ def test_an_administrator_changes_a_colleagues_role(client, people):
     assert refused.status_code == 400
     db.session.refresh(people.mayor)
     assert people.mayor.role.value == "archivist"
+
+
+def test_each_request_gets_the_access_of_who_asks_now(client, people):
+    """The statement that fetches one agreement is kept per role and organisation: the next person, or the
+    same person with another role or organisation, gets their own answer on their next request."""
+    draft = factories.complete_agreement(people.coordinator)
+    db.session.commit()
+    wizard, page = f"/agreements/{draft.id}/steps/members", f"/agreements/{draft.id}"
+    client.sign_in(people.coordinator)
+    assert client.get(wizard).status_code == 200
+    client.sign_in(people.other_coordinator)
+    assert client.get(wizard).status_code == 404 and client.get(page).status_code == 404
+    client.sign_in(people.coordinator)
+    assert client.get(wizard).status_code == 200
+
+    people.coordinator.role = Role.SIGNATORY  # a signatory does not see drafts
+    db.session.commit()
+    assert client.get(page).status_code == 404
+    people.coordinator.role = Role.COORDINATOR
+    people.coordinator.organisation = people.other_coordinator.organisation  # moved to Bergen
+    db.session.commit()
+    assert client.get(wizard).status_code == 404 and client.get(page).status_code == 404

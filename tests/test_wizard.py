@@ -7,10 +7,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from forms.steps import STEP_NAMES
+from forms.steps import STEP_NAMES, STEPS_BY_NAME
 from portal.extensions import db
 from portal.models import Agreement, AgreementStatus, AuditEvent, MemberRole, WrittenStandard
+from portal.wizard.answers import municipality_choices
 
+from . import factories
+from .test_list_queries import counting_queries
 from .wizard_answers import VALID_ANSWERS, answer, answer_all, step_url
 
 
@@ -352,3 +355,37 @@ def test_a_council_of_several_municipalities_names_the_mayor_who_leads_it(coordi
     agreement = reload(agreement_id)
     assert agreement.leadership == "mayor:4620"
     assert "Ordføraren i Ulvik kommune leier politirådet." in agreement_html(agreement, draft=True)
+
+
+# ------------------------------------------------------------ what each page loads
+
+def test_the_steps_menu_and_the_form_lead_to_each_steps_own_address(coordinator):
+    """The menu's links are made from one URL with each step's name put in: they must stay the addresses
+    the steps are served at, which holds while the names need no quoting in a URL."""
+    assert all(re.fullmatch(r"[a-z]+", name) for name in STEPS_BY_NAME)
+    agreement_id = start_agreement(coordinator)
+    answer_all(coordinator, agreement_id, until="members")
+    page = coordinator.get(step_url(agreement_id, "members")).get_data(as_text=True)
+    menu = re.search(r'id="steps-heading".*?</nav>', page, re.S).group(0)  # type: ignore[union-attr]
+    assert re.findall(r'<a class="ds-link" href="([^"]+)">', menu) == [step_url(agreement_id, name) for name in ("parties", "police", "purpose")]
+    assert f'action="{step_url(agreement_id, "members")}"' in page
+    again = coordinator.get(step_url(agreement_id, "purpose") + "?return=check").get_data(as_text=True)
+    assert f'action="{step_url(agreement_id, "purpose")}?return=check"' in again
+
+
+def test_the_members_step_has_a_group_for_every_municipality_in_order(client, people):
+    """The draft comes with its parties in one query: every party must still be there, in order."""
+    draft = factories.complete_agreement(people.coordinator, (factories.VOSS, "4620", factories.BERGEN))
+    db.session.commit()
+    client.sign_in(people.coordinator)
+    page = client.get(step_url(draft.id, "members")).get_data(as_text=True)
+    assert re.findall(r'<legend class="ds-heading" data-size="xs">(\w+) kommune</legend>', page) == ["Voss", "Ulvik", "Bergen"]
+
+
+def test_the_municipality_choices_come_in_one_query_grouped_by_county(people):
+    with counting_queries() as statements:
+        choices = municipality_choices()
+    assert len(statements) == 1
+    assert ("4621", "Voss (4621)") in choices["Vestland"] and ("4601", "Bergen (4601)") in choices["Vestland"]
+    assert all(number not in dict(choices["Vestland"]) for number in ("0301", "5001"))
+    assert list(choices) == sorted(choices)

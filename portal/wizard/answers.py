@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from forms.members import station_chief_title_in
 from forms.purpose import task_lines
@@ -41,9 +42,9 @@ class _NoOptions:
 
 
 def municipality_choices() -> dict[str, list[tuple[str, str]]]:
-    """Every municipality, grouped by county, as «Name (kommunenummer)»."""
+    """Every municipality, grouped by county, as «Name (kommunenummer)»: one query, the counties joined."""
     grouped: dict[str, list[tuple[str, str]]] = {}
-    rows = db.session.scalars(select(Municipality).order_by(Municipality.name))
+    rows = db.session.scalars(select(Municipality).options(joinedload(Municipality.county)).order_by(Municipality.name))
     for municipality in rows:
         grouped.setdefault(municipality.county.name, []).append(
             (municipality.number, f"{municipality.name} ({municipality.number})")

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from wtforms import FieldList
 
@@ -25,7 +26,7 @@ from ..agreements.editing import Change, lock_agreement, record_change, shown_ve
 from ..documents import agreement_html
 from .. import clock
 from ..extensions import db
-from ..models import Agreement, Role
+from ..models import Agreement, Party, Role
 from . import bp
 from .answers import ANSWERS, first_open_step, keep_unsaved_input, mark_complete, step_names_of, steps_of
 from .conflict import side_by_side
@@ -38,9 +39,13 @@ def _step_or_404(agreement: Agreement, step_name: str) -> Step:
     return step
 
 
+#: Nearly every step shows or uses the draft's parties and their municipalities: loaded with the draft.
+_WITH_PARTIES = joinedload(Agreement.parties).joinedload(Party.municipality, innerjoin=True)
+
+
 def _editable_draft(agreement_id: int, *, lock: bool = False) -> Agreement | None:
     """The draft, if still a draft; with ``lock``, locked for writing and read fresh (see ``editing``)."""
-    agreement = agreement_for_editing(agreement_id)
+    agreement = agreement_for_editing(agreement_id, _WITH_PARTIES)
     if lock:
         agreement = lock_agreement(agreement_id) or abort(404)
     if not agreement.is_editable:
@@ -63,6 +68,14 @@ def _step_url(agreement: Agreement, step_name: str | None) -> str:
     if step_name is None:
         return url_for("wizard.check_answers", agreement_id=agreement.id)
     return url_for("wizard.step", agreement_id=agreement.id, step_name=step_name)
+
+
+def _step_urls(agreement: Agreement, steps: tuple[Step, ...]) -> dict[str, str]:
+    """Each step's URL (as ``url_for`` makes it) from one ``url_for``: a step's name is the last part of its
+    URL and plain lowercase letters, which need no quoting. The steps menu links up to eleven of them."""
+    first = url_for("wizard.step", agreement_id=agreement.id, step_name=steps[0].name)
+    stem = first.removesuffix(steps[0].name)
+    return {item.name: stem + item.name for item in steps}
 
 
 def _neighbour(agreement: Agreement, step: Step, offset: int) -> str | None:
@@ -172,6 +185,7 @@ def _render(step: Step, agreement: Agreement, form: FlaskForm, returning_to_chec
         step.template,
         step=step,
         steps=steps,
+        step_urls=_step_urls(agreement, steps),
         position=steps.index(step) + 1,
         step_count=len(steps),
         agreement=agreement,
