@@ -192,40 +192,21 @@ def _versions_match() -> bool:
 
 def installed() -> bool:
     """Whether the speed-ups are in place now."""
-    return (generic.read_hex_string_from_stream is read_hex_string_from_stream
-            and generic.read_until_delimiter is read_until_delimiter
-            and asn1_x509.NameTypeAndValue._ldap_string_prep is _ldap_string_prep
-            and HistoricalResolver._load_reverse_xref_cache is _load_reverse_xref_cache
-            and asn1_x509.Name.__eq__ is _name_eq
-            and ades._dss_to_local_knowledge is _dss_knowledge)
+    return all(getattr(owner, name) is replacement for owner, name, _original, replacement in _PATCHES)
 
 
 def install() -> bool:
     """Put the speed-ups in place if the libraries are the versions they were written for; say whether
     they are in place."""
     if _versions_match():
-        generic.read_hex_string_from_stream = read_hex_string_from_stream
-        generic.read_until_delimiter = read_until_delimiter
-        generic._decode_name = _decode_name
-        asn1_x509.NameTypeAndValue._ldap_string_prep = _ldap_string_prep
-        HistoricalResolver._load_reverse_xref_cache = _load_reverse_xref_cache
-        asn1_x509.Name.__eq__ = _name_eq
-        asn1_x509.Name.hashable = property(_hashable_name)
-        ades._build_prima_facie_poe_index_from_pdf_timestamps = _poe_index
-        ades._dss_to_local_knowledge = _dss_knowledge
+        for owner, name, _original, replacement in _PATCHES:
+            setattr(owner, name, replacement)
     return installed()
 
 
 def _uninstall() -> None:
-    generic.read_hex_string_from_stream = _original_read_hex
-    generic.read_until_delimiter = _original_read_until_delimiter
-    generic._decode_name = _original_decode_name
-    asn1_x509.NameTypeAndValue._ldap_string_prep = _original_prep
-    HistoricalResolver._load_reverse_xref_cache = _original_load_reverse_xref_cache
-    asn1_x509.Name.__eq__ = _original_name_eq
-    asn1_x509.Name.hashable = _original_name_hashable
-    ades._build_prima_facie_poe_index_from_pdf_timestamps = _original_poe_index
-    ades._dss_to_local_knowledge = _original_dss_knowledge
+    for owner, name, original, _replacement in _PATCHES:
+        setattr(owner, name, original)
 
 
 @contextmanager
@@ -257,12 +238,13 @@ def _poe_index(r: PdfFileReader, include_content_ts: bool, diff_policy: Any) -> 
     document time-stamps give, ETSI EN 319 102-1 § 5.6.3's evidence record), once per reader and
     arguments. pyHanko's callers only read the list. It also computes each signature's integrity
     information under ``diff_policy`` on the way (the digests, and the diff unless the policy is None):
-    that is done again each time, as before, since a validation in between may have computed it under
-    another policy."""
-    for embedded in r.embedded_signatures:
-        embedded.compute_integrity_info(diff_policy, skip_diff=diff_policy is None)
-    return _per_document(r, ("poe index", include_content_ts, diff_policy),
-                         lambda: _original_poe_index(r, include_content_ts, diff_policy))
+    when the list is kept, that alone is done again, as before, since a validation in between may have
+    computed it under another policy."""
+    key = ("poe index", include_content_ts, diff_policy)
+    if key in _per_reader.get(r, {}):
+        for embedded in r.embedded_signatures:
+            embedded.compute_integrity_info(diff_policy, skip_diff=diff_policy is None)
+    return _per_document(r, key, lambda: _original_poe_index(r, include_content_ts, diff_policy))
 
 
 def _dss_knowledge(reader: PdfFileReader) -> Any:
@@ -433,3 +415,18 @@ class _PathsByRef(dict):  # type: ignore[type-arg]
 
     def items(self) -> Any:
         return [(ref, self[ref]) for ref in self]
+
+
+#: Each speed-up as (where, attribute, the library's own, the portal's): what :func:`install` puts in place
+#: and :func:`unpatched` takes away.
+_PATCHES: tuple[tuple[Any, str, Any, Any], ...] = (
+    (generic, "read_hex_string_from_stream", _original_read_hex, read_hex_string_from_stream),
+    (generic, "read_until_delimiter", _original_read_until_delimiter, read_until_delimiter),
+    (generic, "_decode_name", _original_decode_name, _decode_name),
+    (asn1_x509.NameTypeAndValue, "_ldap_string_prep", _original_prep, _ldap_string_prep),
+    (asn1_x509.Name, "__eq__", _original_name_eq, _name_eq),
+    (asn1_x509.Name, "hashable", _original_name_hashable, property(_hashable_name)),
+    (HistoricalResolver, "_load_reverse_xref_cache", _original_load_reverse_xref_cache, _load_reverse_xref_cache),
+    (ades, "_build_prima_facie_poe_index_from_pdf_timestamps", _original_poe_index, _poe_index),
+    (ades, "_dss_to_local_knowledge", _original_dss_knowledge, _dss_knowledge),
+)
