@@ -433,50 +433,25 @@ def _finish(document, pdf) -> None:  # type: ignore[no-untyped-def]
 
 
 def _write_each_object_once(pdf, output, version: bytes | str | None, identifier: bool | bytes | str | None) -> None:  # type: ignore[no-untyped-def]
-    """pydyf's ``PDF.write`` without object streams (pydyf 0.13), the same bytes, with each object serialised once.
+    """pydyf's ``PDF.write`` without object streams, the same bytes, with each object serialised once.
 
     With a file identifier (PDF/A requires one) pydyf serialises every object a second time to digest them:
     every stream deflated again at level 9 and every dictionary of the structure tree written again, a
-    fifth of writing the PDF. Here the digest reads the bytes just written."""
-    from hashlib import md5
-
+    fifth of writing the PDF. Here pydyf's own ``write`` (the class's: the instance's is this function)
+    writes stand-ins that hold each object's bytes, made once."""
     import pydyf
 
-    version = pydyf._to_bytes(version or b"1.7")
-    if identifier not in (False, True, None):
-        identifier = pydyf._to_bytes(identifier)
-    if pdf.info:
-        pdf.add_object(pdf.info)
-    pdf.write_line(b"%PDF-" + version, output)
-    pdf.write_line(b"%\xf0\x9f\x96\xa4", output)
-    written = []
-    for object_ in pdf.objects:
-        if object_.free == "f":
-            continue
-        object_.offset = pdf.current_position
-        data = object_.data
-        written.append(data)
-        pdf.write_line(f"{object_.number} {object_.generation} obj\n".encode() + data + b"\nendobj", output)
-    pdf.xref_position = pdf.current_position
-    pdf.write_line(b"xref", output)
-    pdf.write_line(f"0 {len(pdf.objects)}".encode(), output)
-    for object_ in pdf.objects:
-        pdf.write_line(f"{object_.offset:010} {object_.generation:05} {object_.free} ".encode(), output)
-    pdf.write_line(b"trailer", output)
-    pdf.write_line(b"<<", output)
-    pdf.write_line(f"/Size {len(pdf.objects)}".encode(), output)
-    pdf.write_line(b"/Root " + pdf.catalog.reference, output)
-    if pdf.info:
-        pdf.write_line(b"/Info " + pdf.info.reference, output)
-    if identifier:
-        data_hash = md5(b"".join(written)).hexdigest().encode()
-        if identifier is True:
-            identifier = data_hash
-        pdf.write_line(b"/ID [" + pydyf.String(identifier).data + b" " + pydyf.String(data_hash).data + b"]", output)
-    pdf.write_line(b">>", output)
-    pdf.write_line(b"startxref", output)
-    pdf.write_line(f"{pdf.xref_position}".encode(), output)
-    pdf.write_line(b"%%EOF", output)
+    class Serialised(pydyf.Object):
+        def __init__(self, object_) -> None:  # type: ignore[no-untyped-def]
+            super().__init__()
+            self.number, self.generation, self.bytes = object_.number, object_.generation, object_.data
+
+        @property
+        def data(self) -> bytes:
+            return self.bytes
+
+    pdf.objects = [object_ if object_.free == "f" else Serialised(object_) for object_ in pdf.objects]
+    type(pdf).write(pdf, output, version, identifier, compress=False)
 
 
 def _lean_structure_tree(pdf) -> None:  # type: ignore[no-untyped-def]
