@@ -1,4 +1,4 @@
-"""Six speed-ups of library internals that verification spends most of its time in, each a drop-in
+"""Seven speed-ups of library internals that verification spends most of its time in, each a drop-in
 replacement with the same result, written to be offered upstream (see each function's docstring).
 
 - pyHanko reads a PDF hex string (``<...>``) one byte at a time through ``read_non_whitespace``; a
@@ -27,10 +27,16 @@ replacement with the same result, written to be offered upstream (see each funct
   revision) and the validation data in its DSS (``ades._dss_to_local_knowledge``). Both depend on the
   document alone (and the diff policy): :func:`_per_document` keeps them per reader, so an agreement with
   three signatures gathers them once per reading, not three times.
+- pyHanko checks the same cryptographic signatures again and again: each certificate of a chain, each
+  OCSP response and CRL, each CMS signature and its time-stamp token, once in every validation (the
+  signer's check, the closing, the 30-year check, the intake report and the ETSI report), some two
+  hundred and forty checks for one closing, of some thirty signatures. A signature check is a pure
+  function of its bytes: :func:`validate_signature` keeps the digests of the checks that passed and
+  answers those again without the public-key arithmetic; a check that failed is made again each time.
 
 The agreement PDFs use no object streams (nor cross-reference streams), so pyHanko's lookup of objects in
 object streams costs them nothing. :func:`install` (done when :mod:`portal.signing` is imported) patches only the library versions these
-were written for — pyHanko 0.38.0, asn1crypto 1.5.1 — and leaves any other version as it is.
+were written for — pyHanko 0.38.0, pyhanko-certvalidator 0.33.0, asn1crypto 1.5.1 — and leaves any other version as it is.
 :func:`unpatched` runs a block with the libraries' own code (tests compare the two; the benchmark's
 yardstick is plain pyHanko).
 """
@@ -38,6 +44,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hashlib
 import re
 import weakref
 from collections import defaultdict
@@ -51,10 +58,11 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PDF_DELIMITERS, PDF_WHITESPACE, PdfReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.sign.validation import ades
+from pyhanko_certvalidator.sig_validate import DEFAULT_VALIDATION_CONTEXT, DefaultSignatureValidator
 
 __all__ = ["forget", "install", "installed", "read_hex_string_from_stream", "read_until_delimiter", "unpatched"]
 
-WRITTEN_FOR = {"pyhanko": "0.38.0", "asn1crypto": "1.5.1"}
+WRITTEN_FOR = {"pyhanko": "0.38.0", "pyhanko-certvalidator": "0.33.0", "asn1crypto": "1.5.1"}
 
 _HEX_OR_WHITESPACE = generic.HEX_DIGITS + PDF_WHITESPACE
 _FIRST_CHUNK, _LARGEST_CHUNK = 256, 1 << 16  # most hex strings are short (/ID); /Contents are long
@@ -68,10 +76,12 @@ _original_name_eq = asn1_x509.Name.__eq__
 _original_name_hashable = asn1_x509.Name.hashable
 _original_poe_index = ades._build_prima_facie_poe_index_from_pdf_timestamps
 _original_dss_knowledge = ades._dss_to_local_knowledge
+_original_validate_signature = DefaultSignatureValidator.validate_signature
 
 _MEMO_SIZE = 4096
 _name_equality: dict[tuple[bytes, bytes], bool] = {}
 _name_hashable: dict[bytes, str] = {}
+_signatures_passed: dict[bytes, None] = {}
 
 
 def read_hex_string_from_stream(stream: Any) -> generic.ByteStringObject | generic.TextStringObject:
@@ -179,11 +189,30 @@ def _remembered(memo: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> A
     return value
 
 
+def validate_signature(self: DefaultSignatureValidator, signature: bytes, signed_data: bytes, public_key_info: Any,
+                       signature_algorithm: Any, context: Any = DEFAULT_VALIDATION_CONTEXT) -> None:
+    """pyca/pyHanko's ``DefaultSignatureValidator.validate_signature`` (raises ``InvalidSignature`` or
+    another error when the signature does not verify), remembering the checks that passed by the SHA-256
+    of everything the check reads: the signature, the signed bytes, the public key, the algorithm (with
+    its parameters) and the context's digest algorithm and pre-hashing. Each part goes in with its length,
+    so no two different checks share a digest; a check that failed is never kept, so it fails each time."""
+    digest = hashlib.sha256()
+    for part in (signature, signed_data, public_key_info.dump(), signature_algorithm.dump(),
+                 repr((context.contextual_md_algorithm, context.prehashed)).encode()):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    key = digest.digest()
+    if key not in _signatures_passed:
+        _original_validate_signature(self, signature, signed_data, public_key_info, signature_algorithm, context)
+        _remembered(_signatures_passed, key, lambda: None)
+
+
 def forget() -> None:
-    """Empty the memos of prepared names (a benchmark's cold start)."""
+    """Empty the memos of prepared names and passed signature checks (a benchmark's cold start)."""
     _prepared.cache_clear()
     _name_equality.clear()
     _name_hashable.clear()
+    _signatures_passed.clear()
 
 
 def _versions_match() -> bool:
@@ -429,4 +458,5 @@ _PATCHES: tuple[tuple[Any, str, Any, Any], ...] = (
     (HistoricalResolver, "_load_reverse_xref_cache", _original_load_reverse_xref_cache, _load_reverse_xref_cache),
     (ades, "_build_prima_facie_poe_index_from_pdf_timestamps", _original_poe_index, _poe_index),
     (ades, "_dss_to_local_knowledge", _original_dss_knowledge, _dss_knowledge),
+    (DefaultSignatureValidator, "validate_signature", _original_validate_signature, validate_signature),
 )

@@ -23,7 +23,10 @@ browser's work (an ECDSA P-256 signature, well under a millisecond here).
 * the whole chain per agreement (finalise, two signatures, closing), and N agreements through it one after
   the other, extrapolated to all 357 municipalities (the device's own signatures are in these); with
   Redis also N agreements whose jobs (closing, archive messages) a real worker runs, as in production
-  (``flask worker --burst`` in a process of its own, started cold): its CPU time per agreement.
+  (``flask worker --burst`` in a process of its own, started cold): its CPU time per agreement;
+* and N agreements through the chain as the portal is deployed, the web server's part (finalise, two
+  signatures) in this process while one worker, then two, run the closings beside it: the wall time from
+  the first finalise until the last closing is stored (the throughput the machine's cores give).
 
 Runs on a temporary SQLite database with the demo PKI (time-stamps in-process). Uses Redis at
 ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``, a queue of its own) when it answers; without it the
@@ -155,19 +158,23 @@ class Chain:
         """The closing job (with the intake validation), here and now (what a worker does)."""
         signing.close_signed_agreement(agreement.id)
 
+    def _worker_command(self, *options: str) -> tuple[list[str], dict[str, str]]:
+        """``flask --app portal worker`` on this portal's database, PKI and queue, as in production."""
+        config = self.app.config
+        env = dict(os.environ, INSTANCE_PATH=self.app.instance_path, SECRET_KEY="bench", **{
+            name: str(config[name]) for name in ("DATABASE_URL", "PKI_FOLDER", "PUBLIC_BASE_URL", "REDIS_URL", "JOB_QUEUE")})
+        return [sys.executable, "-m", "flask", "--app", "portal", "worker", *options], env
+
     def jobs_by_a_worker(self, count: int) -> float:
         """``count`` agreements finalised and signed here, their jobs queued to Redis and run by a worker as
         in production: ``flask --app portal worker --burst`` in a process of its own, on this portal's
         database, PKI and queue. Its CPU time (with any process it starts) per agreement in ms, less its
         start-up (a burst on the empty queue)."""
-        config = self.app.config
-        env = dict(os.environ, INSTANCE_PATH=self.app.instance_path, SECRET_KEY="bench", **{
-            name: str(config[name]) for name in ("DATABASE_URL", "PKI_FOLDER", "PUBLIC_BASE_URL", "REDIS_URL", "JOB_QUEUE")})
+        command, env = self._worker_command("--burst")
 
         def burst() -> float:
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run([sys.executable, "-m", "flask", "--app", "portal", "worker", "--burst"], env=env, check=True,
-                           capture_output=True)
+            subprocess.run(command, env=env, check=True, capture_output=True)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             return ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1000
 
@@ -178,6 +185,44 @@ class Chain:
             self.sign(agreement, self.mayor)
             self.sign(agreement, self.chief)
         return (burst() - start_up) / count
+
+    def as_deployed(self, count: int, workers: int) -> float:
+        """``count`` agreements through the chain as the portal is deployed: this process does the web
+        server's part (finalise, two signatures) while ``workers`` workers (``flask worker``, each a
+        process of its own, started beforehand) run the closings beside it. The wall time in seconds from
+        the first finalise until every closing (with its intake validation) is done."""
+        from rq import Worker
+
+        from portal.models import TaskState
+
+        command, env = self._worker_command()
+        queue = jobs.queue(self.app)
+        queue.empty()
+        started = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                   for _ in range(workers)]
+        try:
+            while len(Worker.all(queue=queue)) < workers:  # each worker registers once it is ready
+                time.sleep(0.05)
+            start = time.perf_counter()
+            closings = []
+            for _ in range(count):
+                agreement = self.finalise(self.draft())
+                self.sign(agreement, self.mayor)
+                self.sign(agreement, self.chief)
+                closings.append(signing.closing_job_id(agreement.id))
+            while True:
+                db.session.rollback()  # read the workers' commits afresh
+                states = [getattr(jobs.task(job), "state", None) for job in closings]
+                if TaskState.FAILED in states:
+                    raise RuntimeError("a closing failed in the worker")
+                if all(state is TaskState.DONE for state in states):
+                    return time.perf_counter() - start
+                time.sleep(0.02)
+        finally:
+            for worker in started:
+                worker.terminate()
+            for worker in started:
+                worker.wait()
 
     def whole_chain(self) -> Agreement:
         agreement = self.finalise(self.draft())
@@ -245,6 +290,7 @@ def main() -> None:
                         help="also time a signature with a portal-held key (PORTAL_HELD_KEYS, off by default)")
     parser.add_argument("--profile", choices=["sign", "last", "finalise", "closing"], help="print a profile of one step instead")
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"], help="the profile's order (default: cumulative)")
+    parser.add_argument("--profile-file", help="also keep the profile in this file (pstats), to read its callers")
     options = parser.parse_args()
     logging.disable(logging.WARNING)  # pyHanko's notes on fetching and font subsetting
     redis_url = _redis_url()
@@ -264,7 +310,7 @@ def main() -> None:
             chain.whole_chain()  # warm-up: fonts, templates, the signatories' devices enrolled, first time-stamps
             gc.freeze()  # what start-up loaded, out of the full collections, as in wsgi.py and the job worker
             if options.profile:
-                profile(chain, options.profile, options.sort)
+                profile(chain, options.profile, options.sort, options.profile_file)
                 return
             rows: dict[str, list[float]] = defaultdict(list)
             parts = Parts(clock, lta=(pades, "close_lta"), future=(signing, "simulate_future_validation"),
@@ -302,6 +348,8 @@ def main() -> None:
                 rows["chain"].append(timed(chain.whole_chain))
             many = timed(lambda: [chain.whole_chain() for _ in range(options.agreements)]) / 1000
             by_worker = chain.jobs_by_a_worker(options.agreements) if redis_url else None
+            # As deployed: the web part here while one worker, then two, run the closings beside it (wall time).
+            deployed = {workers: chain.as_deployed(options.agreements, workers) for workers in (1, 2)} if redis_url else {}
         finally:
             chain.close()
 
@@ -347,9 +395,14 @@ def main() -> None:
         print(f"{options.agreements} agreements' jobs (closing with intake validation, archive messages) run by a worker, "
               f"`flask worker`: {by_worker:.0f} ms of its CPU per agreement "
               f"(357 agreements ≈ {by_worker * 357 / 60000:.1f} min for one worker)")
+    for workers, wall in deployed.items():
+        print(f"{options.agreements} agreements through the chain as deployed, this process the web server and "
+              f"{workers} worker{'s' if workers > 1 else ''} (`flask worker`) beside it ({os.cpu_count()} cores), wall time from the first finalise to the "
+              f"last closing stored: {wall:.1f} s ({wall / options.agreements * 1000:.0f} ms each); "
+              f"357 agreements ≈ {wall / options.agreements * 357 / 60:.1f} min")
 
 
-def profile(chain: Chain, step: str, sort: str = "cumulative") -> None:
+def profile(chain: Chain, step: str, sort: str = "cumulative", keep_in: str | None = None) -> None:
     agreement = chain.draft()
     actions: dict[str, Callable[[], object]] = {"finalise": lambda: chain.finalise(agreement)}
     if step != "finalise":
@@ -364,6 +417,8 @@ def profile(chain: Chain, step: str, sort: str = "cumulative") -> None:
     profiler = cProfile.Profile()
     profiler.runcall(actions[step])
     pstats.Stats(profiler).sort_stats(sort).print_stats(35)
+    if keep_in:
+        profiler.dump_stats(keep_in)
 
 
 if __name__ == "__main__":

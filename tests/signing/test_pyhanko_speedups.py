@@ -220,3 +220,50 @@ def test_names_compare_and_hash_as_in_asn1crypto(first: dict, second: dict) -> N
     with pyhanko_speedups.unpatched():
         plain = [judged(False), judged(True), judged(False)]
     assert sped_up == plain
+
+
+def signed_by_a_new_key(data: bytes):  # type: ignore[no-untyped-def]
+    """An ECDSA P-256 signature over ``data``, with the key and algorithm as pyHanko's validator takes them."""
+    from asn1crypto import algos, keys
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = keys.PublicKeyInfo.load(key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return key.sign(data, ec.ECDSA(hashes.SHA256())), public, algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
+
+
+def test_a_signature_check_that_passed_is_answered_again_without_the_arithmetic(monkeypatch) -> None:
+    from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR
+
+    checks: list[bytes] = []
+    original = pyhanko_speedups._original_validate_signature
+    monkeypatch.setattr(pyhanko_speedups, "_original_validate_signature",
+                        lambda self, signature, data, *rest: (checks.append(data), original(self, signature, data, *rest)))
+    pyhanko_speedups.forget()
+    signature, public_key, algorithm = signed_by_a_new_key(b"the agreement's signed attributes")
+    for _ in range(3):
+        DEFAULT_SIGNATURE_VALIDATOR.validate_signature(signature, b"the agreement's signed attributes", public_key, algorithm)
+    assert checks == [b"the agreement's signed attributes"]
+
+
+def test_a_signature_that_fails_fails_every_time_even_after_the_genuine_one_passed(monkeypatch) -> None:
+    from cryptography.exceptions import InvalidSignature
+    from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR
+
+    checks: list[bytes] = []
+    original = pyhanko_speedups._original_validate_signature
+    monkeypatch.setattr(pyhanko_speedups, "_original_validate_signature",
+                        lambda self, signature, data, *rest: (checks.append(data), original(self, signature, data, *rest)))
+    signature, public_key, algorithm = signed_by_a_new_key(b"signed")
+    DEFAULT_SIGNATURE_VALIDATOR.validate_signature(signature, b"signed", public_key, algorithm)
+    _other_signature, other_key, _ = signed_by_a_new_key(b"signed")
+    tampered = bytearray(signature)
+    tampered[-1] ^= 0x01
+    for forged in [(signature, b"signed!", public_key), (signature, b"signed", other_key),
+                   (bytes(tampered), b"signed", public_key)]:
+        for _ in range(2):
+            with pytest.raises(InvalidSignature):
+                DEFAULT_SIGNATURE_VALIDATOR.validate_signature(forged[0], forged[1], forged[2], algorithm)
+    assert len(checks) == 1 + 3 * 2  # every failed check was made again, none answered from memory
