@@ -355,23 +355,30 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
             walk_direct(obj, path, in_struct_tree)
 
     def walk_direct(obj: generic.PdfObject, path: tuple[str | int, ...], in_struct_tree: bool) -> None:
+        # Only references, dictionaries and arrays lead anywhere: numbers, names and strings (a font's
+        # /Widths, the structure tree's MCIDs, every /Rect) are skipped without a call.
         if isinstance(obj, generic.DictionaryObject):
             enters_struct_tree = path == ("/Root", "/StructTreeRoot")
             for key, value in obj.items():
-                if key == "/Parent" or (in_struct_tree and key == "/P"):
+                if key == "/Parent" or (in_struct_tree and key == "/P") or not isinstance(value, _LEADS_ON):
                     continue
                 walk(value, (*path, key), in_struct_tree or (enters_struct_tree and key == "/K"))
         elif isinstance(obj, generic.ArrayObject):
             for index, value in enumerate(obj):
-                walk(value, (*path, index), in_struct_tree)
+                if isinstance(value, _LEADS_ON):
+                    walk(value, (*path, index), in_struct_tree)
 
     def page_tree_refs(pages: generic.DictionaryObject, path: tuple[str | int, ...]) -> Iterator[tuple[generic.Reference, tuple[str | int, ...]]]:
-        for index, kid in enumerate(pages["/Kids"]):
+        for index, kid in enumerate(entry(pages, "/Kids")):
             kid_path = (*path, "/Kids", index)
             if isinstance(kid, generic.IndirectObject):
                 yield kid.reference, kid_path
-            kid = kid.get_object()
-            if kid.get("/Type", None) == "/Pages":
+            kid = dereferenced(kid)
+            try:
+                kind = entry(kid, "/Type")
+            except KeyError:
+                kind = None
+            if kind == "/Pages":
                 yield from page_tree_refs(kid, kid_path)
 
     def collect_struct_tree(element: generic.DictionaryObject, add: Callable[[generic.Reference], None]) -> None:
@@ -404,14 +411,14 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
             raise PdfReadError("Circular reference in structure tree in mapping stage")
         struct_tree_nodes.add(ref)
 
-    # The page tree and the structure tree as pyHanko maps them (the page tree through its copies, as
-    # before: a few objects).
+    # The page tree and the structure tree as pyHanko maps them (read, as the walk, from the reader's own
+    # objects: copying each page with its resources for every revision cost more than the walk).
     pages_ref = self.root.raw_get("/Pages")
     pages_path = ("/Root", "/Pages")
     page_tree_nodes: dict[generic.Reference, tuple[str | int, ...]] = {}
     if isinstance(pages_ref, generic.IndirectObject):
         page_tree_nodes[pages_ref.reference] = pages_path
-    for ref, path in page_tree_refs(pages_ref.get_object(), pages_path):
+    for ref, path in page_tree_refs(dereferenced(pages_ref), pages_path):
         if ref in page_tree_nodes:
             raise PdfReadError("Circular reference in page tree in mapping stage")
         page_tree_nodes[ref] = path
@@ -422,6 +429,9 @@ def _load_reverse_xref_cache(self: HistoricalResolver) -> None:
         pass
     walk(self.trailer_view, (), False)
     self._indirect_object_access_cache = _PathsByRef(collected)
+
+
+_LEADS_ON = (generic.IndirectObject, generic.DictionaryObject, generic.ArrayObject)
 
 
 class _PathsByRef(dict):  # type: ignore[type-arg]
