@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Iterable
 from xml.etree import ElementTree
 
+import tzlocal
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffPolicy
 from pyhanko.sign.validation.ades import ades_lta_validation
@@ -26,6 +27,7 @@ from pyhanko.sign.validation.policy_decl import (
 )
 from pyhanko.sign.validation.report.tools import NAMESPACES, generate_report
 from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy, RevocationCheckingRule
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
@@ -57,9 +59,13 @@ def etsi_report_xml(data: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -
     :func:`.verify.verify_pdf` could read. Runs its own event loop, like pyHanko's synchronous API."""
     reader = reader_for(data)
     spec = ades_spec(trust_roots, diff_policy_for(reader))
+    # One validation time for the whole report (pyHanko's "now", in its local zone), so that every
+    # signature is judged at the same moment and the time-stamps' evidence is validated once for all.
+    timing = ValidationTimingInfo.now(tz=tzlocal.get_localzone())
 
     async def reports() -> list[str]:
-        return [generate_report(sig, await ades_lta_validation(sig, spec)) for sig in reader.embedded_regular_signatures]
+        return [generate_report(sig, await ades_lta_validation(sig, spec, timing_info=timing))
+                for sig in reader.embedded_regular_signatures]
 
     for prefix, uri in NAMESPACES.items():
         ElementTree.register_namespace(prefix, uri)

@@ -1,4 +1,4 @@
-"""Seven speed-ups of library internals that verification spends most of its time in, each a drop-in
+"""Eight speed-ups of library internals that verification spends most of its time in, each a drop-in
 replacement with the same result, written to be offered upstream (see each function's docstring).
 
 - pyHanko reads a PDF hex string (``<...>``) one byte at a time through ``read_non_whitespace``; a
@@ -26,7 +26,10 @@ replacement with the same result, written to be offered upstream (see each funct
   (``ades._build_prima_facie_poe_index_from_pdf_timestamps``, which reads the DSS of every time-stamped
   revision) and the validation data in its DSS (``ades._dss_to_local_knowledge``). Both depend on the
   document alone (and the diff policy): :func:`_per_document` keeps them per reader, so an agreement with
-  three signatures gathers them once per reading, not three times.
+  three signatures gathers them once per reading, not three times. They then validate those time-stamps
+  again for every signature (``ades._validate_prima_facie_poe``, the evidence record's validation):
+  :func:`_validate_prima_facie_poe` keeps each validation with the document's list of proofs, and
+  answers a later one asked with an equal validation spec at the same validation time.
 - pyHanko checks the same cryptographic signatures again and again: each certificate of a chain, each
   OCSP response and CRL, each CMS signature and its time-stamp token, once in every validation (the
   signer's check, the closing, the 30-year check, the intake report and the ETSI report), some two
@@ -43,6 +46,7 @@ yardstick is plain pyHanko).
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import functools
 import hashlib
 import re
@@ -50,6 +54,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from copy import copy
 from importlib.metadata import version
 from typing import Any
 
@@ -58,6 +63,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PDF_DELIMITERS, PDF_WHITESPACE, PdfReadError
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader, RawPdfPath
 from pyhanko.sign.validation import ades
+from pyhanko.sign.validation.policy_decl import CertificateFetchingRule, RevinfoOnlineFetchingRule
 from pyhanko_certvalidator.sig_validate import DEFAULT_VALIDATION_CONTEXT, DefaultSignatureValidator
 
 __all__ = ["forget", "install", "installed", "read_hex_string_from_stream", "read_until_delimiter", "unpatched"]
@@ -76,6 +82,7 @@ _original_name_eq = asn1_x509.Name.__eq__
 _original_name_hashable = asn1_x509.Name.hashable
 _original_poe_index = ades._build_prima_facie_poe_index_from_pdf_timestamps
 _original_dss_knowledge = ades._dss_to_local_knowledge
+_original_validate_poe = ades._validate_prima_facie_poe
 _original_validate_signature = DefaultSignatureValidator.validate_signature
 
 _MEMO_SIZE = 4096
@@ -273,7 +280,46 @@ def _poe_index(r: PdfFileReader, include_content_ts: bool, diff_policy: Any) -> 
     if key in _per_reader.get(r, {}):
         for embedded in r.embedded_signatures:
             embedded.compute_integrity_info(diff_policy, skip_diff=diff_policy is None)
-    return _per_document(r, key, lambda: _original_poe_index(r, include_content_ts, diff_policy))
+    return _per_document(r, key, lambda: _PoeIndex(_original_poe_index(r, include_content_ts, diff_policy)))
+
+
+class _PoeIndex(list):  # type: ignore[type-arg]
+    """pyHanko's list of a document's prima facie proofs of existence (a list, as before), holding the
+    validations of those proofs made so far: (validation spec, validation time, the validated POEs)."""
+
+    def __init__(self, proofs: Any) -> None:
+        super().__init__(proofs)
+        self.validated: list[tuple[Any, Any, Any]] = []
+
+
+async def _validate_prima_facie_poe(prima_facie_poe_sets: Any, validation_spec: Any, cur_timing_info: Any = None) -> Any:
+    """pyHanko's ``ades._validate_prima_facie_poe`` (ETSI EN 319 102-1 § 5.6.3: the document time-stamps
+    validated as an evidence record, giving the proofs of existence they hold up), kept with the
+    document's list of proofs: asked again with an equal validation spec (dataclass equality: the same
+    trust, policies and local knowledge) at an equal validation time, it answers a copy of the first
+    answer, which the caller may add to. The AdES validations ask once per signature, with the same spec
+    and time for every signature of a report (the ETSI report, the 30-year check). Without a validation
+    time (pyHanko's "now") or for another list, and when it fails, pyHanko's own runs each time."""
+    if not isinstance(prima_facie_poe_sets, _PoeIndex) or cur_timing_info is None:
+        return await _original_validate_poe(prima_facie_poe_sets, validation_spec, cur_timing_info)
+    comparable = _without_unused_fetcher(validation_spec)
+    for spec, timing, validated in prima_facie_poe_sets.validated:
+        if timing == cur_timing_info and spec == comparable:
+            return copy(validated)
+    validated = await _original_validate_poe(prima_facie_poe_sets, validation_spec, cur_timing_info)
+    prima_facie_poe_sets.validated.append((comparable, cur_timing_info, copy(validated)))
+    return validated
+
+
+def _without_unused_fetcher(spec: Any) -> Any:
+    """``spec`` without its fetcher backend where nothing may be fetched (local revocation data only, and
+    certificates fetched only as that allows): pyHanko gives each AdES validation a backend of its own
+    (``ades._operation_scoped_spec``), which would make every two specs unequal."""
+    gathering = spec.revinfo_gathering_policy
+    if (gathering.fetcher_backend is None or gathering.online_fetching_rule is not RevinfoOnlineFetchingRule.LOCAL_ONLY
+            or gathering.certificate_fetching_rule is not CertificateFetchingRule.FOLLOW_ONLINE_RULE):
+        return spec
+    return dataclasses.replace(spec, revinfo_gathering_policy=dataclasses.replace(gathering, fetcher_backend=None))
 
 
 def _dss_knowledge(reader: PdfFileReader) -> Any:
@@ -468,5 +514,6 @@ _PATCHES: tuple[tuple[Any, str, Any, Any], ...] = (
     (HistoricalResolver, "_load_reverse_xref_cache", _original_load_reverse_xref_cache, _load_reverse_xref_cache),
     (ades, "_build_prima_facie_poe_index_from_pdf_timestamps", _original_poe_index, _poe_index),
     (ades, "_dss_to_local_knowledge", _original_dss_knowledge, _dss_knowledge),
+    (ades, "_validate_prima_facie_poe", _original_validate_poe, _validate_prima_facie_poe),
     (DefaultSignatureValidator, "validate_signature", _original_validate_signature, validate_signature),
 )

@@ -267,3 +267,28 @@ def test_a_signature_that_fails_fails_every_time_even_after_the_genuine_one_pass
             with pytest.raises(InvalidSignature):
                 DEFAULT_SIGNATURE_VALIDATOR.validate_signature(forged[0], forged[1], forged[2], algorithm)
     assert len(checks) == 1 + 3 * 2  # every failed check was made again, none answered from memory
+
+
+def test_the_time_stamps_evidence_is_validated_once_per_report_and_again_for_other_trust(workflow, pki, monkeypatch) -> None:
+    """The ETSI report validates its four signatures at one moment with one spec: the document
+    time-stamps (the evidence record) are validated for the first signature only. A report against other
+    trust anchors, in the same reading of the file, validates them again, for each signature, since
+    without trust they fail and a failure is not remembered; and it concludes otherwise."""
+    from portal.signing.etsi_report import etsi_report_xml
+    from portal.signing.shared_analysis import sharing_readers
+
+    validations: list[object] = []
+    original = pyhanko_speedups._original_validate_poe
+
+    async def counted(*args: object) -> object:
+        validations.append(args[2])
+        return await original(*args)
+
+    monkeypatch.setattr(pyhanko_speedups, "_original_validate_poe", counted)
+    with sharing_readers():
+        trusted = etsi_report_xml(workflow.closed, pki.trust_roots)
+        assert trusted.count(b"<vr:SignatureValidationReport") == 4 and len(validations) == 1
+        untrusted = etsi_report_xml(workflow.closed, [])
+    assert len(validations) == 1 + 4 and len(set(validations[1:])) == 1 and validations[0] != validations[1]
+    assert trusted.count(b"urn:etsi:019102:mainindication:total-passed") == 4
+    assert b"urn:etsi:019102:mainindication:total-passed" not in untrusted
