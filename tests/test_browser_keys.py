@@ -94,6 +94,17 @@ def test_every_signatory_signs_with_their_own_device_and_the_agreement_closes_at
     assert len(devices) == len(agreement.signature_slots) and all(answered.get(int(d.certificate_serial, 16)) == "good" for d in devices), answered
 
 
+def test_the_level_stored_with_a_browser_signature_is_the_level_its_pdf_reaches(people, finalised):
+    """Known from how the signature was made (a signature time-stamp, no validation data yet), without
+    reading the PDF again: what the portal stores must be what the signed PDF shows."""
+    from portal.signing import pades
+
+    first = finalised.signature_slots[0]
+    browser_signing.sign_with_device(reload(finalised.id), first.user, browser_keys.SoftwareDevice())
+    document = reload(finalised.id).document
+    assert document.pades_level == pades.pades_level(document.signed_pdf).value == "B-T"
+
+
 def test_verify_reports_a_signature_by_a_since_revoked_device_certificate_as_revoked(client, people, finalised):
     device = browser_keys.SoftwareDevice("Chromium på Linux")
     browser_signing.sign_with_device(reload(finalised.id), people.mayor, device)

@@ -212,7 +212,8 @@ def finish(agreement: Agreement, user: User, pending_id: str, raw_signature: byt
     except pades.SigningRefused as error:
         raise SigningError(str(error)) from error
     signer_name = checked_signer_name(_asn1(pending.certificate_der), slot)
-    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE, signer_name, authentication)
+    result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, SOURCE, signer_name, authentication,
+                             timestamped=setup.timestamper is not None)
     if result is None:
         return _prepare(agreement, user, slot, db.session.get(DeviceCertificate, enrolled_id))  # type: ignore[arg-type]
     db.session.execute(delete(PendingSignature).where(PendingSignature.id == pending_id))

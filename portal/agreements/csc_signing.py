@@ -37,7 +37,8 @@ def sign_with_csc(agreement: Agreement, user: User, slot: SignatureSlot, credent
                                                  stamp_for(user, signer_name, signed_at), with_timestamp=setup.timestamper is not None)
             signature = csc.sign_hash(setup, credential_id, pin, prepared.to_be_signed)
             signed = interrupted.finish_field(prepared, remote.certificate, remote.chain, signature, setup.timestamper)
-            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE, signer_name, authentication)
+            result = store_signature(agreement, user, slot, signed, revision, signed_at, SOURCE, signer_name, authentication,
+                                     timestamped=setup.timestamper is not None)
             if result is not None:
                 return result
     except csc.CscError as error:

@@ -460,8 +460,6 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
     check_accepted_issuer(signer.signing_cert, list(signer.cert_registry))
     for _attempt in range(MAX_TRIES):
         seen_pdf, seen_revision = latest_revision(agreement, slot)
-        seen_level = db.session.scalar(select(AgreementDocument.pades_level).where(
-            AgreementDocument.id == agreement.document.id, AgreementDocument.revision == seen_revision))
         signed_at = now or datetime.now(timezone.utc)
         signer_name = checked_signer_name(signer.signing_cert, slot)
         try:
@@ -471,12 +469,8 @@ def _sign_latest(agreement: Agreement, user: User, slot: SignatureSlot, signer: 
             raise AlreadySigned(slot.field_name) from error
         except pades.SigningRefused as error:
             raise SigningError(str(error)) from error
-        # The level from how the signature was just made (its time-stamp, its validation data in the DSS),
-        # not from parsing the whole signed PDF again (a tenth of the signature's time).
-        level = pades.level_after_signature(seen_level, timestamped=setup.timestamper is not None,
-                                            validation_data=True).value if seen_level else None
         result = store_signature(agreement, user, slot, signed, seen_revision, signed_at, source, signer_name, authentication,
-                                 level=level)
+                                 timestamped=setup.timestamper is not None, validation_data=True)
         if result is not None:
             return result
     db.session.rollback()
@@ -526,21 +520,28 @@ def latest_revision(agreement: Agreement, slot: SignatureSlot) -> tuple[bytes, i
 
 def store_signature(agreement: Agreement, user: User, slot: SignatureSlot, signed: bytes, seen_revision: int,
                     signed_at: datetime, source: str, signer_name: str,
-                    authentication: Authentication | None = None, level: str | None = None) -> SignResult | None:
+                    authentication: Authentication | None = None, *, timestamped: bool,
+                    validation_data: bool = False) -> SignResult | None:
     """Store ``signed`` as the next revision unless another signature was stored after ``seen_revision``
     (then ``None``: sign again on the newer revision). Records the signer's name and, for a signatory who
     proved who they are at the identity provider, that ``authentication`` (slot and audit event). After
     the last signature, whatever the key source, the closing (B-LTA, coming into force, the intake
-    validation that stores the report) is queued: :func:`close_signed_agreement`. ``level`` is the PAdES
-    level ``signed`` reaches when the caller knows it from how it signed; else it is read from ``signed``.
-    Commits."""
+    validation that stores the report) is queued: :func:`close_signed_agreement`. The PAdES level
+    ``signed`` reaches follows from the level of the revision it was made on and how it was made: with a
+    signature time-stamp (``timestamped``), with its validation data in the DSS (``validation_data``)
+    (:func:`.pades.level_after_signature`; read from ``signed`` only where the earlier level is not on
+    record). Commits."""
     agreement_id, document_id, slot_id = agreement.id, agreement.document.id, slot.id
     others_unsigned = db.session.scalar(
         select(func.count()).select_from(SignatureSlot)
         .where(SignatureSlot.agreement_id == agreement_id, SignatureSlot.id != slot_id, SignatureSlot.signed_at.is_(None))
     )
     completed = not others_unsigned
-    level = level or pades.pades_level(signed).value
+    seen_level = db.session.scalar(select(AgreementDocument.pades_level).where(
+        AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision))
+    # From how the signature was just made, not from parsing the whole signed PDF again.
+    level = (pades.level_after_signature(seen_level, timestamped=timestamped, validation_data=validation_data).value
+             if seen_level else pades.pades_level(signed).value)
     stored = db.session.execute(
         update(AgreementDocument)
         .where(AgreementDocument.id == document_id, AgreementDocument.revision == seen_revision)
