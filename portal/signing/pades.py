@@ -39,7 +39,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation import dss
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -433,8 +433,10 @@ def close_lta(
     """Add the validation data of every signature to the DSS, then a document time-stamp: B-LTA.
 
     The DSS update (certificates and CRLs/OCSP of every signature and its time-stamp tokens, ETSI EN
-    319 142-1 § 5.4) and the document time-stamp (ISO 32000-2 § 12.8.5) go into one incremental
-    update; pyHanko then adds the time-stamp's own validation data in a last DSS update.
+    319 142-1 § 5.4), the validation data of the time-stamp authority that stamps the document, and the
+    document time-stamp (ISO 32000-2 § 12.8.5) go into one incremental update: pyHanko gathers the
+    authority's data before stamping (``update_before_ts``; no VRI entries, which PAdES does not need),
+    so no further DSS revision follows the time-stamp.
 
     Refuses (:class:`Incomplete`) while signature fields are empty, unless ``require_complete`` is off.
     Runs its own event loop (``asyncio.run``), like pyHanko's synchronous API: call it from sync code.
@@ -459,9 +461,13 @@ def close_lta(
     out = BytesIO()
     PdfTimeStamper(timestamper).timestamp_pdf(
         writer, _MD, validation_context=validation_context, output=out,
-        bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE,
+        bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE, dss_settings=_DSS_BEFORE_THE_TIMESTAMP,
     )
     return out.getvalue()
+
+
+#: The document time-stamp's validation data in the time-stamp's own revision (see :func:`close_lta`).
+_DSS_BEFORE_THE_TIMESTAMP = TimestampDSSContentSettings(update_before_ts=True, include_vri=False)
 
 
 def renew_archival_timestamp(

@@ -50,6 +50,21 @@ def test_every_signature_validates_in_pyhanko_as_intact_trusted_and_lta(workflow
     assert pades.pades_level(workflow.closed) is PadesLevel.B_LTA
 
 
+def test_the_closing_is_one_revision_holding_the_time_stamp_authoritys_data_and_the_document_time_stamp(workflow) -> None:
+    """B-LTA in one incremental update after the last signature: the DSS (with the validation data of the
+    authority that stamps the document, gathered before stamping) and the document time-stamp, which so
+    covers it; no DSS revision follows the time-stamp."""
+    before = PdfFileReader(BytesIO(workflow.all_signed), strict=False).xrefs.total_revisions
+    reader = PdfFileReader(BytesIO(workflow.closed), strict=False)
+    [document_timestamp] = list(reader.embedded_timestamp_signatures)
+    assert reader.xrefs.total_revisions == before + 1
+    assert document_timestamp.signed_revision == reader.xrefs.total_revisions - 1
+    authority = document_timestamp.signer_cert
+    store = DocumentSecurityStore.read_dss(reader)
+    assert authority.dump() in {stored.get_object().data for stored in store.certs.values()}
+    assert dss_ocsp_statuses(workflow.closed).get(authority.serial_number) == "good"
+
+
 def test_levels_along_the_way(workflow) -> None:
     assert pades.pades_level(workflow.sealed) is PadesLevel.B_T
     assert pades.pades_level(workflow.mayor_signed) is PadesLevel.B_LT
