@@ -17,7 +17,7 @@ TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils qpdf softhsm2 opensc red
 # Node and npm count as present when the commands are, whichever way they were installed.
 NODE_PACKAGES := $(if $(shell command -v npm),,nodejs npm)
 
-.PHONY: run setup test test-setup redis worker system-packages test-system-packages python-packages node-packages translations database demo schema bench bench-prerequisites clean
+.PHONY: run setup test test-setup redis worker system-packages test-system-packages python-packages node-packages translations database demo schema bench bench-instructions bench-prerequisites clean
 
 run: setup
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -89,8 +89,9 @@ schema:
 	DATABASE_URL=sqlite:////tmp/politirad-schema.sqlite3 $(FLASK) db migrate -m "initial schema" --rev-id 0001
 	rm -f /tmp/politirad-schema.sqlite3
 
-# wrk loads the pages under gunicorn in tests/bench/bench_pages.py.
-BENCH_PACKAGES := wrk
+# wrk loads the pages under gunicorn in tests/bench/bench_pages.py; valgrind counts instructions in
+# tests/bench/bench_instructions.py.
+BENCH_PACKAGES := wrk valgrind
 
 bench-prerequisites: test-setup
 	$(call install_missing,$(BENCH_PACKAGES))
@@ -106,6 +107,11 @@ bench: bench-prerequisites redis
 	$(PYTHON) -m tests.bench.bench_sign_in
 	$(PYTHON) -m tests.bench.bench_concurrent_saves
 	@if [ -n "$$TEST_DATABASE_URL" ]; then $(PYTHON) -m tests.bench.bench_concurrent_saves --database "$$TEST_DATABASE_URL"; fi
+	$(PYTHON) -m tests.bench.bench_instructions
+
+# The chain in instructions (callgrind): the same from run to run, where CPU time on a shared machine is not.
+bench-instructions: bench-prerequisites redis
+	$(PYTHON) -m tests.bench.bench_instructions
 
 clean:
 	rm -rf $(VENV) node_modules
