@@ -234,13 +234,19 @@ def signed_by_a_new_key(data: bytes):  # type: ignore[no-untyped-def]
     return key.sign(data, ec.ECDSA(hashes.SHA256())), public, algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
 
 
-def test_a_signature_check_that_passed_is_answered_again_without_the_arithmetic(monkeypatch) -> None:
-    from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR
-
+def checks_made(monkeypatch) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """The signed bytes of every signature check that reaches the library's own code, from now on."""
     checks: list[bytes] = []
     original = pyhanko_speedups._original_validate_signature
     monkeypatch.setattr(pyhanko_speedups, "_original_validate_signature",
                         lambda self, signature, data, *rest: (checks.append(data), original(self, signature, data, *rest)))
+    return checks
+
+
+def test_a_signature_check_that_passed_is_answered_again_without_the_arithmetic(monkeypatch) -> None:
+    from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR
+
+    checks = checks_made(monkeypatch)
     pyhanko_speedups.forget()
     signature, public_key, algorithm = signed_by_a_new_key(b"the agreement's signed attributes")
     for _ in range(3):
@@ -252,10 +258,7 @@ def test_a_signature_that_fails_fails_every_time_even_after_the_genuine_one_pass
     from cryptography.exceptions import InvalidSignature
     from pyhanko_certvalidator.sig_validate import DEFAULT_SIGNATURE_VALIDATOR
 
-    checks: list[bytes] = []
-    original = pyhanko_speedups._original_validate_signature
-    monkeypatch.setattr(pyhanko_speedups, "_original_validate_signature",
-                        lambda self, signature, data, *rest: (checks.append(data), original(self, signature, data, *rest)))
+    checks = checks_made(monkeypatch)
     signature, public_key, algorithm = signed_by_a_new_key(b"signed")
     DEFAULT_SIGNATURE_VALIDATOR.validate_signature(signature, b"signed", public_key, algorithm)
     _other_signature, other_key, _ = signed_by_a_new_key(b"signed")
