@@ -158,6 +158,14 @@ class Chain:
         """The closing job (with the intake validation), here and now (what a worker does)."""
         signing.close_signed_agreement(agreement.id)
 
+    def finalise_and_sign(self, agreement: Agreement) -> Agreement:
+        """The web server's part of the chain for the draft ``agreement``: finalised, signed by both
+        signatories (with Redis, the closing is then queued)."""
+        self.finalise(agreement)
+        self.sign(agreement, self.mayor)
+        self.sign(agreement, self.chief)
+        return agreement
+
     def _worker_command(self, *options: str) -> tuple[list[str], dict[str, str]]:
         """``flask --app portal worker`` on this portal's database, PKI and queue, as in production."""
         config = self.app.config
@@ -181,9 +189,7 @@ class Chain:
         jobs.queue(self.app).empty()  # the jobs of the agreements before, which ran here
         start_up = burst()
         for _ in range(count):
-            agreement = self.finalise(self.draft())
-            self.sign(agreement, self.mayor)
-            self.sign(agreement, self.chief)
+            self.finalise_and_sign(self.draft())
         return (burst() - start_up) / count
 
     def as_deployed(self, count: int, workers: int) -> float:
@@ -206,10 +212,7 @@ class Chain:
             start = time.perf_counter()
             closings = []
             for _ in range(count):
-                agreement = self.finalise(self.draft())
-                self.sign(agreement, self.mayor)
-                self.sign(agreement, self.chief)
-                closings.append(signing.closing_job_id(agreement.id))
+                closings.append(signing.closing_job_id(self.finalise_and_sign(self.draft()).id))
             while True:
                 db.session.rollback()  # read the workers' commits afresh
                 states = [getattr(jobs.task(job), "state", None) for job in closings]
@@ -225,9 +228,7 @@ class Chain:
                 worker.wait()
 
     def whole_chain(self) -> Agreement:
-        agreement = self.finalise(self.draft())
-        self.sign(agreement, self.mayor)
-        self.sign(agreement, self.chief)
+        agreement = self.finalise_and_sign(self.draft())
         if jobs.uses_queue(self.app):
             self.run_closing(agreement)
         assert db.session.get(Agreement, agreement.id, populate_existing=True).status is AgreementStatus.ACTIVE

@@ -95,21 +95,18 @@ def step_process(step: str, agreements: int, flags: Path) -> None:
             chain.whole_chain()  # warm-up: fonts, templates, devices enrolled, first time-stamps
             gc.freeze()  # as the web server and the worker do after start-up
             drafts = [chain.draft() for _ in range(agreements)]
-            if step in ("plain", "sign", "closing"):
-                for agreement in drafts:
+            for agreement in drafts:
+                if step == "closing":
+                    chain.finalise_and_sign(agreement)
+                elif step in ("plain", "sign"):
                     chain.finalise(agreement)
-            if step == "closing":
-                for agreement in drafts:
-                    chain.sign(agreement, chain.mayor)
-                    chain.sign(agreement, chain.chief)
             sealed = [agreement.document.signed_pdf if agreement.document else b"" for agreement in drafts]
             actions = {
                 "plain": lambda index: plain(sealed[index]),
                 "finalise": lambda index: chain.finalise(drafts[index]),
                 "sign": lambda index: chain.sign(drafts[index], chain.mayor),
                 "closing": lambda index: chain.run_closing(drafts[index]),
-                "chain": lambda index: (chain.finalise(drafts[index]), chain.sign(drafts[index], chain.mayor),
-                                        chain.sign(drafts[index], chain.chief), chain.run_closing(drafts[index])),
+                "chain": lambda index: chain.run_closing(chain.finalise_and_sign(drafts[index])),
             }
             gc.collect()
             flags.with_suffix(".ready").write_text(str(os.getpid()))
