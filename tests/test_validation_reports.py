@@ -122,6 +122,11 @@ def test_the_etsi_report_is_stored_at_closing_and_offered_on_verify_and_in_the_a
     indications = [report.findtext(f"{vr}SignatureValidationStatus/{vr}MainIndication")
                    for report in root.findall(f"{vr}SignatureValidationReport")]
     assert indications == ["urn:etsi:019102:mainindication:total-passed"] * 3
+    # Each signer's certificate is listed once among the validation objects, as a validator resolves it.
+    listed = [element.get("id") for element in root.iterfind(f"{vr}SignatureValidationObjects/{vr}ValidationObject")]
+    assert len(listed) == len(set(listed))
+    signers = [element.get("VOReference") for element in root.iter(f"{vr}SignerCertificate")]
+    assert len(set(signers)) == 3 and set(signers) <= set(listed)
 
     client.sign_in(people.archivist)
     download = client.get(f"/archive/{signed.id}/validation-report-etsi.xml")

@@ -23,10 +23,12 @@ browser's work (an ECDSA P-256 signature, well under a millisecond here).
 * the whole chain per agreement (finalise, two signatures, closing), and N agreements through it one after
   the other, extrapolated to all 357 municipalities (the device's own signatures are in these); with
   Redis also N agreements whose jobs (closing, archive messages) a real worker runs, as in production
-  (``flask worker --burst`` in a process of its own, started cold): its CPU time per agreement;
+  (``flask worker --burst`` in a process of its own): its CPU time per agreement once warm (less a burst
+  of one agreement: start-up and the first job's loading);
 * and N agreements through the chain as the portal is deployed, the web server's part (finalise, two
-  signatures) in this process while one worker, then two, run the closings beside it: the wall time from
-  the first finalise until the last closing is stored (the throughput the machine's cores give).
+  signatures) in this process while one worker, then two, run the closings beside it (each warmed first
+  with one agreement, as workers that have run for a while): the wall time from the first finalise until
+  the last closing is stored (the throughput the machine's cores give).
 
 Runs on a temporary SQLite database with the demo PKI (time-stamps in-process). Uses Redis at
 ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``, a queue of its own) when it answers; without it the
@@ -176,27 +178,29 @@ class Chain:
     def jobs_by_a_worker(self, count: int) -> float:
         """``count`` agreements finalised and signed here, their jobs queued to Redis and run by a worker as
         in production: ``flask --app portal worker --burst`` in a process of its own, on this portal's
-        database, PKI and queue. Its CPU time (with any process it starts) per agreement in ms, less its
-        start-up (a burst on the empty queue)."""
+        database, PKI and queue. Its CPU time (with any process it starts) per agreement in ms, as a worker
+        that has run for a while spends it: less a burst with one agreement's jobs (start-up, and the first
+        job's one-off loading of modules and caches)."""
         command, env = self._worker_command("--burst")
 
-        def burst() -> float:
+        def burst(agreements: int) -> float:
+            for _ in range(agreements):
+                self.finalise_and_sign(self.draft())
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             subprocess.run(command, env=env, check=True, capture_output=True)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             return ((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)) * 1000
 
         jobs.queue(self.app).empty()  # the jobs of the agreements before, which ran here
-        start_up = burst()
-        for _ in range(count):
-            self.finalise_and_sign(self.draft())
-        return (burst() - start_up) / count
+        start_up = burst(1)
+        return (burst(1 + count) - start_up) / count
 
     def as_deployed(self, count: int, workers: int) -> float:
         """``count`` agreements through the chain as the portal is deployed: this process does the web
         server's part (finalise, two signatures) while ``workers`` workers (``flask worker``, each a
-        process of its own, started beforehand) run the closings beside it. The wall time in seconds from
-        the first finalise until every closing (with its intake validation) is done."""
+        process of its own, started and warmed beforehand with one agreement each, as workers that have run
+        for a while) run the closings beside it. The wall time in seconds from the first finalise until
+        every closing (with its intake validation) is done."""
         from rq import Worker
 
         from portal.models import TaskState
@@ -206,21 +210,27 @@ class Chain:
         queue.empty()
         started = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for _ in range(workers)]
-        try:
-            while len(Worker.all(queue=queue)) < workers:  # each worker registers once it is ready
-                time.sleep(0.05)
-            start = time.perf_counter()
-            closings = []
-            for _ in range(count):
-                closings.append(signing.closing_job_id(self.finalise_and_sign(self.draft()).id))
+
+        def closed(agreements: list[Agreement]) -> None:
+            """Wait until the workers have closed every one of ``agreements``."""
+            closings = [signing.closing_job_id(agreement.id) for agreement in agreements]
             while True:
                 db.session.rollback()  # read the workers' commits afresh
                 states = [getattr(jobs.task(job), "state", None) for job in closings]
                 if TaskState.FAILED in states:
                     raise RuntimeError("a closing failed in the worker")
                 if all(state is TaskState.DONE for state in states):
-                    return time.perf_counter() - start
+                    return
                 time.sleep(0.02)
+
+        try:
+            while len(Worker.all(queue=queue)) < workers:  # each worker registers once it is ready
+                time.sleep(0.05)
+            warm_up = [self.draft() for _ in range(workers)]
+            closed([self.finalise_and_sign(agreement) for agreement in warm_up])  # the workers' first jobs load what they use
+            start = time.perf_counter()
+            closed([self.finalise_and_sign(self.draft()) for _ in range(count)])
+            return time.perf_counter() - start
         finally:
             for worker in started:
                 worker.terminate()
