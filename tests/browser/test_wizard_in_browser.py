@@ -44,6 +44,13 @@ def press_enter(page, selector: str) -> None:  # type: ignore[no-untyped-def]
         page.keyboard.press("Enter")
 
 
+def follow(page, locator) -> None:  # type: ignore[no-untyped-def]
+    """Click ``locator`` (a link, or a button that sends the form) and wait for the page it loads: a click
+    returns once the next page has begun to load, and the «add a row» buttons load the same address again."""
+    with page.expect_navigation():
+        locator.click()
+
+
 def continue_with_keyboard(page) -> None:  # type: ignore[no-untyped-def]
     press_enter(page, NEXT)
 
@@ -62,17 +69,17 @@ def test_coordinator_completes_the_whole_wizard(page, people):  # type: ignore[n
     axe_check(page)
 
     # «Agreements» in the menu, then «Start a new agreement».
-    page.locator("nav a[href='/agreements/']").click()
+    follow(page, page.locator("nav a[href='/agreements/']"))
     assert urlsplit(page.url).path == "/agreements/"
     axe_check(page)
-    page.locator("main form[action='/agreements/new'] button[type=submit]").click()
+    follow(page, page.locator("main form[action='/agreements/new'] button[type=submit]"))
 
     # Step 1: the coordinator's own municipality is chosen already; add Ulvik in a second row.
     agreement_id = on_step(page, "parties")
     assert page.locator("#municipalities-0").input_value() == factories.VOSS
     assert page.locator("#municipalities-1").count() == 0
     axe_check(page)
-    page.locator("main button[name=action][value=add-municipalities]").click()
+    follow(page, page.locator("main button[name=action][value=add-municipalities]"))
     on_step(page, "parties")
     assert page.locator("#municipalities-0").input_value() == factories.VOSS, "adding a row lost the first choice"
     new_row = page.locator("#municipalities-1")
@@ -148,7 +155,7 @@ def test_coordinator_completes_the_whole_wizard(page, people):  # type: ignore[n
     # Step 6: one contact.
     on_step(page, "contacts")
     axe_check(page)
-    page.locator("main button[name=action][value=add-contacts]").click()
+    follow(page, page.locator("main button[name=action][value=add-contacts]"))
     on_step(page, "contacts")
     axe_check(page)
     page.locator("#contacts-0-category-1").check()
@@ -189,7 +196,7 @@ def test_coordinator_completes_the_whole_wizard(page, people):  # type: ignore[n
     axe_check(page)
     page.locator("#priority_areas-0-title").fill("Barn og unge")
     page.locator("#priority_areas-0-expected_results").fill("Færre unge som blir rekrutterte til kriminelle miljø.")
-    page.locator("main button[name=action][value=add-priority_areas]").click()
+    follow(page, page.locator("main button[name=action][value=add-priority_areas]"))
     on_step(page, "priorities")
     assert page.locator("#priority_areas-0-title").input_value() == "Barn og unge", "adding a row lost the first"
     axe_check(page)
@@ -257,7 +264,7 @@ def test_coordinator_completes_the_whole_wizard(page, people):  # type: ignore[n
     assert urlsplit(page.url).path == f"/agreements/{agreement_id}/check", "saving a changed answer should return to the check"
 
     # «Change» on a priority area: change its title, and the check shows the new one.
-    page.locator("main .portal-summary a[href*='/steps/priorities']").first.click()
+    follow(page, page.locator("main .portal-summary a[href*='/steps/priorities']").first)
     on_step(page, "priorities")
     assert page.locator("#priority_areas-1-title").input_value() == "Vald i nære relasjonar"
     axe_check(page)
@@ -300,7 +307,7 @@ def test_back_keeps_what_was_typed(page, people):  # type: ignore[no-untyped-def
     continue_with_keyboard(page)
     on_step(page, "priorities")
     page.locator("#priority_areas-0-title").fill("Trafikktryggleik")
-    page.locator(BACK).click()
+    follow(page, page.locator(BACK))
     on_step(page, "meetings")
     assert page.locator("#meetings_per_year").input_value() == "5"
     assert page.locator("main .ds-alert[data-color=warning]").count() == 0, "saved answers are not «unsaved input»"
@@ -336,7 +343,7 @@ def test_enter_in_a_text_box_saves_and_removes_nothing(page, people):  # type: i
     # The municipality search box: Enter only picks the match (the page stays, nothing is removed);
     # the user then saves as usual.
     page.goto(f"/agreements/{agreement_id}/steps/parties")
-    page.locator("main button[name=action][value=add-municipalities]").click()
+    follow(page, page.locator("main button[name=action][value=add-municipalities]"))
     page.locator("#municipalities-1-filter").press_sequentially("Ulvik")
     page.locator("#municipalities-1-filter").press("Enter")
     assert urlsplit(page.url).path == f"/agreements/{agreement_id}/steps/parties"
@@ -352,18 +359,18 @@ def test_wizard_works_without_javascript(new_page, people):  # type: ignore[no-u
     coordinator_email = people.coordinator.email
     sign_in(page, coordinator_email, PASSWORD)
     page.goto("/agreements/")
-    page.locator("main form[action='/agreements/new'] button[type=submit]").click()
+    follow(page, page.locator("main form[action='/agreements/new'] button[type=submit]"))
     agreement_id = on_step(page, "parties")
     assert page.locator("#municipalities-0-filter").count() == 0, "JavaScript is off: no search box"
 
     # Add two rows, remove the middle one: the rows are renumbered and the choices kept.
     add = "main button[name=action][value=add-municipalities]"
-    page.locator(add).click()
+    follow(page, page.locator(add))
     page.locator("#municipalities-1").select_option(factories.ULVIK)
-    page.locator(add).click()
+    follow(page, page.locator(add))
     page.locator("#municipalities-2").select_option(factories.BERGEN)
     assert page.locator("#municipalities-1").input_value() == factories.ULVIK, "adding a row lost a choice"
-    page.locator("main button[name=action][value=remove-municipalities-1]").click()
+    follow(page, page.locator("main button[name=action][value=remove-municipalities-1]"))
     on_step(page, "parties")
     assert page.locator("main select[name^=municipalities-]").count() == 2
     assert page.locator("#municipalities-0").input_value() == factories.VOSS
@@ -371,7 +378,7 @@ def test_wizard_works_without_javascript(new_page, people):  # type: ignore[no-u
     assert page.locator("#municipalities-2").count() == 0
     screenshot(page, "no-js-parties")
 
-    page.locator(NEXT).click()
+    follow(page, page.locator(NEXT))
     on_step(page, "police")
     page.goto(f"/agreements/{agreement_id}/steps/parties")
     assert [page.locator(f"#municipalities-{n}").input_value() for n in (0, 1)] == [factories.VOSS, factories.BERGEN]
