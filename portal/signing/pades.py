@@ -476,8 +476,9 @@ def renew_archival_timestamp(
     """Renew a B-LTA document's archival time-stamp (ETSI EN 319 142-1 § 5.5, PAdES-LTA maintenance): fresh
     validation data (certificates, CRLs/OCSP as ``validation_context`` gets them now) for every signature
     and time-stamp in ``pdf`` into the DSS, then a new document time-stamp over all of it with
-    ``md_algorithm``, as one incremental update: the earlier bytes stay a prefix of the result. pyHanko
-    then adds the new time-stamp's own validation data in a last DSS update, where it can be collected.
+    ``md_algorithm``, as one incremental update: the earlier bytes stay a prefix of the result. The new
+    time-stamp's own validation data, where it can be collected, goes into the same update before the
+    stamp, as in :func:`close_lta`.
 
     Returns the new PDF and the fields whose certificates can no longer be validated now (expired
     signing certificates: the earlier time-stamps prove they were valid when used, so they need no fresh
@@ -509,7 +510,8 @@ def renew_archival_timestamp(
             own_context = None  # the verification of the result tells what is wrong
         out = BytesIO()
         await PdfTimeStamper(timestamper).async_timestamp_pdf(
-            writer, md_algorithm, validation_context=own_context, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE)
+            writer, md_algorithm, validation_context=own_context, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE,
+            dss_settings=_DSS_BEFORE_THE_TIMESTAMP)
         return out.getvalue(), stale
 
     return asyncio.run(run_and_release(_renew(), validation_context))
