@@ -27,8 +27,9 @@ browser's work (an ECDSA P-256 signature, well under a millisecond here).
   of one agreement: start-up and the first job's loading);
 * and N agreements through the chain as the portal is deployed, the web server's part (finalise, two
   signatures) in this process while one worker, then two, run the closings beside it (each warmed first
-  with one agreement, as workers that have run for a while): the wall time from the first finalise until
-  the last closing is stored (the throughput the machine's cores give).
+  with one agreement, as workers that have run for a while), and then in two web server processes (this
+  one and one forked from it, as gunicorn -w 2 forks its workers) beside two workers: the wall time from
+  the first finalise until the last closing is stored (the throughput the machine's cores give).
 
 Runs on a temporary SQLite database with the demo PKI (time-stamps in-process). Uses Redis at
 ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``, a queue of its own) when it answers; without it the
@@ -48,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -195,12 +197,13 @@ class Chain:
         start_up = burst(1)
         return (burst(1 + count) - start_up) / count
 
-    def as_deployed(self, count: int, workers: int) -> float:
-        """``count`` agreements through the chain as the portal is deployed: this process does the web
-        server's part (finalise, two signatures) while ``workers`` workers (``flask worker``, each a
-        process of its own, started and warmed beforehand with one agreement each, as workers that have run
-        for a while) run the closings beside it. The wall time in seconds from the first finalise until
-        every closing (with its intake validation) is done."""
+    def as_deployed(self, count: int, workers: int, web: int = 1) -> float:
+        """``count`` agreements through the chain as the portal is deployed: ``web`` web server processes
+        do the web server's part (finalise, two signatures), this one and ``web`` - 1 forked from it as
+        gunicorn forks its workers, each its share of the agreements (drafts made beforehand), while
+        ``workers`` workers (``flask worker``, each a process of its own, started and warmed beforehand with
+        one agreement each, as workers that have run for a while) run the closings beside them. The wall
+        time in seconds from the first finalise until every closing (with its intake validation) is done."""
         from rq import Worker
 
         from portal.models import TaskState
@@ -211,9 +214,9 @@ class Chain:
         started = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                    for _ in range(workers)]
 
-        def closed(agreements: list[Agreement]) -> None:
-            """Wait until the workers have closed every one of ``agreements``."""
-            closings = [signing.closing_job_id(agreement.id) for agreement in agreements]
+        def closed(agreement_ids: list[int]) -> None:
+            """Wait until the workers have closed every one of the agreements."""
+            closings = [signing.closing_job_id(agreement_id) for agreement_id in agreement_ids]
             while True:
                 db.session.rollback()  # read the workers' commits afresh
                 states = [getattr(jobs.task(job), "state", None) for job in closings]
@@ -223,13 +226,25 @@ class Chain:
                     return
                 time.sleep(0.02)
 
+        def web_part(agreement_ids: list[int]) -> None:
+            for agreement_id in agreement_ids:
+                self.finalise_and_sign(db.session.get(Agreement, agreement_id))
+
         try:
             while len(Worker.all(queue=queue)) < workers:  # each worker registers once it is ready
                 time.sleep(0.05)
-            warm_up = [self.draft() for _ in range(workers)]
-            closed([self.finalise_and_sign(agreement) for agreement in warm_up])  # the workers' first jobs load what they use
+            warm_up = [self.finalise_and_sign(self.draft()).id for _ in range(workers)]
+            closed(warm_up)  # the workers' first jobs load what they use
+            drafts = [self.draft().id for _ in range(count)]  # the coordinators' work before the chain
+            shares = [drafts[index::web] for index in range(web)]
+            db.session.commit()  # no database connection in use across the fork
             start = time.perf_counter()
-            closed([self.finalise_and_sign(self.draft()) for _ in range(count)])
+            forked = [_forked(lambda share=share: web_part(share)) for share in shares[1:]]
+            web_part(shares[0])
+            for pid in forked:
+                if os.waitpid(pid, 0)[1] != 0:
+                    raise RuntimeError("a forked web server process failed")
+            closed(drafts)
             return time.perf_counter() - start
         finally:
             for worker in started:
@@ -243,6 +258,22 @@ class Chain:
             self.run_closing(agreement)
         assert db.session.get(Agreement, agreement.id, populate_existing=True).status is AgreementStatus.ACTIVE
         return agreement
+
+
+def _forked(work: Callable[[], None]) -> int:
+    """``work`` in a process forked from this one, with database connections of its own; its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:
+        db.engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+        work()
+        status = 0
+    except BaseException:  # noqa: BLE001 — said here, where the parent cannot see it
+        traceback.print_exc()
+    finally:
+        os._exit(status)
 
 
 def plain_pyhanko_signer(chain: Chain, folder: Path) -> Callable[[bytes], bytes]:
@@ -359,8 +390,10 @@ def main() -> None:
                 rows["chain"].append(timed(chain.whole_chain))
             many = timed(lambda: [chain.whole_chain() for _ in range(options.agreements)]) / 1000
             by_worker = chain.jobs_by_a_worker(options.agreements) if redis_url else None
-            # As deployed: the web part here while one worker, then two, run the closings beside it (wall time).
-            deployed = {workers: chain.as_deployed(options.agreements, workers) for workers in (1, 2)} if redis_url else {}
+            # As deployed (wall time): the web part here while one worker, then two, run the closings beside
+            # it; then two web server processes (as gunicorn -w 2) and two workers.
+            deployed = {(web, workers): chain.as_deployed(options.agreements, workers, web)
+                        for web, workers in ((1, 1), (1, 2), (2, 2))} if redis_url else {}
         finally:
             chain.close()
 
@@ -406,9 +439,10 @@ def main() -> None:
         print(f"{options.agreements} agreements' jobs (closing with intake validation, archive messages) run by a worker, "
               f"`flask worker`: {by_worker:.0f} ms of its CPU per agreement "
               f"(357 agreements ≈ {by_worker * 357 / 60000:.1f} min for one worker)")
-    for workers, wall in deployed.items():
-        print(f"{options.agreements} agreements through the chain as deployed, this process the web server and "
-              f"{workers} worker{'s' if workers > 1 else ''} (`flask worker`) beside it ({os.cpu_count()} cores), wall time from the first finalise to the "
+    for (web, workers), wall in deployed.items():
+        servers = "this process the web server" if web == 1 else f"{web} web server processes (this one and {web - 1} forked, as gunicorn -w {web})"
+        print(f"{options.agreements} agreements through the chain as deployed, {servers} and "
+              f"{workers} worker{'s' if workers > 1 else ''} (`flask worker`) beside {'it' if web == 1 else 'them'} ({os.cpu_count()} cores), wall time from the first finalise to the "
               f"last closing stored: {wall:.1f} s ({wall / options.agreements * 1000:.0f} ms each); "
               f"357 agreements ≈ {wall / options.agreements * 357 / 60:.1f} min")
 
