@@ -16,7 +16,7 @@ replacement with the same result, written to be offered upstream (see each funct
   certificate come in every signature's CMS and in the DSS as separate parsed objects, so the value
   cached on each object never helps. :func:`_ldap_string_prep` memoises the preparation by the string
   (it depends on nothing else), and :func:`_name_eq` and :func:`_hashable_name` memoise comparing and
-  hashing whole names by their DER.
+  hashing whole names by their DER (its SHA-256, which asn1crypto keeps on each parsed name).
 - pyHanko's difference analysis maps, for each signed revision, every path from the trailer to every
   object (``HistoricalResolver._load_reverse_xref_cache``), copying each object of the revision on the
   way; :func:`_load_reverse_xref_cache` walks the reader's own parsed objects instead and makes the paths pyHanko's path objects only for
@@ -167,19 +167,20 @@ def _ldap_string_prep(self: asn1_x509.NameTypeAndValue, string: str) -> str:
 
 
 def _name_eq(self: asn1_x509.Name, other: object) -> bool:
-    """asn1crypto's ``Name.__eq__`` (RFC 5280 § 7.1), memoised by the two names' DER: pyHanko compares the
-    issuer of every certificate a CMS carries with each signer identifier, and the same few names come
-    in every signature as separately parsed objects."""
+    """asn1crypto's ``Name.__eq__`` (RFC 5280 § 7.1), memoised by the two names' DER, as its SHA-256
+    (asn1crypto's ``Name.sha256``, kept on each parsed name: encoding a name again for every comparison
+    cost more than the comparison): pyHanko compares the issuer of every certificate a CMS carries with
+    each signer identifier, and the same few names come in every signature as separately parsed objects."""
     if not isinstance(other, asn1_x509.Name):
         return False
     # a name that cannot be prepared raises, and is not kept
-    return _remembered(_name_equality, (self.dump(), other.dump()), lambda: _original_name_eq(self, other))
+    return _remembered(_name_equality, (self.sha256, other.sha256), lambda: _original_name_eq(self, other))
 
 
 def _hashable_name(self: asn1_x509.Name) -> str:
     """asn1crypto's ``Name.hashable`` (the prepared name as a string, for the certificate registry's
-    dictionaries), memoised by the name's DER."""
-    return _remembered(_name_hashable, self.dump(), lambda: _original_name_hashable.fget(self))
+    dictionaries), memoised by the name's DER (its SHA-256, as :func:`_name_eq`)."""
+    return _remembered(_name_hashable, self.sha256, lambda: _original_name_hashable.fget(self))
 
 
 def _remembered(memo: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
