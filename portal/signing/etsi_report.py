@@ -69,16 +69,17 @@ def etsi_report_xml(data: bytes, trust_roots: Iterable[asn1_x509.Certificate]) -
     # signature is judged at the same moment and the time-stamps' evidence is validated once for all.
     timing = ValidationTimingInfo.now(tz=tzlocal.get_localzone())
 
+    objects: dict[str, ts_11910202.ValidationObjectType] = {}  # by id: the ones signatures share, once
+
     async def reports() -> list[ts_11910202.SignatureValidationReportType]:
-        reports = []
+        made = []
         for sig in reader.embedded_regular_signatures:
             result = await ades_lta_validation(sig, spec, timing_info=timing)
-            reports.append(_generate_report(sig, result))
+            made.append(_generate_report(sig, result))
             for validation_object in map(_package_validation_object, result.validation_objects):
-                objects.setdefault(validation_object.id, validation_object)  # shared objects once
-        return reports
+                objects.setdefault(validation_object.id, validation_object)
+        return made
 
-    objects: dict[str, ts_11910202.ValidationObjectType] = {}
     report = ts_11910202.ValidationReport(
         signature_validation_report=tuple(asyncio.run(reports())),
         signature_validation_objects=ts_11910202.ValidationObjectListType(tuple(objects.values())) if objects else None,
