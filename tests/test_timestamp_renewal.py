@@ -31,6 +31,7 @@ from portal.signing.services import TimeStampAuthority
 
 from . import factories
 from .conftest import at_the_same_moment, signing_settings
+from .signing.support import stamped_in_one_update
 from .test_archive import unzip
 
 PYHANKO_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
@@ -94,13 +95,7 @@ def test_after_renewal_an_agreement_validates_past_its_tsa_certificates_expiry_a
 
     renewed = stored_pdf(agreement.id)
     assert renewed.startswith(old) and len(renewed) > len(old)  # an incremental update
-    # One update: fresh validation data, the new authority's certificate among it, and the time-stamp over all.
-    before, after = (PdfFileReader(BytesIO(pdf), strict=False) for pdf in (old, renewed))
-    assert after.xrefs.total_revisions == before.xrefs.total_revisions + 1
-    newest = after.embedded_timestamp_signatures[-1]
-    assert newest.signed_revision == after.xrefs.total_revisions - 1
-    stored_certificates = {stored.get_object().data for stored in DocumentSecurityStore.read_dss(after).certs.values()}
-    assert newest.signer_cert.dump() in stored_certificates
+    stamped_in_one_update(old, renewed)  # fresh validation data, the new authority's among it, and the stamp over all
     assert verdict_at(renewed, short_tsa, after_expiry) == verify.Verdict.VALID
     assert verdict_at(renewed, short_tsa, after_expiry + timedelta(days=5 * 365)) == verify.Verdict.VALID
     report = verify.verify_pdf(renewed, short_tsa.trust_roots)

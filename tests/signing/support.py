@@ -104,6 +104,22 @@ def dss_ocsp_statuses(pdf: bytes) -> dict[int, str]:
     return answered
 
 
+def stamped_in_one_update(before: bytes, after: bytes):  # type: ignore[no-untyped-def]
+    """The document time-stamp that ``after`` adds to ``before``, asserting that it came as one incremental
+    update whose DSS holds the time-stamp authority's certificate (its validation data gathered before
+    stamping, so that the stamp covers it)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    earlier, later = (PdfFileReader(BytesIO(pdf), strict=False) for pdf in (before, after))
+    assert later.xrefs.total_revisions == earlier.xrefs.total_revisions + 1
+    stamp = later.embedded_timestamp_signatures[-1]
+    assert stamp.signed_revision == later.xrefs.total_revisions - 1
+    stored_certificates = {stored.get_object().data for stored in DocumentSecurityStore.read_dss(later).certs.values()}
+    assert stamp.signer_cert.dump() in stored_certificates
+    return stamp
+
+
 def agreement_pdf(field_names: tuple[str, ...] = ALL_FIELDS) -> bytes:
     """A one-page PDF/A-2b document (WeasyPrint) with an empty signature field per signatory."""
     from weasyprint import HTML
