@@ -39,7 +39,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.pdf_signer import PdfTimeStamper, TimestampDSSContentSettings
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.validation import dss
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -434,9 +434,9 @@ def close_lta(
 
     The DSS update (certificates and CRLs/OCSP of every signature and its time-stamp tokens, ETSI EN
     319 142-1 § 5.4), the validation data of the time-stamp authority that stamps the document, and the
-    document time-stamp (ISO 32000-2 § 12.8.5) go into one incremental update: pyHanko gathers the
-    authority's data before stamping (``update_before_ts``; no VRI entries, which PAdES does not need),
-    so no further DSS revision follows the time-stamp.
+    document time-stamp (ISO 32000-2 § 12.8.5) go into one incremental update: the authority's data is
+    gathered with the signatures' before stamping, and written in the same DSS (no VRI entries, which
+    PAdES does not need), so no further DSS revision follows the time-stamp.
 
     Refuses (:class:`Incomplete`) while signature fields are empty, unless ``require_complete`` is off.
     Runs its own event loop (``asyncio.run``), like pyHanko's synchronous API: call it from sync code.
@@ -453,21 +453,14 @@ def close_lta(
         paths = []
         for embedded in signatures:
             paths.extend(await dss.collect_validation_info(embedded, validation_context))
-        return paths
+        return paths + [path async for path in timestamper.validation_paths(validation_context)]
 
     paths = asyncio.run(_collect())
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     dss.DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=validation_context)
     out = BytesIO()
-    PdfTimeStamper(timestamper).timestamp_pdf(
-        writer, _MD, validation_context=validation_context, output=out,
-        bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE, dss_settings=_DSS_BEFORE_THE_TIMESTAMP,
-    )
+    PdfTimeStamper(timestamper).timestamp_pdf(writer, _MD, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE)
     return out.getvalue()
-
-
-#: The document time-stamp's validation data in the time-stamp's own revision (see :func:`close_lta`).
-_DSS_BEFORE_THE_TIMESTAMP = TimestampDSSContentSettings(update_before_ts=True, include_vri=False)
 
 
 def renew_archival_timestamp(
@@ -477,8 +470,8 @@ def renew_archival_timestamp(
     validation data (certificates, CRLs/OCSP as ``validation_context`` gets them now) for every signature
     and time-stamp in ``pdf`` into the DSS, then a new document time-stamp over all of it with
     ``md_algorithm``, as one incremental update: the earlier bytes stay a prefix of the result. The new
-    time-stamp's own validation data, where it can be collected, goes into the same update before the
-    stamp, as in :func:`close_lta`.
+    time-stamp's own validation data, where it can be collected, goes into the same DSS before the stamp,
+    as in :func:`close_lta`.
 
     Returns the new PDF and the fields whose certificates can no longer be validated now (expired
     signing certificates: the earlier time-stamps prove they were valid when used, so they need no fresh
@@ -501,17 +494,15 @@ def renew_archival_timestamp(
                 if embedded.signed_revision == last.signed_revision:
                     raise SigningRefused(f"The last document time-stamp can no longer be validated: {error}") from error
                 stale.append(str(embedded.field_name))
+        try:  # the new time-stamp's validation data, where its TSA's certificate can be validated
+            paths.extend([path async for path in timestamper.validation_paths(validation_context)])
+        except (PathError, CertValidationError):
+            pass  # the verification of the result tells what is wrong
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
         dss.DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=paths, validation_context=validation_context)
-        try:  # the new time-stamp's validation data, where its TSA's certificate can be validated
-            [path async for path in timestamper.validation_paths(validation_context)]
-            own_context: ValidationContext | None = validation_context
-        except (PathError, CertValidationError):
-            own_context = None  # the verification of the result tells what is wrong
         out = BytesIO()
         await PdfTimeStamper(timestamper).async_timestamp_pdf(
-            writer, md_algorithm, validation_context=own_context, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE,
-            dss_settings=_DSS_BEFORE_THE_TIMESTAMP)
+            writer, md_algorithm, output=out, bytes_reserved=_DOCUMENT_TIMESTAMP_RESERVE)
         return out.getvalue(), stale
 
     return asyncio.run(run_and_release(_renew(), validation_context))
